@@ -1,0 +1,77 @@
+/**
+ * A long-lived `git cat-file --batch` for reading many small objects (pointer blobs, notes,
+ * locks) without a process per object. Requests are pipelined; replies come back in order.
+ *
+ * Protocol (git-cat-file(1)): for each request line `<object>\n` git answers
+ * `<oid> <type> <size>\n<content>\n`, or `<object> missing\n`.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { GitreproError } from '../errors.js';
+
+export interface CatObject {
+  oid: string;
+  type: string;
+  content: Buffer;
+}
+
+interface Pending {
+  resolve: (o: CatObject | undefined) => void;
+  reject: (e: Error) => void;
+}
+
+export class CatFile {
+  private child: ChildProcessWithoutNullStreams;
+  private buf: Buffer = Buffer.alloc(0);
+  private queue: Pending[] = [];
+  private failed?: Error;
+
+  constructor(cwd: string) {
+    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+    for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete env[k];
+    this.child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (b: Buffer) => this.onData(b));
+    this.child.stdin.on('error', () => {});
+    const fail = (why: string) => {
+      this.failed = new GitreproError('GITREPRO_GIT_FAILED', `git cat-file failed: ${why}`);
+      for (const p of this.queue.splice(0)) p.reject(this.failed);
+    };
+    this.child.on('error', (e) => fail(e.message));
+    this.child.on('close', (code) => {
+      if (this.queue.length) fail(`exited with ${code}`);
+    });
+  }
+
+  /** Reads one object; undefined when it does not exist. */
+  read(spec: string): Promise<CatObject | undefined> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (/[\n\r]/.test(spec)) return Promise.reject(new GitreproError('GITREPRO_GIT_FAILED', 'object name with a newline'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ resolve, reject });
+      this.child.stdin.write(`${spec}\n`);
+    });
+  }
+
+  private onData(b: Buffer): void {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
+    for (;;) {
+      const nl = this.buf.indexOf(10);
+      if (nl < 0) return;
+      const header = this.buf.subarray(0, nl).toString('utf8');
+      const parts = header.split(' ');
+      if (parts[parts.length - 1] === 'missing' || parts[parts.length - 1] === 'ambiguous') {
+        this.buf = this.buf.subarray(nl + 1);
+        this.queue.shift()?.resolve(undefined);
+        continue;
+      }
+      const size = Number(parts[2]);
+      if (this.buf.length < nl + 1 + size + 1) return;
+      const content = Buffer.from(this.buf.subarray(nl + 1, nl + 1 + size));
+      this.buf = this.buf.subarray(nl + 1 + size + 1);
+      this.queue.shift()?.resolve({ oid: parts[0], type: parts[1], content });
+    }
+  }
+
+  close(): void {
+    this.child.stdin.end();
+  }
+}

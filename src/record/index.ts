@@ -1,0 +1,7 @@
+export * from './paths.js';
+export * from './pointer.js';
+export * from './lock.js';
+export * from './record.js';
+export * from './config.js';
+export * from './canonical.js';
+export * from './env.js';

@@ -1,0 +1,90 @@
+/**
+ * The per-commit record, stored as a git note in refs/notes/gitrepro (DESIGN §5, docs/spec.md).
+ * A note holds one record object, or (after two clones recorded the same commit and their
+ * notes were merged) a JSON array of records; readers accept both and never drop one.
+ */
+import { z } from 'zod';
+import { envSnapshotSchema } from './env.js';
+import { gitOid, safePath, sha256Hex } from './paths.js';
+import { canonicalJson } from './canonical.js';
+
+export const RECORD_SCHEMA = 'gitrepro.record/v1';
+export const NOTES_REF = 'refs/notes/gitrepro';
+export const SNAPSHOTS_REF = 'refs/gitrepro/snapshots';
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),
+);
+
+export const paramsFileSchema = z.strictObject({
+  sha256: sha256Hex,
+  /** flattened dotted keys ("train.lr") to values */
+  values: z.record(z.string(), jsonValue),
+});
+
+export const hashMapSchema = z.record(safePath, sha256Hex);
+
+export const runRecordSchema = z.object({
+  stage: z.string().min(1).max(200),
+  cmd: z.string(),
+  wdir: safePath.optional(),
+  deps: hashMapSchema,
+  outs: hashMapSchema,
+  params: z.record(z.string(), jsonValue).default({}),
+  seed: z.number().int().optional(),
+  exit: z.number().int(),
+  durationMs: z.number().nonnegative(),
+  startedAt: z.string(),
+  env: envSnapshotSchema.optional(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;
+
+export const recordSchema = z.object({
+  schema: z.literal(RECORD_SCHEMA),
+  tool: z.string().max(100),
+  recordedAt: z.string().max(40),
+  data: z.strictObject({
+    tree: gitOid,
+    files: z.number().int().nonnegative(),
+    bytes: z.number().int().nonnegative(),
+  }),
+  params: z.record(safePath, paramsFileSchema),
+  env: envSnapshotSchema,
+  runs: z.array(runRecordSchema).default([]),
+  /** set when the note was written after the commit (gitrepro record, backfill): env is from then */
+  recordedLater: z.boolean().optional(),
+  /** the commit whose provenance was copied (gitrepro record --from) */
+  from: gitOid.optional(),
+  /** commits this one was rewritten from (amend, rebase) */
+  rewrittenFrom: z.array(gitOid).optional(),
+  /** true when pre-commit did not run (--no-verify) and the work tree held uncommitted data */
+  dataNotCommitted: z.boolean().optional(),
+});
+export type GitreproRecord = z.infer<typeof recordSchema>;
+
+export type NoteParse = { ok: true; records: GitreproRecord[] } | { ok: false; error: string };
+
+/** Parses a note's text into one or more records; every problem is reported as `path: message`. */
+export function parseNote(text: string): NoteParse {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `not JSON (${(e as Error).message.slice(0, 80)})` };
+  }
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0 || list.length > 64) return { ok: false, error: 'a note holds 1 to 64 records' };
+  const records: GitreproRecord[] = [];
+  for (const item of list) {
+    const r = recordSchema.safeParse(item);
+    if (!r.success) {
+      return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ') };
+    }
+    records.push(r.data);
+  }
+  return { ok: true, records };
+}
+
+export function formatNote(records: GitreproRecord | GitreproRecord[]): string {
+  return canonicalJson(Array.isArray(records) && records.length === 1 ? records[0] : records);
+}

@@ -1,0 +1,43 @@
+/**
+ * The store interfaces. The local object store is content-addressed by sha256; remotes
+ * (directory, S3) sit behind one `Remote` interface and pass one shared contract test suite.
+ */
+
+/** An object id: 64 lowercase hex sha256 of the content. */
+export type Sha256 = string;
+
+export interface ObjectRef {
+  sha256: Sha256;
+  size: number;
+}
+
+/** Progress callbacks for long transfers (bytes moved so far). */
+export interface TransferProgress {
+  onBytes?(n: number): void;
+}
+
+/**
+ * A store remote. Implementations must:
+ * - key objects by full sha256 (`<prefix>/objects/aa/bb/<sha256>`);
+ * - never expose a partial object under its final key (temp + rename, or a single PUT / multipart);
+ * - verify sha256 of every downloaded byte stream before it reaches the caller's destination
+ *   (`get` writes to `dest` only through a temp file it renames on success);
+ * - map failures to GitreproError codes (GITREPRO_REMOTE_*), never leaking credentials.
+ */
+export interface Remote {
+  readonly name: string;
+  /** printable location, credentials removed */
+  readonly display: string;
+  /** which of `shas` the remote holds (batched; one call per batch where the backend allows) */
+  has(shas: Sha256[]): Promise<Set<Sha256>>;
+  /** uploads the local file `src` (an object of the local store) as object `ref` */
+  put(ref: ObjectRef, src: string, progress?: TransferProgress): Promise<void>;
+  /** downloads object `ref` into `dest` atomically, verifying its sha256 and size */
+  get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void>;
+  /** removes objects (tests, gc) */
+  delete(shas: Sha256[]): Promise<void>;
+  /** checks reachability, credentials and bucket existence with one cheap call */
+  check(): Promise<void>;
+  /** releases sockets */
+  close(): Promise<void>;
+}
