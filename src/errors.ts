@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   GITREPRO_FILE_TOO_LARGE: 'a large file is staged into git',
   GITREPRO_BAD_REVISION: 'a revision does not resolve to a commit',
   GITREPRO_USAGE: 'the command line is wrong',
+  GITREPRO_IO_FAILED: 'reading or writing a file failed',
   GITREPRO_LOCKED: 'another gitrepro process holds the repository lock',
   GITREPRO_PATTERN_INVALID: 'a track pattern is not usable',
   GITREPRO_NOTHING_TO_RECOVER: 'no rescued version of a path exists',

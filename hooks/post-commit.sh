@@ -1,0 +1,14 @@
+# Fast path: pre-commit ran for this commit (its marker names HEAD's lock): journal the commit
+# and write its record in a detached process (the environment snapshot costs more than a
+# commit should wait; every reader of records completes the journal first).
+{ read -r gr_gd; read -r gr_cd; read -r gr_head; read -r gr_lock; } <<GR_EOF
+$(git rev-parse --git-dir --git-common-dir HEAD HEAD:gitrepro.lock 2>/dev/null)
+GR_EOF
+gr_mark=
+[ -f "$gr_gd/gitrepro/precommit" ] && read -r gr_mark < "$gr_gd/gitrepro/precommit"
+if [ -n "$gr_lock" ] && [ "$gr_mark" = "$gr_lock" ] && [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
+  rm -f "$gr_gd/gitrepro/precommit"
+  printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
+  (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 &)
+  exit 0
+fi

@@ -1,0 +1,17 @@
+# Fast path: nothing changed since the last scan (stamp), the staged lock is the one the work
+# tree matches, no tracked path and no file over policy.maxGitFileSize is staged. Else: node.
+{ read -r gr_gd; read -r gr_lock; } <<GR_EOF
+$(git rev-parse --git-dir :gitrepro.lock 2>/dev/null)
+GR_EOF
+gr_st="$gr_gd/gitrepro"
+if [ -n "$gr_lock" ] && [ -f "$gr_st/fast" ] && [ -f "$gr_st/stamp" ]; then
+  . "$gr_st/fast"
+  if [ "$gr_lock" = "$GR_LOCK" ] &&
+     [ -z "$(gr_changed "$gr_st/stamp")" ] &&
+     [ -z "$(git ls-files -c -i --exclude-from="$gr_st/patterns" 2>&1 | head -n 1)" ] &&
+     git diff --cached --raw --no-abbrev --no-renames --diff-filter=AMT 2>/dev/null | awk '{print $4}' |
+       git cat-file --batch-check='%(objectsize)' 2>/dev/null | awk -v m="$GR_MAX" '$1 > m { exit 1 }'; then
+    printf '%s\n' "$GR_LOCK" > "$gr_st/precommit"
+    exit 0
+  fi
+fi

@@ -1,0 +1,26 @@
+import { restore } from '../../ops/restore.js';
+import { describeSync } from '../../ops/hooks.js';
+import type { CommandSpec } from '../spec.js';
+
+export const spec: CommandSpec<{ rev?: string }> = {
+  command: 'restore [rev]',
+  summary: "put a commit's data into the work tree",
+  description: 'Makes tracked data match the snapshot of <rev> (default HEAD), touching only files that differ. A modified file is stored before it is replaced (see `gitrepro recover`). Limit to paths after --.',
+  positionals: { rev: { describe: 'commit whose data to restore (default HEAD)', type: 'string' } },
+  examples: [
+    ['gitrepro restore', "put HEAD's data back"],
+    ['gitrepro restore v1.0 -- data/labels.csv', 'restore one file as of tag v1.0'],
+  ],
+  async run(args, out) {
+    const r = await restore({ cwd: args.cwd, rev: args.rev, paths: (args['--'] ?? []).map(String) });
+    if (args.json) {
+      out.json(r);
+    } else {
+      for (const p of r.written) out.line(`restored ${p}`);
+      for (const p of r.removed) out.line(`removed  ${p}`);
+      out.line(`gitrepro: data of ${r.commit.slice(0, 12)}: ${r.written.length} restored, ${r.removed.length} removed, ${r.unchanged.length} unchanged`);
+      for (const l of describeSync(r)) out.err(l);
+    }
+    return r.missing.length || r.failed.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,29 @@
+/**
+ * CLI entry. `gitrepro hook <name>` is dispatched before yargs loads: hooks run on every commit
+ * and checkout, and only the handler's modules are parsed. Every other command goes through
+ * yargs with only its own module loaded (the registry imports commands lazily).
+ */
+import { reportError } from './errors.js';
+
+async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    if (argv[0] === 'hook') {
+      const { runHook } = await import('./hook.js');
+      return await runHook(argv.slice(1).filter((a) => a !== '--debug'));
+    }
+    const { runCli } = await import('./yargs.js');
+    return await runCli(argv);
+  } catch (e) {
+    return reportError(e, debug);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = reportError(e, true);
+  },
+);

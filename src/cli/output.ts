@@ -1,0 +1,34 @@
+/**
+ * Everything the CLI prints goes through here: human text or --json, colour only on a terminal
+ * and never with NO_COLOR, progress (ora) only on a terminal and only for long work.
+ */
+export interface Output {
+  json(value: unknown): void;
+  line(text?: string): void;
+  err(text: string): void;
+  color: { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
+  isTTY: boolean;
+}
+
+export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Output {
+  const useColor = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  const wrap = (code: number, close: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[${close}m` : s);
+  return {
+    json: (v) => stream.write(`${JSON.stringify(v, null, 2)}\n`),
+    line: (t = '') => stream.write(`${t}\n`),
+    err: (t) => errStream.write(`${t}\n`),
+    color: { green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) },
+    isTTY: Boolean(stream.isTTY),
+  };
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} B` : `${v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,30 @@
+/** Human rendering of records (show, log). */
+import type { CommitRecords } from '../ops/show.js';
+import { humanBytes, type Output } from './output.js';
+
+export function formatRecords(r: CommitRecords, out: Output, full: boolean): string[] {
+  const lines = [`${out.color.yellow(`commit ${r.commit}`)}`];
+  if (r.lock) lines.push(`  data:   ${r.lock.files} files, ${humanBytes(r.lock.bytes)} (snapshot ${r.lock.tree.slice(0, 12)})`);
+  else lines.push(`  data:   ${r.lockError ? out.color.red(`invalid gitrepro.lock: ${r.lockError}`) : 'no gitrepro.lock'}`);
+  if (r.recordError) lines.push(`  record: ${out.color.red(`invalid: ${r.recordError}`)}`);
+  else if (r.records.length === 0) lines.push(`  record: ${out.color.red('none')} (write one with \`gitrepro record ${r.commit.slice(0, 12)}\`)`);
+  for (const rec of r.records) {
+    lines.push(`  record: ${rec.tool}, ${rec.recordedAt}${rec.recordedLater ? ' (recorded later)' : ''}${rec.from ? ` from ${rec.from.slice(0, 12)}` : ''}`);
+    if (r.lock && rec.data.tree !== r.lock.tree) lines.push(`  ${out.color.red('record and lock disagree on the snapshot')}`);
+    if (!full) continue;
+    for (const [file, p] of Object.entries(rec.params)) {
+      lines.push(`  params: ${file}`);
+      for (const [k, v] of Object.entries(p.values)) lines.push(`    ${k} = ${JSON.stringify(v)}`);
+    }
+    const env = rec.env as Record<string, any>;
+    const bits = [
+      env.os && `${env.os.platform ?? ''} ${env.os.release ?? ''} ${env.os.arch ?? ''}`.trim(),
+      env.cpu?.model,
+      env.runtimes && Object.entries(env.runtimes).map(([k, v]) => `${k} ${typeof v === 'object' ? (v as any)?.version ?? '' : v}`).join(', '),
+      env.gpu && `GPU ${JSON.stringify(env.gpu).slice(0, 120)}`,
+    ].filter(Boolean);
+    lines.push(`  env:    ${bits.join('; ')}`);
+    for (const run of rec.runs) lines.push(`  run:    ${run.stage}: ${run.cmd} (exit ${run.exit}, ${Math.round(run.durationMs)} ms)`);
+  }
+  return lines;
+}

@@ -1,0 +1,57 @@
+/** Revisions and files at revisions. */
+import { createHash } from 'node:crypto';
+import { GitreproError } from '../errors.js';
+import { runGit, gitMaybe, git } from './run.js';
+
+/** Resolves a revision to a commit id, or throws GITREPRO_BAD_REVISION. */
+export async function resolveCommit(cwd: string, rev: string): Promise<string> {
+  const r = await gitMaybe(cwd, ['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`]);
+  if (!r) throw new GitreproError('GITREPRO_BAD_REVISION', `${rev} does not name a commit`, { hint: 'pass a commit, branch or tag (see `git log`)' });
+  return r;
+}
+
+export async function tryResolveCommit(cwd: string, rev: string): Promise<string | undefined> {
+  return gitMaybe(cwd, ['rev-parse', '-q', '--verify', '--end-of-options', `${rev}^{commit}`]);
+}
+
+/** Content of `path` at `rev` (`:path` for the index), or undefined when absent. */
+export async function readFileAt(cwd: string, rev: string, path: string, env?: Record<string, string | undefined>): Promise<Buffer | undefined> {
+  const r = await runGit(cwd, ['cat-file', 'blob', `${rev}:${path}`], { ok: [0, 128], env });
+  return r.code === 0 ? r.stdout : undefined;
+}
+
+/** Blob id of `path` at `rev`, or undefined. */
+export async function blobIdAt(cwd: string, rev: string, path: string, env?: Record<string, string | undefined>): Promise<string | undefined> {
+  return gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${rev}:${path}`], { env });
+}
+
+/** Commits of a range, newest first (`git rev-list`). */
+export async function revList(cwd: string, args: string[]): Promise<string[]> {
+  const out = await git(cwd, ['rev-list', ...args]);
+  return out ? out.split('\n') : [];
+}
+
+/** Parents of a commit. */
+export async function parentsOf(cwd: string, commit: string): Promise<string[]> {
+  const out = await git(cwd, ['rev-list', '--parents', '-n', '1', commit]);
+  return out.split(' ').slice(1);
+}
+
+/** Stages the work-tree file `path` (already written) into the index named by `indexFile`. */
+export async function stageFile(cwd: string, path: string, indexFile?: string): Promise<void> {
+  const env = indexFile ? { GIT_INDEX_FILE: indexFile } : undefined;
+  await git(cwd, ['update-index', '--add', '--', path], { env });
+}
+
+/** The git blob id of `content` (computed, not written), for sha1 and sha256 repositories. */
+export function blobId(content: string | Buffer, objectFormat: string): string {
+  const body = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  const h = createHash(objectFormat === 'sha256' ? 'sha256' : 'sha1');
+  h.update(`blob ${body.length}\0`);
+  h.update(body);
+  return h.digest('hex');
+}
+
+export async function configGet(cwd: string, key: string): Promise<string | undefined> {
+  return gitMaybe(cwd, ['config', '--get', key]);
+}

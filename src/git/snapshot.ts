@@ -1,0 +1,145 @@
+/**
+ * Snapshot trees: a git tree whose entries mirror the data paths, each a pointer blob
+ * (record/pointer.ts). Read with ls-tree + cat-file --batch, diff with diff-tree (C speed),
+ * write incrementally with fast-import onto the append-only chain refs/gitrepro/snapshots.
+ */
+import { GitreproError } from '../errors.js';
+import { formatPointer, parsePointer, unsafePathReason, SNAPSHOTS_REF, GIT_OID_RE } from '../record/index.js';
+import { CatFile } from './catfile.js';
+import { git, gitMaybe, runGit } from './run.js';
+
+export interface SnapEntry {
+  sha256: string;
+  size: number;
+  exec: boolean;
+}
+export type Snapshot = Map<string, SnapEntry>;
+
+export interface SnapChange {
+  path: string;
+  /** undefined: deleted */
+  entry?: SnapEntry;
+}
+
+function invalid(msg: string, tree?: string): GitreproError {
+  return new GitreproError('GITREPRO_SNAPSHOT_INVALID', `snapshot ${tree ? tree.slice(0, 12) + ' ' : ''}is invalid: ${msg}`, {
+    hint: 'the record or lock may be hostile or corrupt; run `gitrepro verify` and restore a good gitrepro.lock',
+    data: { tree },
+  });
+}
+
+/** Parses `ls-tree -r -z` / `diff-tree` style entry modes into exec flags, refusing anything but files. */
+function execOf(mode: string, path: string, tree?: string): boolean {
+  if (mode === '100644') return false;
+  if (mode === '100755') return true;
+  throw invalid(`entry ${JSON.stringify(path)} has mode ${mode} (only regular files are allowed)`, tree);
+}
+
+function checkPath(p: string, tree?: string): void {
+  const why = unsafePathReason(p);
+  if (why) throw invalid(`unsafe path ${JSON.stringify(p.slice(0, 200))}: ${why}`, tree);
+}
+
+async function readPointers(cwd: string, oids: string[], tree?: string): Promise<Map<string, { sha256: string; size: number }>> {
+  const out = new Map<string, { sha256: string; size: number }>();
+  const uniq = [...new Set(oids)];
+  if (uniq.length === 0) return out;
+  const cat = new CatFile(cwd);
+  try {
+    const objs = await Promise.all(uniq.map((o) => cat.read(o)));
+    uniq.forEach((oid, i) => {
+      const o = objs[i];
+      if (!o) throw invalid(`pointer blob ${oid.slice(0, 12)} is missing from the git object database`, tree);
+      const p = o.type === 'blob' && o.content.length < 400 ? parsePointer(o.content.toString('utf8')) : undefined;
+      if (!p) throw invalid(`blob ${oid.slice(0, 12)} is not a valid pointer`, tree);
+      out.set(oid, p);
+    });
+  } finally {
+    cat.close();
+  }
+  return out;
+}
+
+/** Reads every entry of a snapshot tree, validating paths, modes and pointers. */
+export async function readSnapshot(cwd: string, tree: string): Promise<Snapshot> {
+  if (!GIT_OID_RE.test(tree)) throw invalid('not a tree id', tree);
+  const r = await runGit(cwd, ['ls-tree', '-r', '-z', '--full-tree', tree], { ok: [0, 128] });
+  if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', tree);
+  const rows: { mode: string; type: string; oid: string; path: string }[] = [];
+  for (const rec of r.stdout.toString('utf8').split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    const [mode, type, oid] = rec.slice(0, tab).split(' ');
+    const path = rec.slice(tab + 1);
+    checkPath(path, tree);
+    if (type !== 'blob') throw invalid(`entry ${JSON.stringify(path)} is a ${type}`, tree);
+    rows.push({ mode, type, oid, path });
+  }
+  const ptrs = await readPointers(cwd, rows.map((x) => x.oid), tree);
+  const snap: Snapshot = new Map();
+  for (const row of rows) {
+    const p = ptrs.get(row.oid)!;
+    snap.set(row.path, { sha256: p.sha256, size: p.size, exec: execOf(row.mode, row.path, tree) });
+  }
+  return snap;
+}
+
+/**
+ * Changes from snapshot `a` to `b` (either may be undefined: the empty snapshot).
+ * diff-tree -z output: `:<mode a> <mode b> <oid a> <oid b> <status>\0<path>\0`.
+ */
+export async function diffSnapshots(cwd: string, a: string | undefined, b: string | undefined): Promise<SnapChange[]> {
+  if (a === b) return [];
+  if (!b) return [...(await readSnapshot(cwd, a!)).keys()].map((path) => ({ path }));
+  if (!a) return [...(await readSnapshot(cwd, b)).entries()].map(([path, entry]) => ({ path, entry }));
+  for (const t of [a, b]) if (!GIT_OID_RE.test(t)) throw invalid('not a tree id', t);
+  const r = await runGit(cwd, ['diff-tree', '-r', '-z', '--no-renames', a, b], { ok: [0, 128] });
+  if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', `${a}..${b}`);
+  const parts = r.stdout.toString('utf8').split('\0');
+  const pending: { path: string; mode: string; oid: string; del: boolean }[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const meta = parts[i];
+    const path = parts[i + 1];
+    if (!meta.startsWith(':')) break;
+    const [, modeB, , oidB, status] = meta.slice(1).split(' ');
+    checkPath(path, b);
+    pending.push({ path, mode: modeB, oid: oidB, del: status === 'D' });
+  }
+  const ptrs = await readPointers(cwd, pending.filter((p) => !p.del).map((p) => p.oid), b);
+  return pending.map((p) => {
+    if (p.del) return { path: p.path };
+    const ptr = ptrs.get(p.oid)!;
+    return { path: p.path, entry: { ...ptr, exec: execOf(p.mode, p.path, b) } };
+  });
+}
+
+/** C-style quoting for fast-import paths (newlines were refused earlier). */
+function fiPath(p: string): string {
+  return `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Writes a new snapshot: `base` plus `changes`, as a commit appended to refs/gitrepro/snapshots
+ * (which keeps every snapshot reachable through gc). The caller holds the repo lock.
+ */
+export async function writeSnapshot(cwd: string, base: string | undefined, changes: SnapChange[]): Promise<{ tree: string; commit: string }> {
+  const tip = await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]);
+  const lines: string[] = [`commit ${SNAPSHOTS_REF}`, 'mark :1', 'committer gitrepro <gitrepro@localhost> now', 'data 0'];
+  if (tip) lines.push(`from ${tip}`);
+  if (base) lines.push(`M 040000 ${base} ""`);
+  else lines.push('deleteall');
+  for (const c of changes) {
+    checkPath(c.path);
+    if (!c.entry) lines.push(`D ${fiPath(c.path)}`);
+    else {
+      const body = formatPointer(c.entry);
+      lines.push(`M ${c.entry.exec ? '100755' : '100644'} inline ${fiPath(c.path)}`, `data ${Buffer.byteLength(body)}`, body);
+    }
+  }
+  lines.push('', 'get-mark :1', 'ls :1 ""', '');
+  const out = await git(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: lines.join('\n') });
+  const [commit, root] = out.split('\n');
+  const tree = /^040000 tree ([0-9a-f]+)\t/.exec(root ?? '')?.[1];
+  if (!GIT_OID_RE.test(commit ?? '') || !tree) throw new GitreproError('GITREPRO_GIT_FAILED', `git fast-import gave unexpected output: ${out.slice(0, 200)}`);
+  return { tree, commit };
+}

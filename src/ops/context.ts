@@ -1,0 +1,58 @@
+/**
+ * Opening a repository for an operation: paths, config, store, matcher. Every op starts here.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { GitreproError } from '../errors.js';
+import { findRepo, type RepoPaths } from '../git/repo.js';
+import { configGet } from '../git/revs.js';
+import { LocalStore } from '../store/local.js';
+import type { Config } from '../record/index.js';
+import { loadConfig } from '../workspace/config.js';
+import { makeMatcher, type Matcher } from '../workspace/walk.js';
+
+export interface Repo {
+  paths: RepoPaths;
+  root: string;
+  /** per-worktree state: stat cache, fast-path state, markers */
+  stateDir: string;
+  /** shared state: journal, lock, rescue journal, default object store */
+  sharedDir: string;
+  store: LocalStore;
+  config: Config;
+  matcher: Matcher;
+}
+
+/** Reports progress of long work; ops never print. */
+export interface Reporter {
+  info?(msg: string): void;
+  warn?(msg: string): void;
+  progress?(p: { label: string; done: number; total: number; bytes?: number }): void;
+}
+
+export async function openRepo(cwd: string): Promise<Repo> {
+  const paths = await findRepo(cwd);
+  const sharedDir = path.join(paths.commonDir, 'gitrepro');
+  const cacheDir = await configGet(paths.root, 'gitrepro.cacheDir');
+  const config = await loadConfig(paths.root);
+  return {
+    paths,
+    root: paths.root,
+    stateDir: path.join(paths.gitDir, 'gitrepro'),
+    sharedDir,
+    store: new LocalStore(cacheDir ? path.resolve(paths.root, cacheDir) : sharedDir),
+    config,
+    matcher: makeMatcher(config.track),
+  };
+}
+
+/** True when `gitrepro install` ran in this repository (hooks exit 0 otherwise). */
+export function isSetUp(repo: Repo): boolean {
+  return existsSync(path.join(repo.sharedDir, 'installed'));
+}
+
+export function requireSetUp(repo: Repo): void {
+  if (!isSetUp(repo)) {
+    throw new GitreproError('GITREPRO_NOT_INSTALLED', 'gitrepro is not set up in this repository', { hint: 'run `gitrepro install`' });
+  }
+}

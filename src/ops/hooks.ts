@@ -1,0 +1,229 @@
+/**
+ * Hook handlers: what `gitrepro hook <name>` does once the sh shim's fast path has decided there
+ * is work. Each returns an exit code and the lines to show on stderr; none prints.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { GitreproError, isGitreproError } from '../errors.js';
+import { runGit } from '../git/run.js';
+import { blobId, tryResolveCommit, readFileAt } from '../git/revs.js';
+import { formatLock, LOCK_FILE } from '../record/index.js';
+import { scanWorkTree } from '../workspace/scan.js';
+import { StatCache } from '../workspace/statcache.js';
+import { addInRepo } from './add.js';
+import { isSetUp, openRepo, type Repo } from './context.js';
+import { lockAt, lockInWorkTree } from './locks.js';
+import { completePending, journalPending } from './records.js';
+import { syncTo, type SyncResult } from './sync.js';
+
+export interface HookResult {
+  code: number;
+  lines: string[];
+}
+
+export interface HookContext {
+  cwd: string;
+  args: string[];
+  stdin?: string;
+  env: NodeJS.ProcessEnv;
+  /** argv to re-run this CLI detached (for the record flusher) */
+  selfArgv: string[];
+}
+
+const ok = (lines: string[] = []): HookResult => ({ code: 0, lines });
+
+/** Parses post-rewrite stdin: `<old> <new> [<extra>]` per line → new commit → its old commits. */
+export function parseRewriteInput(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const [oldC, newC] = line.trim().split(/\s+/);
+    if (!oldC || !newC || !/^[0-9a-f]{40,64}$/.test(oldC) || !/^[0-9a-f]{40,64}$/.test(newC)) continue;
+    out.set(newC, [...(out.get(newC) ?? []), oldC]);
+  }
+  return out;
+}
+
+/** Lines telling the user what a restore did that needs their attention. */
+export function describeSync(r: SyncResult): string[] {
+  const lines: string[] = [];
+  for (const e of r.rescued) lines.push(`gitrepro: saved your unsaved ${e.path} before replacing it; get it back with: gitrepro recover -- ${e.path}`);
+  if (r.missing.length) {
+    const names = r.missing.slice(0, 5).map((m) => m.path).join(', ');
+    lines.push(`gitrepro: ${r.missing.length} data file(s) not restored, their objects are not in the local store (${names}${r.missing.length > 5 ? ', ...' : ''}); run \`gitrepro pull\` to fetch them`);
+  }
+  for (const f of r.failed) lines.push(`gitrepro: ${f.error.message}`);
+  return lines;
+}
+
+async function startFlush(ctx: HookContext, repo: Repo): Promise<void> {
+  if (ctx.env.GITREPRO_SYNC_RECORDS === '1') {
+    await completePending(repo);
+    return;
+  }
+  const child = spawn(process.execPath, [...ctx.selfArgv, 'hook', 'flush'], {
+    cwd: repo.root,
+    detached: true,
+    stdio: 'ignore',
+    env: { ...ctx.env, GITREPRO_DETACHED: '1' },
+  });
+  child.unref();
+}
+
+function indexFileOf(ctx: HookContext): string | undefined {
+  const f = ctx.env.GIT_INDEX_FILE;
+  return f ? path.resolve(ctx.cwd, f) : undefined;
+}
+
+/** Staged (added/modified) paths with their new blob ids, against HEAD or the empty tree. */
+async function stagedChanges(repo: Repo, indexFile?: string): Promise<{ path: string; oid: string }[]> {
+  const env = indexFile ? { GIT_INDEX_FILE: indexFile } : undefined;
+  const r = await runGit(repo.root, ['diff', '--cached', '--raw', '-z', '--no-abbrev', '--no-renames', '--diff-filter=AMT'], { env });
+  const parts = r.stdout.toString('utf8').split('\0');
+  const out: { path: string; oid: string }[] = [];
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const meta = parts[i].slice(1).split(' ');
+    out.push({ oid: meta[3], path: parts[i + 1] });
+  }
+  return out;
+}
+
+async function blobSizes(repo: Repo, oids: string[]): Promise<number[]> {
+  if (oids.length === 0) return [];
+  const r = await runGit(repo.root, ['cat-file', '--batch-check=%(objectsize)'], { input: oids.join('\n') + '\n' });
+  return r.stdout.toString('utf8').trim().split('\n').map((s) => Number(s) || 0);
+}
+
+function isTrackedPath(repo: Repo, p: string): boolean {
+  if (repo.matcher.matches(p)) return true;
+  const parts = p.split('/');
+  for (let i = 1; i < parts.length; i++) if (repo.matcher.matches(parts.slice(0, i).join('/'), true)) return true;
+  return false;
+}
+
+export async function preCommit(ctx: HookContext): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return ok();
+  const indexFile = indexFileOf(ctx);
+  const staged = await stagedChanges(repo, indexFile);
+  const lines: string[] = [];
+  const tracked = staged.filter((s) => s.path !== LOCK_FILE && isTrackedPath(repo, s.path));
+  for (const t of tracked) lines.push(`gitrepro: ${t.path} is tracked data and must not be committed to git; unstage it with: git rm --cached -- '${t.path}'  (gitrepro add stores it)`);
+  const others = staged.filter((s) => !tracked.includes(s));
+  const sizes = await blobSizes(repo, others.map((s) => s.oid));
+  const max = repo.config.policy.maxGitFileSize;
+  others.forEach((s, i) => {
+    if (sizes[i] > max) lines.push(`gitrepro: ${s.path} is ${sizes[i]} bytes, over policy.maxGitFileSize (${max}); track it as data: gitrepro track '${s.path}' && git rm --cached -- '${s.path}'`);
+  });
+  if (lines.length) return { code: 1, lines: [...lines, 'gitrepro: commit refused (tracked data never enters git)'] };
+  if (!repo.config.policy.autoStage) return ok();
+  const indexWasHead = staged.length === 0;
+  const res = await addInRepo(repo, { cwd: repo.root, indexFile });
+  await mkdir(repo.stateDir, { recursive: true });
+  await writeFile(path.join(repo.stateDir, 'precommit'), `${blobId(formatLock(res.lock), repo.paths.objectFormat)}\n`);
+  const out: string[] = [];
+  if (res.notRestored.length) out.push(`gitrepro: kept ${res.notRestored.length} never-restored path(s) in the snapshot (their data was not available here)`);
+  if (res.staged && indexWasHead) {
+    out.push('gitrepro: data changed and gitrepro.lock is now staged; if git says "nothing to commit", repeat the commit (or run `gitrepro add` before `git commit`)');
+  }
+  return ok(out);
+}
+
+export async function postCommit(ctx: HookContext): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return ok();
+  const head = await tryResolveCommit(repo.root, 'HEAD');
+  if (!head) return ok();
+  const markerFile = path.join(repo.stateDir, 'precommit');
+  const marker = (await readFile(markerFile, 'utf8').catch(() => '')).trim();
+  await rm(markerFile, { force: true });
+  const headLockText = (await readFileAt(repo.root, head, LOCK_FILE))?.toString('utf8');
+  const lines: string[] = [];
+  let dataNotCommitted = false;
+  if (!headLockText || marker !== blobId(headLockText, repo.paths.objectFormat)) {
+    // pre-commit did not run for this commit: a commit made by git's machinery (cherry-pick,
+    // revert, rebase, am) or `--no-verify`
+    const headLock = await lockAt(repo, head);
+    const parentLock = await lockAt(repo, `${head}^`).catch(() => undefined);
+    if (headLock && headLock.tree !== parentLock?.tree) {
+      lines.push(...describeSync(await syncTo(repo, headLock, { reason: 'commit' })));
+    } else {
+      dataNotCommitted = await workTreeDiffers(repo);
+      if (dataNotCommitted) lines.push('gitrepro: warning: this commit skipped the pre-commit hook and the work tree holds data changes it does not record; run `gitrepro add` and commit again');
+    }
+  }
+  await journalPending(repo, head, dataNotCommitted ? { dataNotCommitted } : undefined);
+  await startFlush(ctx, repo);
+  return ok(lines);
+}
+
+/** True when tracked data in the work tree differs from the last synced snapshot. */
+async function workTreeDiffers(repo: Repo): Promise<boolean> {
+  const cache = await StatCache.load(repo.stateDir);
+  const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false });
+  await cache.save();
+  const snap = cache.snap ?? new Map();
+  if (scan.files.size !== snap.size) return true;
+  for (const [p, f] of scan.files) {
+    const e = snap.get(p);
+    if (!e || e.sha256 !== f.sha256 || e.exec !== f.exec) return true;
+  }
+  return false;
+}
+
+/** post-checkout and post-merge: bring the data to the lock git just wrote into the work tree. */
+export async function syncToWorkTreeLock(ctx: HookContext, reason: string): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return ok();
+  let target;
+  try {
+    target = await lockInWorkTree(repo);
+  } catch (e) {
+    if (isGitreproError(e)) return { code: 1, lines: [`gitrepro: data not restored: ${e.message}`, ...(e.hint ? [`gitrepro: ${e.hint}`] : [])] };
+    throw e;
+  }
+  const res = await syncTo(repo, target, { reason });
+  return { code: res.failed.length ? 1 : 0, lines: describeSync(res) };
+}
+
+export async function postCheckout(ctx: HookContext): Promise<HookResult> {
+  if (ctx.args[2] !== '1') return ok(); // a file checkout moves no HEAD
+  return syncToWorkTreeLock(ctx, 'checkout');
+}
+
+export async function postMerge(ctx: HookContext): Promise<HookResult> {
+  return syncToWorkTreeLock(ctx, 'merge');
+}
+
+export async function postRewrite(ctx: HookContext): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return ok();
+  for (const [newC, olds] of parseRewriteInput(ctx.stdin ?? '')) await journalPending(repo, newC, { rewrittenFrom: olds });
+  const lines: string[] = [];
+  if (ctx.args[0] === 'rebase') {
+    const lock = await lockAt(repo, 'HEAD').catch(() => undefined);
+    if (lock) lines.push(...describeSync(await syncTo(repo, lock, { reason: 'rebase' })));
+  }
+  await startFlush(ctx, repo);
+  return ok(lines);
+}
+
+export async function flush(ctx: HookContext): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return ok();
+  await completePending(repo);
+  return ok();
+}
+
+export const HOOK_HANDLERS: Record<string, (ctx: HookContext) => Promise<HookResult>> = {
+  'pre-commit': preCommit,
+  'post-commit': postCommit,
+  'post-checkout': postCheckout,
+  'post-merge': postMerge,
+  'post-rewrite': postRewrite,
+  flush,
+};
+
+export function unknownHook(name: string): GitreproError {
+  return new GitreproError('GITREPRO_USAGE', `unknown hook ${name}`, { hint: `hooks: ${Object.keys(HOOK_HANDLERS).join(', ')}` });
+}

@@ -1,0 +1,25 @@
+/** `gitrepro ls-files [<rev>]`: the data files of a commit's snapshot (default HEAD; `:` the index). */
+import { readSnapshot } from '../git/snapshot.js';
+import { resolveCommit } from '../git/revs.js';
+import { openRepo } from './context.js';
+import { lockAt } from './locks.js';
+
+export interface LsEntry {
+  path: string;
+  sha256: string;
+  size: number;
+  exec: boolean;
+  /** present in the local store */
+  local: boolean;
+}
+
+export async function lsFiles(opts: { cwd: string; rev?: string }): Promise<{ rev: string; tree?: string; files: LsEntry[] }> {
+  const repo = await openRepo(opts.cwd);
+  const rev = opts.rev === ':' ? ':' : await resolveCommit(repo.root, opts.rev ?? 'HEAD');
+  const lock = await lockAt(repo, rev);
+  if (!lock) return { rev, files: [] };
+  const snap = await readSnapshot(repo.root, lock.tree);
+  const files: LsEntry[] = [];
+  for (const [p, e] of [...snap].sort(([a], [b]) => (a < b ? -1 : 1))) files.push({ path: p, ...e, local: await repo.store.has(e.sha256) });
+  return { rev, tree: lock.tree, files };
+}

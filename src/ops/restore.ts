@@ -1,0 +1,20 @@
+/**
+ * `gitrepro restore [<rev>] [-- <path>...]`: puts a commit's data (default HEAD) into the work
+ * tree, comparing the files themselves (not just the last synced snapshot). Modified files are
+ * stored first, so nothing is lost.
+ */
+import { resolveCommit } from '../git/revs.js';
+import { pathFilter } from './add.js';
+import { openRepo, requireSetUp } from './context.js';
+import { lockAt } from './locks.js';
+import { syncTo, type SyncResult } from './sync.js';
+
+export async function restore(opts: { cwd: string; rev?: string; paths?: string[] }): Promise<SyncResult & { commit: string }> {
+  const repo = await openRepo(opts.cwd);
+  requireSetUp(repo);
+  const commit = await resolveCommit(repo.root, opts.rev ?? 'HEAD');
+  const lock = await lockAt(repo, commit);
+  const only = pathFilter(repo, opts.cwd, opts.paths);
+  const res = await syncTo(repo, lock, { reason: 'restore', full: true, only });
+  return { ...res, commit };
+}

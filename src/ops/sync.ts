@@ -1,0 +1,68 @@
+/**
+ * Bringing the work tree's data to a snapshot: the engine behind post-checkout, post-merge,
+ * machine-made commits and `gitrepro restore`. Only changed paths are touched; unsaved content
+ * is stored first (materialize). Hooks diff the snapshot the work tree was last synced to
+ * (the stat cache's memo) against the target; `restore` compares the work tree itself.
+ */
+import { diffSnapshots, readSnapshot, type SnapChange, type Snapshot } from '../git/snapshot.js';
+import { blobId } from '../git/revs.js';
+import { formatLock, type Lock } from '../record/index.js';
+import { writeFastState } from '../workspace/faststate.js';
+import { withRepoLock } from '../workspace/lock.js';
+import { materialize, type MaterializeResult } from '../workspace/materialize.js';
+import { scanWorkTree } from '../workspace/scan.js';
+import { StatCache } from '../workspace/statcache.js';
+import { snapshotTotals } from './add.js';
+import type { Repo } from './context.js';
+
+export interface SyncOptions {
+  reason: string;
+  /** compare the actual work tree (restore) instead of the last synced snapshot (hooks) */
+  full?: boolean;
+  /** only these repo-relative paths (restore -- <path>) */
+  only?: (p: string) => boolean;
+}
+
+export interface SyncResult extends MaterializeResult {
+  tree: string | undefined;
+}
+
+const EMPTY: Snapshot = new Map();
+
+export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOptions): Promise<SyncResult> {
+  return withRepoLock(repo.sharedDir, async () => {
+    const scanStart = Date.now();
+    const cache = await StatCache.load(repo.stateDir);
+    const targetSnap = target ? (cache.tree === target.tree && cache.snap ? cache.snap : await readSnapshot(repo.root, target.tree)) : EMPTY;
+    let changes: SnapChange[];
+    if (o.full || o.only || cache.tree === undefined) {
+      const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false, only: o.only });
+      changes = [];
+      for (const [p, e] of targetSnap) {
+        if (o.only && !o.only(p)) continue;
+        const cur = scan.files.get(p);
+        if (!cur || cur.sha256 !== e.sha256 || cur.exec !== e.exec) changes.push({ path: p, entry: e });
+      }
+      // files of the previously synced snapshot that the target lacks
+      for (const p of cache.snap?.keys() ?? []) {
+        if ((!o.only || o.only(p)) && !targetSnap.has(p) && scan.files.has(p)) changes.push({ path: p });
+      }
+    } else {
+      changes = await diffSnapshots(repo.root, cache.tree, target?.tree);
+    }
+    const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason });
+    for (const p of [...res.written, ...res.unchanged]) cache.missing.delete(p);
+    cache.setMissing(res.missing.map((m) => m.path), !o.only);
+    if (!o.only) {
+      cache.setSnapshot(target?.tree ?? '', target ? targetSnap : EMPTY);
+      const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
+      if (res.missing.length === 0 && res.failed.length === 0) {
+        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, scanStart);
+      }
+    }
+    await cache.save();
+    return { ...res, tree: target?.tree };
+  }, { what: 'restore data' });
+}
+
+export { snapshotTotals };

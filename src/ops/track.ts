@@ -1,0 +1,54 @@
+/**
+ * `gitrepro track` / `untrack`: gitignore-syntax patterns kept in gitrepro.yaml's `track:` list
+ * and mirrored into the managed block of .gitignore.
+ */
+import YAML from 'yaml';
+import { git } from '../git/run.js';
+import { editConfig, syncGitignore } from '../workspace/config.js';
+import { clearFastState } from '../workspace/faststate.js';
+import { makeMatcher } from '../workspace/walk.js';
+import { openRepo } from './context.js';
+
+export interface TrackResult {
+  patterns: string[];
+  added: string[];
+  removed: string[];
+  /** files matching the patterns that git already tracks: they need `git rm --cached` */
+  inGit: string[];
+}
+
+async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Promise<TrackResult> {
+  const repo = await openRepo(cwd);
+  const before = repo.config.track;
+  const after = edit([...before]);
+  makeMatcher(after); // validates
+  const cfg = await editConfig(repo.root, (doc) => {
+    doc.set('track', doc.createNode(after));
+    const node = doc.get('track', true);
+    if (YAML.isSeq(node)) node.flow = false;
+  });
+  await syncGitignore(repo.root, cfg.track);
+  await clearFastState(repo.stateDir);
+  const m = makeMatcher(cfg.track);
+  const cached = (await git(repo.root, ['ls-files', '-z', '-c'])).split('\0').filter(Boolean);
+  const inGit = cached.filter((p) => {
+    if (m.matches(p)) return true;
+    const parts = p.split('/');
+    for (let i = 1; i < parts.length; i++) if (m.matches(parts.slice(0, i).join('/'), true)) return true;
+    return false;
+  });
+  return {
+    patterns: cfg.track,
+    added: after.filter((p) => !before.includes(p)),
+    removed: before.filter((p) => !after.includes(p)),
+    inGit,
+  };
+}
+
+export function track(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
+  return setPatterns(opts.cwd, (cur) => [...cur, ...opts.patterns.filter((p, i, a) => !cur.includes(p) && a.indexOf(p) === i)]);
+}
+
+export function untrack(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
+  return setPatterns(opts.cwd, (cur) => cur.filter((p) => !opts.patterns.includes(p)));
+}

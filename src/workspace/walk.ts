@@ -1,0 +1,151 @@
+/**
+ * Finding tracked data files: gitignore-syntax patterns (the `ignore` package with
+ * ignorecase:false, directories tested with a trailing '/', as git does).
+ *
+ * Only the pattern roots are walked: `data/**` walks data/, while an unanchored pattern such as
+ * `*.csv` walks the whole tree (never `.git`). Symlinks are not data: they are skipped (and
+ * reported), since following them could read outside the work tree.
+ * Sync fs calls: for metadata-only work on 10k files they are 2-3x faster than the async API
+ * (no thread-pool round trip per call).
+ */
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import { GitreproError } from '../errors.js';
+import { unsafePathReason } from '../record/index.js';
+
+export interface FileStat {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  exec: boolean;
+}
+
+export interface Matcher {
+  ig: Ignore;
+  roots: string[];
+  patterns: string[];
+  matches(rel: string, isDir?: boolean): boolean;
+}
+
+const GLOB = /[*?[\\]/;
+
+/** Static directory prefix of a pattern ('' = whole tree). */
+export function patternRoot(pattern: string): string {
+  let p = pattern.trim();
+  if (p.startsWith('!') || p === '' || p.startsWith('#')) return '';
+  const anchored = p.replace(/\/+$/, '').includes('/');
+  if (!anchored) return '';
+  p = p.replace(/^\/+/, '').replace(/\/+$/, '');
+  const parts = p.split('/');
+  const fixed: string[] = [];
+  for (const part of parts) {
+    if (GLOB.test(part)) break;
+    fixed.push(part);
+  }
+  // a fully literal pattern names a file or a directory: walk from it (walk copes with files)
+  return fixed.join('/');
+}
+
+export function makeMatcher(patterns: string[]): Matcher {
+  for (const p of patterns) {
+    const core = p.replace(/^!/, '').replace(/^\/+/, '').replace(/\/+$/, '');
+    if (core.split('/').some((c) => c === '..' || c.toLowerCase() === '.git') || core === '') {
+      throw new GitreproError('GITREPRO_PATTERN_INVALID', `track pattern ${JSON.stringify(p)} is not usable`, { hint: 'use a path inside the work tree, not .git or ..' });
+    }
+  }
+  const ig = ignore({ ignorecase: false }).add(patterns);
+  const positive = patterns.filter((p) => !p.startsWith('!') && !p.startsWith('#') && p.trim());
+  let roots = positive.map(patternRoot);
+  if (roots.includes('')) roots = [''];
+  roots = [...new Set(roots)].sort().filter((r, i, a) => !a.slice(0, i).some((q) => r.startsWith(q + '/')));
+  return {
+    ig,
+    roots: positive.length ? roots : [],
+    patterns,
+    matches: (rel, isDir = false) => ig.ignores(isDir ? `${rel}/` : rel),
+  };
+}
+
+export interface WalkResult {
+  files: Map<string, FileStat>;
+  skipped: { path: string; why: string }[];
+}
+
+function toStat(st: Stats): FileStat {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, exec: (st.mode & 0o100) !== 0 };
+}
+
+/** Walks the pattern roots of `root` and returns every tracked regular file with its stat. */
+export function walkTracked(root: string, m: Matcher): WalkResult {
+  const files = new Map<string, FileStat>();
+  const skipped: { path: string; why: string }[] = [];
+  const visit = (rel: string, all: boolean): void => {
+    let entries;
+    try {
+      entries = readdirSync(rel ? path.join(root, rel) : root, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const d of entries) {
+      if (d.name === '.git') continue;
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        if (all || m.matches(r, true)) visit(r, true);
+        else visit(r, false);
+      } else if (d.isFile()) {
+        if (!all && !m.matches(r)) continue;
+        const why = unsafePathReason(r);
+        if (why) {
+          skipped.push({ path: r, why });
+          continue;
+        }
+        try {
+          files.set(r, toStat(lstatSync(path.join(root, r))));
+        } catch {
+          /* vanished while walking */
+        }
+      } else if (d.isSymbolicLink() && (all || m.matches(r))) {
+        skipped.push({ path: r, why: 'symbolic link (gitrepro stores regular files only)' });
+      }
+    }
+  };
+  for (const r of m.roots) {
+    if (r === '') {
+      visit('', false);
+      continue;
+    }
+    let st: Stats;
+    try {
+      st = lstatSync(path.join(root, r));
+    } catch {
+      continue;
+    }
+    // the root's ancestors may themselves be matched by a directory pattern ("data/" matches "data")
+    const all = m.matches(r, st.isDirectory()) || ancestorsMatch(m, r);
+    if (st.isDirectory()) visit(r, all);
+    else if (st.isFile() && (all || m.matches(r))) files.set(r, toStat(st));
+  }
+  return { files, skipped };
+}
+
+function ancestorsMatch(m: Matcher, rel: string): boolean {
+  const parts = rel.split('/');
+  for (let i = 1; i < parts.length; i++) if (m.matches(parts.slice(0, i).join('/'), true)) return true;
+  return false;
+}
+
+/** Stats a list of paths (restore, status of a subset). */
+export function statPaths(root: string, rels: string[]): Map<string, FileStat | undefined> {
+  const out = new Map<string, FileStat | undefined>();
+  for (const r of rels) {
+    try {
+      const st = lstatSync(path.join(root, r));
+      out.set(r, st.isFile() ? toStat(st) : undefined);
+    } catch {
+      out.set(r, undefined);
+    }
+  }
+  return out;
+}
