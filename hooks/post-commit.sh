@@ -9,6 +9,7 @@ gr_mark=
 if [ -n "$gr_lock" ] && [ "$gr_mark" = "$gr_lock" ] && [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
   rm -f "$gr_gd/gitrepro/precommit"
   printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
-  (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 &)
+  # the flusher inherits this commit's environment; readers wait for it (flusher.pid) first
+  (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
   exit 0
 fi

@@ -67,6 +67,7 @@ async function startFlush(ctx: HookContext, repo: Repo): Promise<void> {
     stdio: 'ignore',
     env: { ...ctx.env, GITREPRO_DETACHED: '1' },
   });
+  if (child.pid) await writeFile(path.join(repo.sharedDir, 'flusher.pid'), `${child.pid}\n`);
   child.unref();
 }
 
@@ -212,6 +213,9 @@ export async function flush(ctx: HookContext): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
   if (!isSetUp(repo)) return ok();
   await completePending(repo);
+  // done: readers need not wait for this pid any more (and must not, once it is reused)
+  const pidFile = path.join(repo.sharedDir, 'flusher.pid');
+  if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() === String(process.pid)) await rm(pidFile, { force: true });
   return ok();
 }
 

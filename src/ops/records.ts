@@ -109,8 +109,29 @@ async function takeJournal(repo: Repo): Promise<string[]> {
   return files;
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The detached flusher a commit started carries that commit's environment variables: a reader
+ * lets it finish (bounded wait) rather than recording the commit with the reader's environment.
+ */
+async function waitForFlusher(repo: Repo, maxMs = 30_000): Promise<void> {
+  const pid = Number((await readFile(path.join(repo.sharedDir, 'flusher.pid'), 'utf8').catch(() => '')).trim());
+  if (!pid || pid === process.pid) return;
+  const start = Date.now();
+  while (alive(pid) && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Writes the records of every journaled commit. Returns the commits recorded. */
 export async function completePending(repo: Repo): Promise<string[]> {
+  if (process.env.GITREPRO_DETACHED !== '1') await waitForFlusher(repo);
   return withRepoLock(repo.sharedDir, async () => {
     const files = await takeJournal(repo);
     if (files.length === 0) return [];

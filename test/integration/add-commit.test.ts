@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { TestRepo } from '../helpers/repo.js';
+
+describe('a data change is a change git sees', () => {
+  it('gitrepro add stages gitrepro.lock; a plain git commit -m records a data-only change', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('data/a.csv', 'a,b\n1,2\n');
+    r.commit('first');
+    const first = r.record().data.tree;
+    r.write('data/a.csv', 'a,b\n1,3\n');
+    const add = r.gr(['add']);
+    expect(add.stdout).toMatch(/modified\s+data\/a\.csv/);
+    expect(r.git(['diff', '--cached', '--name-only']).stdout.trim()).toBe('gitrepro.lock');
+    r.git(['commit', '-q', '-m', 'data only']); // no --allow-empty
+    const rec = r.record();
+    expect(rec.data.tree).not.toBe(first);
+    expect(r.git(['ls-tree', '-r', '--name-only', rec.data.tree]).stdout.trim()).toBe('data/a.csv');
+    expect(r.git(['status', '--porcelain']).stdout).toBe('');
+  });
+
+  it('git commit -am (and any commit with other staged changes) captures the current data', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('train.py', 'print(1)\n');
+    r.write('data/x.bin', 'v1');
+    r.commit('first');
+    r.write('train.py', 'print(2)\n');
+    r.write('data/x.bin', 'v2');
+    r.write('data/new.bin', 'new');
+    r.git(['commit', '-q', '-am', 'code and data']);
+    const files = r.grJson(['ls-files']).files.map((f: any) => f.path);
+    expect(files).toEqual(['data/new.bin', 'data/x.bin']);
+    expect(r.git(['show', 'HEAD:gitrepro.lock']).stdout).toMatch(/^files 2$/m);
+    expect(r.git(['status', '--porcelain']).stdout).toBe('');
+  });
+
+  it('a commit whose only change is data says so in one line, and repeating it works', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('data/x.bin', 'v1');
+    r.commit('first');
+    const before = r.head();
+    r.write('data/x.bin', 'v2');
+    const first = r.git(['commit', '-m', 'data'], { ok: [1] });
+    expect(first.stderr).toMatch(/gitrepro: data changed and gitrepro.lock is now staged; if git says "nothing to commit", repeat the commit/);
+    expect(r.head()).toBe(before);
+    r.git(['commit', '-q', '-m', 'data']);
+    expect(r.head()).not.toBe(before);
+    expect(r.grJson(['ls-files']).files[0].sha256).toBe(createHash('sha256').update('v2').digest('hex'));
+  });
+
+  it('gitrepro status reports added, modified and deleted data against HEAD', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('data/keep', 'k');
+    r.write('data/mod', 'm1');
+    r.write('data/del', 'd');
+    r.commit('first');
+    expect(r.grJson(['status']).clean).toBe(true);
+    r.write('data/mod', 'm2');
+    r.write('data/add', 'a');
+    rmSync(r.path('data/del'));
+    const s = r.grJson(['status']);
+    expect([s.added, s.modified, s.deleted, s.clean]).toEqual([['data/add'], ['data/mod'], ['data/del'], false]);
+    expect(r.gr(['status']).stdout).toMatch(/modified: data\/mod/);
+  });
+});
+
+describe('tracked data never enters git', () => {
+  it('refuses a commit that stages a tracked path', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('data/secret.bin', 'x');
+    r.commit('first');
+    r.write('data/other.bin', 'y');
+    r.git(['add', '-f', 'data/other.bin']);
+    const res = r.git(['commit', '-m', 'oops'], { ok: [1] });
+    expect(res.stderr).toMatch(/data\/other\.bin is tracked data and must not be committed to git; unstage it with: git rm --cached -- 'data\/other\.bin'/);
+    expect(r.git(['log', '--format=%s']).stdout.trim().split('\n')).toEqual(['first']);
+  });
+
+  it('refuses an untracked file over policy.maxGitFileSize, naming the file and the fix', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('gitrepro.yaml', 'version: 1\ntrack: [data/]\npolicy:\n  maxGitFileSize: 1000\n');
+    r.commit('config');
+    r.write('big.bin', Buffer.alloc(2000, 7));
+    r.git(['add', 'big.bin']);
+    const res = r.git(['commit', '-m', 'big'], { ok: [1] });
+    expect(res.stderr).toMatch(/big\.bin is 2000 bytes, over policy\.maxGitFileSize \(1000\); track it as data: gitrepro track 'big\.bin'/);
+    r.write('small.txt', 'fine');
+    r.git(['rm', '-q', '--cached', 'big.bin']);
+    r.git(['add', 'small.txt']);
+    r.git(['commit', '-q', '-m', 'small']);
+  });
+});
