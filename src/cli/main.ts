@@ -12,6 +12,10 @@ async function main(argv: string[]): Promise<number> {
       const { runHook } = await import('./hook.js');
       return await runHook(argv.slice(1).filter((a) => a !== '--debug'));
     }
+    if (argv[0] === 'merge-driver') {
+      const { runMergeDriver } = await import('./mergedriver.js');
+      return await runMergeDriver(argv.slice(1));
+    }
     const { runCli } = await import('./yargs.js');
     return await runCli(argv);
   } catch (e) {

@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   record: { summary: 'write the record of a commit that has none', load: () => import('./commands/record.js') },
   restore: { summary: 'put a commit\'s data into the work tree', load: () => import('./commands/restore.js') },
   recover: { summary: 'list or bring back data gitrepro saved before replacing it', load: () => import('./commands/recover.js') },
+  resolve: { summary: 'settle a data merge conflict by picking a side per path', load: () => import('./commands/resolve.js') },
   show: { summary: 'show the record of a commit', load: () => import('./commands/show.js') },
   log: { summary: 'list commits with their data and records', load: () => import('./commands/log.js') },
   'ls-files': { summary: 'list the data files of a commit', load: () => import('./commands/ls-files.js') },

@@ -73,6 +73,7 @@ export async function readSnapshot(cwd: string, tree: string): Promise<Snapshot>
     const path = rec.slice(tab + 1);
     checkPath(path, tree);
     if (type !== 'blob') throw invalid(`entry ${JSON.stringify(path)} is a ${type}`, tree);
+    execOf(mode, path, tree);
     rows.push({ mode, type, oid, path });
   }
   const ptrs = await readPointers(cwd, rows.map((x) => x.oid), tree);
@@ -103,6 +104,7 @@ export async function diffSnapshots(cwd: string, a: string | undefined, b: strin
     if (!meta.startsWith(':')) break;
     const [, modeB, , oidB, status] = meta.slice(1).split(' ');
     checkPath(path, b);
+    if (status !== 'D') execOf(modeB, path, b);
     pending.push({ path, mode: modeB, oid: oidB, del: status === 'D' });
   }
   const ptrs = await readPointers(cwd, pending.filter((p) => !p.del).map((p) => p.oid), b);

@@ -148,7 +148,7 @@ export async function completePending(repo: Repo): Promise<string[]> {
         }
         const prev = todo.get(commit) ?? {};
         todo.set(commit, {
-          rewrittenFrom: [...(prev.rewrittenFrom ?? []), ...(extra.rewrittenFrom ?? [])],
+          rewrittenFrom: [...new Set([...(prev.rewrittenFrom ?? []), ...(extra.rewrittenFrom ?? [])])],
           dataNotCommitted: prev.dataNotCommitted || extra.dataNotCommitted,
         });
       }

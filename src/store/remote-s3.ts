@@ -33,6 +33,12 @@ import { receiveVerified, transfer } from './transfer.js';
 import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
+/**
+ * Calls without a large request body get 10 s to produce response headers (the timer stops at
+ * the headers, so a long download is not cut): a server that accepts connections but never
+ * answers fails after 3 attempts, ~30 s, instead of hanging.
+ */
+const META = { requestTimeout: 10_000 };
 const MiB = 1 << 20;
 /** parts of 16 MiB, 4 in flight: 64 MiB of buffers per large upload; grows past ~140 GiB objects (10,000-part limit) */
 const PART_SIZE = 16 * MiB;
@@ -77,7 +83,7 @@ export class S3Remote implements Remote {
 
   async check(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), META);
     } catch (e) {
       throw await this.explain(e, 'check');
     }
@@ -122,7 +128,7 @@ export class S3Remote implements Remote {
       shas,
       async (sha) => {
         try {
-          await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(sha) }));
+          await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(sha) }), META);
           found.add(sha);
         } catch (e) {
           if (status(e) !== 404) throw await this.explain(e, 'has');
@@ -140,7 +146,7 @@ export class S3Remote implements Remote {
     do {
       let res;
       try {
-        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.base}${aa}/`, ContinuationToken: token }));
+        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${this.base}${aa}/`, ContinuationToken: token }), META);
       } catch (e) {
         throw await this.explain(e, 'has');
       }
@@ -210,7 +216,7 @@ export class S3Remote implements Remote {
   async get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void> {
     let res;
     try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(ref.sha256) }));
+      res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(ref.sha256) }), META);
     } catch (e) {
       throw await this.explain(e, 'get', ref.sha256);
     }
@@ -237,7 +243,7 @@ export class S3Remote implements Remote {
       const batch = keys.slice(i, i + 1000);
       let res;
       try {
-        res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        res = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }), META);
       } catch (e) {
         throw await this.explain(e, 'delete');
       }
@@ -260,7 +266,7 @@ export class S3Remote implements Remote {
     const name = (e as { name?: string } | null)?.name;
     if (st === 403 && (name === undefined || name === 'Unknown' || name === 'Forbidden' || name === '403')) {
       try {
-        await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.base, MaxKeys: 1 }));
+        await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.base, MaxKeys: 1 }), META);
         return this.toError({ name: 'AccessDenied', status: 403 }, op, sha);
       } catch (probe) {
         if (status(probe) !== 403 || !['Unknown', 'Forbidden'].includes((probe as { name?: string }).name ?? '')) return this.mapError(probe, op, sha);
@@ -313,12 +319,15 @@ function clientConfig(cfg: S3RemoteConfig): S3ClientConfig {
   const custom = cfg.endpoint !== undefined;
   const config: S3ClientConfig = {
     region: cfg.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    // 3 attempts with the SDK's jittered backoff: a dead endpoint fails in about a second, a
-    // silent one after 3 connect timeouts; the transfer pool retries transient failures again.
+    // 3 attempts with the SDK's jittered backoff: a refused or unresolvable endpoint fails in
+    // well under a second; the transfer pool retries transient failures again.
     maxAttempts: 3,
     requestHandler: {
       connectionTimeout: 3_000,
-      socketTimeout: 60_000,
+      // no byte either way for 30 s: a hung server or network (uploads keep the socket busy)
+      socketTimeout: 30_000,
+      // makes the per-call `requestTimeout` (META below) an error rather than a logged warning
+      throwOnRequestTimeout: true,
       httpAgent: { keepAlive: true, maxSockets: 64 },
       httpsAgent: { keepAlive: true, maxSockets: 64 },
     },
@@ -374,7 +383,7 @@ export type S3Op = 'check' | 'has' | 'put' | 'get' | 'delete';
 
 const AUTH = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired', 'InvalidSecurity', 'CredentialsProviderError', 'AuthorizationHeaderMalformed']);
 const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem', 'InvalidPayer', 'Forbidden']);
-const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalError', 'RequestTimeout', 'TimeoutError']);
+const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalError', 'RequestTimeout']);
 const NET_DOWN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ERR_INVALID_URL']);
 const NET_FLAKY = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
 const CRED_HINT = 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials for this server';
@@ -402,6 +411,8 @@ export function classifyS3Error(info: { name?: string; errno?: string; status?: 
   if (name === 'NoSuchKey' || (st === 404 && (op === 'get' || op === 'has'))) return { code: 'GITREPRO_OBJECT_MISSING', what: 'the object is not on the remote', hint: 'push it from a clone that has it (`gitrepro push`)', transient: false };
   if (DENIED.has(name) || st === 403) return { code: 'GITREPRO_REMOTE_DENIED', what: `access denied for ${op} (${name || st})`, hint: 'the credentials are valid but lack permission on this bucket/prefix: ask its owner for s3:GetObject, s3:PutObject, s3:ListBucket and s3:DeleteObject', transient: false };
   if (name === 'PermanentRedirect' || name === 'IllegalLocationConstraintException' || st === 301) return { code: 'GITREPRO_REMOTE_INVALID', what: 'the bucket lives in another region', hint: 'set `region:` in the remote definition (or AWS_REGION)', transient: false };
+  // The SDK has already retried a timeout maxAttempts times: the server is not answering.
+  if (name === 'TimeoutError') return { code: 'GITREPRO_REMOTE_UNREACHABLE', what: 'the server did not answer in time', hint: 'check the endpoint and that the server is healthy', transient: false };
   if (NET_DOWN.has(errno)) return { code: 'GITREPRO_REMOTE_UNREACHABLE', what: `cannot connect (${errno})`, hint: 'check the endpoint address and port, and that the server is running', transient: false };
   if (NET_FLAKY.has(errno) || THROTTLED.has(name) || st === 429 || (st !== undefined && st >= 500)) {
     return { code: 'GITREPRO_REMOTE_UNREACHABLE', what: `the connection or server failed (${errno || name || st})`, hint: 'retry later; if it persists, check the server and the network', transient: true };

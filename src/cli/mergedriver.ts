@@ -1,0 +1,9 @@
+/** `gitrepro merge-driver %O %A %B %P`: run by git (merge.gitrepro.driver), never by users. */
+import { mergeDriver } from '../ops/merge.js';
+
+export async function runMergeDriver(argv: string[]): Promise<number> {
+  const [base, ours, theirs, p] = argv;
+  const r = await mergeDriver({ cwd: process.cwd(), base, ours, theirs, path: p ?? 'gitrepro.lock' });
+  for (const l of r.lines) process.stderr.write(`${l}\n`);
+  return r.code;
+}
