@@ -2,6 +2,8 @@
  * `gitrepro track` / `untrack`: gitignore-syntax patterns kept in gitrepro.yaml's `track:` list
  * and mirrored into the managed block of .gitignore.
  */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import YAML from 'yaml';
 import { git } from '../git/run.js';
 import { editConfig, syncGitignore } from '../workspace/config.js';
@@ -45,10 +47,28 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
   };
 }
 
-export function track(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
-  return setPatterns(opts.cwd, (cur) => [...cur, ...opts.patterns.filter((p, i, a) => !cur.includes(p) && a.indexOf(p) === i)]);
+/**
+ * A pattern without glob characters that names an existing file or directory means "this path"
+ * (as `dvc add` or `git add` would take it): it is anchored to the repository root, so
+ * `gitrepro track data/` in a subdirectory tracks exactly that directory and hooks walk only it.
+ * In gitignore syntax a lone `data/` would match a `data` directory at any depth.
+ */
+export function normalizePattern(root: string, cwd: string, pattern: string): string {
+  if (/[*?[\\!#]/.test(pattern) || pattern.startsWith('/')) return pattern;
+  const abs = path.resolve(cwd, pattern);
+  const rel = path.relative(root, abs).split(path.sep).join('/');
+  if (!rel || rel.startsWith('..') || !existsSync(abs)) return pattern;
+  return `/${rel}${statSync(abs).isDirectory() ? '/' : ''}`;
 }
 
-export function untrack(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
-  return setPatterns(opts.cwd, (cur) => cur.filter((p) => !opts.patterns.includes(p)));
+export async function track(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
+  const root = (await openRepo(opts.cwd)).root;
+  const want = opts.patterns.map((p) => normalizePattern(root, opts.cwd, p));
+  return setPatterns(opts.cwd, (cur) => [...cur, ...want.filter((p, i, a) => !cur.includes(p) && a.indexOf(p) === i)]);
+}
+
+export async function untrack(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
+  const root = (await openRepo(opts.cwd)).root;
+  const drop = new Set([...opts.patterns, ...opts.patterns.map((p) => normalizePattern(root, opts.cwd, p))]);
+  return setPatterns(opts.cwd, (cur) => cur.filter((p) => !drop.has(p)));
 }

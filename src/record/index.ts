@@ -5,3 +5,4 @@ export * from './record.js';
 export * from './config.js';
 export * from './canonical.js';
 export * from './env.js';
+export * from './issues.js';

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { gitOid } from './paths.js';
+import { formatIssues } from './issues.js';
 
 export const LOCK_FILE = 'gitrepro.lock';
 export const LOCK_SCHEMA = 'gitrepro.lock/v1';
@@ -40,6 +41,6 @@ export function parseLock(text: string): ParseResult<Lock> {
     obj[m[1]] = m[1] === 'tree' ? m[2] : /^(0|[1-9][0-9]{0,15})$/.test(m[2]) ? Number(m[2]) : m[2];
   }
   const r = lockSchema.safeParse(obj);
-  if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || 'lock'}: ${i.message}`).join('; ') };
+  if (!r.success) return { ok: false, error: formatIssues(r.error.issues) };
   return { ok: true, value: r.data };
 }

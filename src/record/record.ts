@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { envSnapshotSchema } from './env.js';
 import { gitOid, safePath, sha256Hex } from './paths.js';
 import { canonicalJson } from './canonical.js';
+import { formatIssues } from './issues.js';
 
 export const RECORD_SCHEMA = 'gitrepro.record/v1';
 export const NOTES_REF = 'refs/notes/gitrepro';
@@ -78,7 +79,7 @@ export function parseNote(text: string): NoteParse {
   for (const item of list) {
     const r = recordSchema.safeParse(item);
     if (!r.success) {
-      return { ok: false, error: r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'record'}: ${i.message}`).join('; ') };
+      return { ok: false, error: formatIssues(r.error.issues) };
     }
     records.push(r.data);
   }

@@ -85,10 +85,13 @@ export class DirRemote implements Remote {
   async put(ref: ObjectRef, src: string, progress?: TransferProgress): Promise<void> {
     const dest = this.objectPath(ref.sha256);
     // Idempotent, and self-healing: an existing copy is kept only when it re-hashes right.
-    if (await this.holdsIntact(ref, dest)) return;
-    await this.ensureRoot();
-    await this.ensureDir(path.dirname(dest));
+    if (await this.holdsIntact(ref, dest)) {
+      progress?.onBytes?.(ref.size);
+      return;
+    }
     try {
+      await this.ensureRoot();
+      await this.ensureDir(path.dirname(dest));
       if (await this.tryLink(ref, src, dest)) {
         progress?.onBytes?.(ref.size);
         return;

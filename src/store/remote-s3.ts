@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { pipeline, Transform } from 'node:stream';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -188,7 +188,8 @@ export class S3Remote implements Remote {
         cb(null, chunk);
       },
     });
-    const body = fh.createReadStream({ highWaterMark: CHUNK, autoClose: false }).pipe(hashing);
+    // pipeline, not pipe: a read error must fail the upload, not leave it waiting for data
+    const body = pipeline(fh.createReadStream({ highWaterMark: CHUNK, autoClose: false }), hashing, () => {});
     const partSize = Math.max(PART_SIZE, Math.ceil(size / 9_000 / MiB) * MiB);
     const upload = new Upload({ client: this.client, params: { ...params, Body: body }, partSize, queueSize: QUEUE_SIZE, leavePartsOnError: false });
     let sent = 0;
@@ -385,7 +386,7 @@ const AUTH = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredTok
 const DENIED = new Set(['AccessDenied', 'AllAccessDisabled', 'AccountProblem', 'InvalidPayer', 'Forbidden']);
 const THROTTLED = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'ServiceUnavailable', 'InternalError', 'RequestTimeout']);
 const NET_DOWN = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ERR_INVALID_URL']);
-const NET_FLAKY = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
+const NET_FLAKY = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'ESOCKETTIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 const CRED_HINT = 'check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE or ~/.aws/credentials for this server';
 
 export interface S3ErrorClass {
