@@ -1,5 +1,6 @@
 /**
- * A bounded-parallel transfer pool with retries.
+ * Moving objects: a bounded-parallel pool with retries (`transfer`), and the one safe way to
+ * land downloaded bytes (`receiveVerified`), shared by the directory and S3 remotes.
  *
  * `jobs` workers pull items from one queue, so at most `jobs` transfers run at once whatever the
  * mix of sizes. A failure that `isTransient` accepts (connection reset, timeout, 5xx, throttling)

@@ -506,6 +506,32 @@ describe.skipIf(!s3.ok)('S3 remote specifics (radosgw)', () => {
   });
 });
 
+describe('S3 error classes', () => {
+  it('maps S3 codes, statuses and network errors to remote codes', async () => {
+    const { classifyS3Error } = await import('../../src/store/remote-s3.js');
+    const c = (info: { name?: string; errno?: string; status?: number }, op: 'check' | 'has' | 'put' | 'get' | 'delete' = 'put') => {
+      const r = classifyS3Error(info, op);
+      return r && `${r.code}${r.transient ? ' transient' : ''}`;
+    };
+    expect(c({ name: 'SignatureDoesNotMatch', status: 403 })).toBe('GITREPRO_REMOTE_AUTH');
+    expect(c({ name: 'InvalidAccessKeyId', status: 403 })).toBe('GITREPRO_REMOTE_AUTH');
+    expect(c({ name: 'CredentialsProviderError' })).toBe('GITREPRO_REMOTE_AUTH');
+    expect(c({ name: 'AccessDenied', status: 403 })).toBe('GITREPRO_REMOTE_DENIED');
+    expect(c({ name: 'NoSuchBucket', status: 404 })).toBe('GITREPRO_REMOTE_NO_BUCKET');
+    expect(c({ name: 'NotFound', status: 404 }, 'check')).toBe('GITREPRO_REMOTE_NO_BUCKET');
+    expect(c({ name: 'NoSuchKey', status: 404 }, 'get')).toBe('GITREPRO_OBJECT_MISSING');
+    expect(c({ errno: 'ECONNREFUSED' })).toBe('GITREPRO_REMOTE_UNREACHABLE');
+    expect(c({ errno: 'ENOTFOUND' })).toBe('GITREPRO_REMOTE_UNREACHABLE');
+    expect(c({ name: 'TimeoutError', errno: 'ETIMEDOUT' })).toBe('GITREPRO_REMOTE_UNREACHABLE');
+    expect(c({ errno: 'ECONNRESET' })).toBe('GITREPRO_REMOTE_UNREACHABLE transient');
+    expect(c({ name: 'SlowDown', status: 503 })).toBe('GITREPRO_REMOTE_UNREACHABLE transient');
+    expect(c({ name: 'InternalError', status: 500 })).toBe('GITREPRO_REMOTE_UNREACHABLE transient');
+    expect(c({ status: 429 })).toBe('GITREPRO_REMOTE_UNREACHABLE transient');
+    expect(c({ name: 'PermanentRedirect', status: 301 })).toBe('GITREPRO_REMOTE_INVALID');
+    expect(c({ name: 'Error' })).toBeUndefined(); // not a remote failure: passed through as is
+  });
+});
+
 async function closedPort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
