@@ -57,13 +57,13 @@ EOF
 }
 
 install_packages() {
-  command -v radosgw >/dev/null && command -v ceph-osd >/dev/null && command -v ceph-mon >/dev/null && return
+  command -v radosgw >/dev/null && command -v ceph-osd >/dev/null && command -v ceph-mon >/dev/null && command -v curl >/dev/null && return
   [[ $(id -u) == 0 ]] || { log "ceph packages missing and not root: cannot apt-get install"; exit 3; }
   command -v apt-get >/dev/null || { log "ceph packages missing and no apt-get"; exit 3; }
   log "installing ceph-mon ceph-osd radosgw (Debian packages, ~270 MB)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw >/dev/null
+  apt-get install -y -qq --no-install-recommends ceph-mon ceph-osd radosgw curl ca-certificates >/dev/null
 }
 
 start() {
