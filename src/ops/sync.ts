@@ -21,6 +21,11 @@ export interface SyncOptions {
   full?: boolean;
   /** only these repo-relative paths (restore -- <path>) */
   only?: (p: string) => boolean;
+  /**
+   * Called with the objects the changes need that the local store lacks, before anything is
+   * written (a store remote fetches them). Objects still missing afterwards are reported.
+   */
+  fetchMissing?: (refs: { sha256: string; size: number }[]) => Promise<void>;
 }
 
 export interface SyncResult extends MaterializeResult {
@@ -33,9 +38,11 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
   return withRepoLock(repo.sharedDir, async () => {
     const scanStart = Date.now();
     const cache = await StatCache.load(repo.stateDir);
-    const targetSnap = target ? (cache.tree === target.tree && cache.snap ? cache.snap : await readSnapshot(repo.root, target.tree)) : EMPTY;
     let changes: SnapChange[];
+    /** the target snapshot, when known without reading it whole from git */
+    let targetSnap: Snapshot | undefined;
     if (o.full || o.only || cache.tree === undefined) {
+      targetSnap = target ? (cache.tree === target.tree && cache.snap ? cache.snap : await readSnapshot(repo.root, target.tree)) : EMPTY;
       const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false, only: o.only });
       changes = [];
       for (const [p, e] of targetSnap) {
@@ -48,13 +55,27 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
         if ((!o.only || o.only(p)) && !targetSnap.has(p) && scan.files.has(p)) changes.push({ path: p });
       }
     } else {
+      // hooks: only what differs between the snapshot the work tree was synced to and the target
       changes = await diffSnapshots(repo.root, cache.tree, target?.tree);
+      if (!target) targetSnap = EMPTY;
+      else if (cache.snap) {
+        targetSnap = new Map(cache.snap);
+        for (const c of changes) {
+          if (c.entry) targetSnap.set(c.path, c.entry);
+          else targetSnap.delete(c.path);
+        }
+      }
+    }
+    if (o.fetchMissing) {
+      const need = new Map<string, number>();
+      for (const c of changes) if (c.entry && !(await repo.store.has(c.entry.sha256))) need.set(c.entry.sha256, c.entry.size);
+      if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
     }
     const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason });
     for (const p of [...res.written, ...res.unchanged]) cache.missing.delete(p);
     cache.setMissing(res.missing.map((m) => m.path), !o.only);
     if (!o.only) {
-      cache.setSnapshot(target?.tree ?? '', target ? targetSnap : EMPTY);
+      cache.setSnapshot(target?.tree ?? '', targetSnap);
       const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
       if (res.missing.length === 0 && res.failed.length === 0) {
         await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, scanStart);

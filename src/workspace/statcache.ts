@@ -46,10 +46,8 @@ export class StatCache {
       if (raw.v === 1) {
         for (const [p, [k, s, st]] of Object.entries(raw.stat ?? {})) c.stat.set(p, { key: k, sha256: s, stored: st === 1 });
         for (const p of raw.missing ?? []) c.missing.add(p);
-        if (raw.tree && raw.snap) {
-          c.tree = raw.tree;
-          c.snap = new Map(Object.entries(raw.snap).map(([p, [s, n, x]]) => [p, { sha256: s, size: n, exec: x === 1 }]));
-        }
+        if (raw.tree) c.tree = raw.tree;
+        if (raw.tree && raw.snap) c.snap = new Map(Object.entries(raw.snap).map(([p, [s, n, x]]) => [p, { sha256: s, size: n, exec: x === 1 }]));
       }
     } catch {
       /* no cache yet */
@@ -84,7 +82,8 @@ export class StatCache {
     this.dirty = true;
   }
 
-  setSnapshot(tree: string, snap: Map<string, SnapEntry>): void {
+  /** Records the snapshot the work tree now matches; `snap` may be unknown (read lazily later). */
+  setSnapshot(tree: string, snap: Map<string, SnapEntry> | undefined): void {
     this.tree = tree;
     this.snap = snap;
     this.dirty = true;
@@ -95,8 +94,8 @@ export class StatCache {
     const out: CacheFile = { v: 1, stat: {} };
     for (const [p, e] of this.stat) out.stat[p] = [e.key, e.sha256, e.stored ? 1 : 0];
     if (this.missing.size) out.missing = [...this.missing];
+    if (this.tree) out.tree = this.tree;
     if (this.tree && this.snap) {
-      out.tree = this.tree;
       out.snap = {};
       for (const [p, e] of this.snap) out.snap[p] = [e.sha256, e.size, e.exec ? 1 : 0];
     }
