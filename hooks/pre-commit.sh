@@ -1,7 +1,7 @@
 # Fast path: nothing changed since the last scan (stamp), the staged lock is the one the work
 # tree matches, no tracked path and no file over policy.maxGitFileSize is staged. Else: node.
-{ read -r gr_gd; read -r gr_lock; } <<GR_EOF
-$(git rev-parse --git-dir :gitrepro.lock 2>/dev/null)
+{ read -r gr_top; read -r gr_gd; read -r gr_cd; read -r gr_hk; read -r gr_of; read -r gr_lock; } <<GR_EOF
+$(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format :gitrepro.lock 2>/dev/null)
 GR_EOF
 gr_st="$gr_gd/gitrepro"
 if [ -n "$gr_lock" ] && [ -f "$gr_st/fast" ] && [ -f "$gr_st/stamp" ]; then
@@ -15,3 +15,8 @@ if [ -n "$gr_lock" ] && [ -f "$gr_st/fast" ] && [ -f "$gr_st/stamp" ]; then
     exit 0
   fi
 fi
+export GITREPRO_REPO_INFO="$gr_top
+$gr_gd
+$gr_cd
+$gr_hk
+$gr_of"

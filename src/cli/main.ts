@@ -4,9 +4,11 @@
  * yargs with only its own module loaded (the registry imports commands lazily).
  */
 import { reportError } from './errors.js';
+import { trace } from '../trace.js';
 
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  trace('started');
   try {
     if (argv[0] === 'hook') {
       const { runHook } = await import('./hook.js');
@@ -26,6 +28,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
+    trace('done');
   },
   (e) => {
     process.exitCode = reportError(e, true);

@@ -2,7 +2,7 @@
  * Records live as notes in refs/notes/gitrepro. Notes are written byte-exact (hash-object, then
  * `notes add -C`), so the canonical JSON is never reflowed by git's message cleanup.
  */
-import { NOTES_REF } from '../record/index.js';
+import { NOTES_REF } from '../record/rules.js';
 import { CatFile } from './catfile.js';
 import { git, gitMaybe, runGit } from './run.js';
 

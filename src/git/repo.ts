@@ -16,7 +16,25 @@ export interface RepoPaths {
   objectFormat: string;
 }
 
+/**
+ * The hook shims already ran `git rev-parse` for their fast path; on the full path they pass what
+ * it printed (top, git dir, common dir, hooks dir, object format: one per line) in
+ * GITREPRO_REPO_INFO, saving node a git process. Used only for the same directory, and removed
+ * from the environment so no child inherits it.
+ */
+function fromShim(cwd: string): RepoPaths | undefined {
+  const info = process.env.GITREPRO_REPO_INFO;
+  if (info === undefined) return undefined;
+  delete process.env.GITREPRO_REPO_INFO;
+  const [root, gitDir, commonDir, hooksDir, objectFormat] = info.split('\n');
+  if (!root || !gitDir || !commonDir || !hooksDir || !/^sha(1|256)$/.test(objectFormat ?? '')) return undefined;
+  if (path.resolve(root) !== path.resolve(cwd) || ![gitDir, commonDir, hooksDir].every((p) => path.isAbsolute(p))) return undefined;
+  return { root, gitDir, commonDir, hooksDir, objectFormat };
+}
+
 export async function findRepo(cwd: string): Promise<RepoPaths> {
+  const shim = fromShim(cwd);
+  if (shim) return shim;
   const r = await runGit(
     cwd,
     ['rev-parse', '--path-format=absolute', '--show-toplevel', '--git-dir', '--git-common-dir', '--git-path', 'hooks', '--show-object-format'],

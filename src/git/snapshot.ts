@@ -4,7 +4,8 @@
  * write incrementally with fast-import onto the append-only chain refs/gitrepro/snapshots.
  */
 import { GitreproError } from '../errors.js';
-import { formatPointer, parsePointer, unsafePathReason, SNAPSHOTS_REF, GIT_OID_RE } from '../record/index.js';
+import { formatPointer, parsePointer } from '../record/pointer.js';
+import { GIT_OID_RE, SNAPSHOTS_REF, unsafePathReason } from '../record/rules.js';
 import { CatFile } from './catfile.js';
 import { git, gitMaybe, runGit } from './run.js';
 

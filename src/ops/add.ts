@@ -6,7 +6,7 @@ import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry, type Snapshot } from '../git/snapshot.js';
 import { blobId, stageFile } from '../git/revs.js';
-import { formatLock, LOCK_FILE, type Lock } from '../record/index.js';
+import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
 import { writeFileAtomic } from '../workspace/fsutil.js';
 import { withRepoLock } from '../workspace/lock.js';

@@ -7,9 +7,10 @@ import { GitreproError } from '../errors.js';
 import { findRepo, type RepoPaths } from '../git/repo.js';
 import { configGet } from '../git/revs.js';
 import { LocalStore } from '../store/local.js';
-import type { Config } from '../record/index.js';
+import type { Config } from '../record/config.js';
 import { loadConfig } from '../workspace/config.js';
 import { makeMatcher, type Matcher } from '../workspace/walk.js';
+import { trace } from '../trace.js';
 
 export interface Repo {
   paths: RepoPaths;
@@ -31,14 +32,16 @@ export interface Reporter {
 }
 
 export async function openRepo(cwd: string): Promise<Repo> {
-  const paths = await findRepo(cwd);
+  const [paths, cacheDir] = await Promise.all([findRepo(cwd), configGet(cwd, 'gitrepro.cacheDir')]);
   const sharedDir = path.join(paths.commonDir, 'gitrepro');
-  const cacheDir = await configGet(paths.root, 'gitrepro.cacheDir');
-  const config = await loadConfig(paths.root);
+  const stateDir = path.join(paths.gitDir, 'gitrepro');
+  trace('found repository');
+  const config = await loadConfig(paths.root, existsSync(stateDir) ? stateDir : undefined);
+  trace('loaded config');
   return {
     paths,
     root: paths.root,
-    stateDir: path.join(paths.gitDir, 'gitrepro'),
+    stateDir,
     sharedDir,
     store: new LocalStore(cacheDir ? path.resolve(paths.root, cacheDir) : sharedDir),
     config,

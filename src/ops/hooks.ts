@@ -8,13 +8,18 @@ import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import { runGit } from '../git/run.js';
 import { blobId, tryResolveCommit, readFileAt } from '../git/revs.js';
-import { formatLock, LOCK_FILE } from '../record/index.js';
+import { formatLock, LOCK_FILE } from '../record/lock.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { addInRepo } from './add.js';
 import { isSetUp, openRepo, type Repo } from './context.js';
 import { lockAt, lockInWorkTree } from './locks.js';
-import { completePending, journalPending } from './records.js';
+import { journalPending } from './journal.js';
+
+/** The record writer loads the schemas and env collectors: only when a record is written here. */
+async function completePending(repo: Repo): Promise<string[]> {
+  return (await import('./records.js')).completePending(repo);
+}
 import { syncTo, type SyncResult } from './sync.js';
 
 export interface HookResult {

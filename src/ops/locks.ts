@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { readFileAt } from '../git/revs.js';
-import { LOCK_FILE, parseLock, type Lock } from '../record/index.js';
+import { LOCK_FILE, parseLock, type Lock } from '../record/lock.js';
 import type { Repo } from './context.js';
 
 function bad(where: string, error: string): GitreproError {

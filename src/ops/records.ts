@@ -9,7 +9,7 @@
  * before reading it (appends made meanwhile go to a fresh file) and deletes it when done, so no
  * line is lost; leftovers of a dead flusher are picked up by the next one.
  */
-import { appendFile, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { collectEnv } from '../env/index.js';
 import { isGitreproError } from '../errors.js';
@@ -26,10 +26,7 @@ import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
 import { VERSION } from './version.js';
 
-export interface PendingExtra {
-  rewrittenFrom?: string[];
-  dataNotCommitted?: boolean;
-}
+import type { PendingExtra } from './journal.js';
 
 export function emptyTreeId(objectFormat: string): string {
   return objectFormat === 'sha256'
@@ -37,16 +34,13 @@ export function emptyTreeId(objectFormat: string): string {
     : '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 }
 
-export async function journalPending(repo: Repo, commit: string, extra?: PendingExtra): Promise<void> {
-  await appendFile(path.join(repo.sharedDir, 'pending'), extra ? `${commit}\t${JSON.stringify(extra)}\n` : `${commit}\n`);
-}
 
 /** Params values of a commit, from the params files its own tree names. */
 export async function paramsAt(repo: Repo, commit: string): Promise<GitreproRecord['params']> {
   const cfgText = await readFileAt(repo.root, commit, CONFIG_FILE);
   let files: string[] | undefined;
   try {
-    files = parseConfig(cfgText?.toString('utf8')).params;
+    files = (await parseConfig(cfgText?.toString("utf8"))).params;
   } catch {
     files = undefined; // an invalid config at that commit: fall back to the default file
   }

@@ -2,7 +2,7 @@
  * `gitrepro status`: tracked data added, modified or deleted against HEAD's snapshot (and the
  * staged one), and objects HEAD needs that the local store lacks.
  */
-import { GIT_OID_RE } from '../record/index.js';
+import { GIT_OID_RE } from '../record/rules.js';
 import { tryResolveCommit } from '../git/revs.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';

@@ -6,7 +6,7 @@
  */
 import { diffSnapshots, readSnapshot, type SnapChange, type Snapshot } from '../git/snapshot.js';
 import { blobId } from '../git/revs.js';
-import { formatLock, type Lock } from '../record/index.js';
+import { formatLock, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
 import { withRepoLock } from '../workspace/lock.js';
 import { materialize, type MaterializeResult } from '../workspace/materialize.js';
@@ -14,6 +14,7 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { snapshotTotals } from './add.js';
 import type { Repo } from './context.js';
+import { trace } from '../trace.js';
 
 export interface SyncOptions {
   reason: string;
@@ -37,11 +38,15 @@ const EMPTY: Snapshot = new Map();
 export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOptions): Promise<SyncResult> {
   return withRepoLock(repo.sharedDir, async () => {
     const scanStart = Date.now();
-    const cache = await StatCache.load(repo.stateDir);
+    const byDiff = !o.full && !o.only;
+    let cache = byDiff ? await StatCache.open(repo.stateDir) : await StatCache.load(repo.stateDir);
+    trace('stat cache opened');
     let changes: SnapChange[];
-    /** the target snapshot, when known without reading it whole from git */
+    /** the target snapshot, when known without reading it whole from git (full path) */
     let targetSnap: Snapshot | undefined;
-    if (o.full || o.only || cache.tree === undefined) {
+    const full = !byDiff || cache.tree === undefined;
+    if (full) {
+      if (byDiff) cache = await StatCache.load(repo.stateDir);
       targetSnap = target ? (cache.tree === target.tree && cache.snap ? cache.snap : await readSnapshot(repo.root, target.tree)) : EMPTY;
       const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false, only: o.only });
       changes = [];
@@ -57,31 +62,30 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     } else {
       // hooks: only what differs between the snapshot the work tree was synced to and the target
       changes = await diffSnapshots(repo.root, cache.tree, target?.tree);
-      if (!target) targetSnap = EMPTY;
-      else if (cache.snap) {
-        targetSnap = new Map(cache.snap);
-        for (const c of changes) {
-          if (c.entry) targetSnap.set(c.path, c.entry);
-          else targetSnap.delete(c.path);
-        }
-      }
+      trace(`diffed snapshots: ${changes.length} change(s)`);
     }
     if (o.fetchMissing) {
       const need = new Map<string, number>();
       for (const c of changes) if (c.entry && !(await repo.store.has(c.entry.sha256))) need.set(c.entry.sha256, c.entry.size);
       if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
     }
+    trace('planned');
     const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason });
-    for (const p of [...res.written, ...res.unchanged]) cache.missing.delete(p);
+    for (const p of [...res.written, ...res.unchanged]) cache.unsetMissing(p);
     cache.setMissing(res.missing.map((m) => m.path), !o.only);
     if (!o.only) {
-      cache.setSnapshot(target?.tree ?? '', targetSnap);
+      if (full) cache.setSnapshot(target?.tree ?? '', targetSnap);
+      else cache.applySnapshotChanges(target?.tree ?? '', changes);
       const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
       if (res.missing.length === 0 && res.failed.length === 0) {
-        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, scanStart);
+        // Only a full scan may move the stamp: after a diff-only restore, edits the user made
+        // before the checkout (outside the diff) must still send the next commit down the full path.
+        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, full ? scanStart : undefined);
       }
     }
+    trace('materialized');
     await cache.save();
+    trace('stat cache saved');
     return { ...res, tree: target?.tree };
   }, { what: 'restore data' });
 }

@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { safePath } from './paths.js';
 
-export const CONFIG_FILE = 'gitrepro.yaml';
+import { CONFIG_FILE } from './rules.js';
+
+export { CONFIG_FILE };
 
 export const remoteSchema = z.strictObject({
   url: z.string().min(1).describe('filesystem path, file:// URL, or s3://bucket[/prefix]'),

@@ -1,4 +1,5 @@
-export * from './paths.js';
+export * from './rules.js';
+export { safePath, sha256Hex, gitOid, objectSize } from './paths.js';
 export * from './pointer.js';
 export * from './lock.js';
 export * from './record.js';

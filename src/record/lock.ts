@@ -6,20 +6,19 @@
  *   bytes <total bytes>
  *   files <file count>
  *   tree <snapshot tree id>
+ *
+ * Parsed without zod (a hook reads it on every checkout); the rules are the spec's.
  */
-import { z } from 'zod';
-import { gitOid } from './paths.js';
-import { formatIssues } from './issues.js';
+import { GIT_OID_RE, LOCK_FILE } from './rules.js';
 
-export const LOCK_FILE = 'gitrepro.lock';
+export { LOCK_FILE };
 export const LOCK_SCHEMA = 'gitrepro.lock/v1';
 
-export const lockSchema = z.strictObject({
-  tree: gitOid,
-  files: z.number().int().nonnegative(),
-  bytes: z.number().int().nonnegative(),
-});
-export type Lock = z.infer<typeof lockSchema>;
+export interface Lock {
+  tree: string;
+  files: number;
+  bytes: number;
+}
 
 export function formatLock(l: Lock): string {
   return `${LOCK_SCHEMA}\nbytes ${l.bytes}\nfiles ${l.files}\ntree ${l.tree}\n`;
@@ -27,20 +26,27 @@ export function formatLock(l: Lock): string {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
+const COUNT_RE = /^(0|[1-9][0-9]{0,15})$/;
+
 export function parseLock(text: string): ParseResult<Lock> {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   if (lines[0] !== LOCK_SCHEMA) {
     return { ok: false, error: /^<<<<<<<|^=======|^>>>>>>>/m.test(text) ? 'unresolved merge conflict markers' : `first line is not ${LOCK_SCHEMA}` };
   }
-  const obj: Record<string, unknown> = {};
+  const obj: Record<string, string> = {};
   for (const line of lines.slice(1)) {
     const m = /^([a-z]+) (\S+)$/.exec(line);
     if (!m) return { ok: false, error: `malformed line ${JSON.stringify(line.slice(0, 80))}` };
     if (m[1] in obj) return { ok: false, error: `duplicate key ${m[1]}` };
-    obj[m[1]] = m[1] === 'tree' ? m[2] : /^(0|[1-9][0-9]{0,15})$/.test(m[2]) ? Number(m[2]) : m[2];
+    if (!['tree', 'files', 'bytes'].includes(m[1])) return { ok: false, error: `unknown key ${m[1]}` };
+    obj[m[1]] = m[2];
   }
-  const r = lockSchema.safeParse(obj);
-  if (!r.success) return { ok: false, error: formatIssues(r.error.issues) };
-  return { ok: true, value: r.data };
+  for (const k of ['bytes', 'files']) {
+    if (obj[k] === undefined) return { ok: false, error: `${k}: missing` };
+    if (!COUNT_RE.test(obj[k]) || !Number.isSafeInteger(Number(obj[k]))) return { ok: false, error: `${k}: not a non-negative integer` };
+  }
+  if (obj.tree === undefined) return { ok: false, error: 'tree: missing' };
+  if (!GIT_OID_RE.test(obj.tree)) return { ok: false, error: 'tree: not a git object id' };
+  return { ok: true, value: { tree: obj.tree, files: Number(obj.files), bytes: Number(obj.bytes) } };
 }

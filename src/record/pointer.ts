@@ -6,7 +6,7 @@
  *   oid sha256:<64 hex>\n
  *   size <decimal>\n
  */
-import { SHA256_RE, MAX_OBJECT_SIZE } from './paths.js';
+import { SHA256_RE, MAX_OBJECT_SIZE } from './rules.js';
 
 export interface Pointer {
   sha256: string;

@@ -9,9 +9,9 @@ import { gitOid, safePath, sha256Hex } from './paths.js';
 import { canonicalJson } from './canonical.js';
 import { formatIssues } from './issues.js';
 
-export const RECORD_SCHEMA = 'gitrepro.record/v1';
-export const NOTES_REF = 'refs/notes/gitrepro';
-export const SNAPSHOTS_REF = 'refs/gitrepro/snapshots';
+import { NOTES_REF, RECORD_SCHEMA, SNAPSHOTS_REF } from './rules.js';
+
+export { NOTES_REF, RECORD_SCHEMA, SNAPSHOTS_REF };
 
 const jsonValue: z.ZodType<unknown> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValue), z.record(z.string(), jsonValue)]),

@@ -10,7 +10,7 @@ import { mkdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import type { SnapChange } from '../git/snapshot.js';
-import { unsafePathReason } from '../record/index.js';
+import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { pruneEmptyDirs } from './fsutil.js';

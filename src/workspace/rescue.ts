@@ -5,19 +5,26 @@
  */
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
-import { safePath, sha256Hex } from '../record/index.js';
+import { SHA256_RE, unsafePathReason } from '../record/rules.js';
 
-export const rescueEntrySchema = z.object({
-  at: z.string(),
-  path: safePath,
-  sha256: sha256Hex,
-  size: z.number().int().nonnegative(),
-  exec: z.boolean(),
-  worktree: z.string(),
-  reason: z.string(),
-});
-export type RescueEntry = z.infer<typeof rescueEntrySchema>;
+export interface RescueEntry {
+  at: string;
+  path: string;
+  sha256: string;
+  size: number;
+  exec: boolean;
+  worktree: string;
+  reason: string;
+}
+
+/** Validates a journal line (a local file, but still never trusted for paths). */
+function isRescueEntry(v: unknown): v is RescueEntry {
+  const e = v as RescueEntry;
+  return (
+    !!e && typeof e.at === 'string' && typeof e.path === 'string' && !unsafePathReason(e.path) && SHA256_RE.test(e.sha256) &&
+    Number.isSafeInteger(e.size) && e.size >= 0 && typeof e.exec === 'boolean' && typeof e.worktree === 'string' && typeof e.reason === 'string'
+  );
+}
 
 export function rescueJournal(sharedDir: string): string {
   return path.join(sharedDir, 'rescued.jsonl');
@@ -39,8 +46,8 @@ export async function readRescues(sharedDir: string): Promise<RescueEntry[]> {
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
-      const r = rescueEntrySchema.safeParse(JSON.parse(line));
-      if (r.success) out.push(r.data);
+      const v: unknown = JSON.parse(line);
+      if (isRescueEntry(v)) out.push(v);
     } catch {
       /* skip */
     }

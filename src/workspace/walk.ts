@@ -12,7 +12,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { GitreproError } from '../errors.js';
-import { unsafePathReason } from '../record/index.js';
+import { unsafePathReason } from '../record/rules.js';
 
 export interface FileStat {
   size: number;

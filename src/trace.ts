@@ -1,0 +1,10 @@
+/**
+ * GITREPRO_TRACE=1 prints phase timings to stderr (like GIT_TRACE_PERFORMANCE): where a hook's
+ * milliseconds go, measured, without a profiler. A leaf module: imports nothing but node.
+ */
+const on = process.env.GITREPRO_TRACE === '1';
+const t0 = performance.now();
+
+export function trace(label: string): void {
+  if (on) process.stderr.write(`gitrepro trace: ${(performance.now() - t0).toFixed(1).padStart(7)} ms  ${label}\n`);
+}
