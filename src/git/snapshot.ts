@@ -126,21 +126,28 @@ function fiPath(p: string): string {
  * (which keeps every snapshot reachable through gc). The caller holds the repo lock.
  */
 export async function writeSnapshot(cwd: string, base: string | undefined, changes: SnapChange[]): Promise<{ tree: string; commit: string }> {
-  const tip = await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]);
-  const lines: string[] = [`commit ${SNAPSHOTS_REF}`, 'mark :1', 'committer gitrepro <gitrepro@localhost> now', 'data 0'];
-  if (tip) lines.push(`from ${tip}`);
-  if (base) lines.push(`M 040000 ${base} ""`);
-  else lines.push('deleteall');
+  const body: string[] = [];
+  if (base) body.push(`M 040000 ${base} ""`);
+  else body.push('deleteall');
   for (const c of changes) {
     checkPath(c.path);
-    if (!c.entry) lines.push(`D ${fiPath(c.path)}`);
+    if (!c.entry) body.push(`D ${fiPath(c.path)}`);
     else {
-      const body = formatPointer(c.entry);
-      lines.push(`M ${c.entry.exec ? '100755' : '100644'} inline ${fiPath(c.path)}`, `data ${Buffer.byteLength(body)}`, body);
+      const text = formatPointer(c.entry);
+      body.push(`M ${c.entry.exec ? '100755' : '100644'} inline ${fiPath(c.path)}`, `data ${Buffer.byteLength(text)}`, text);
     }
   }
-  lines.push('', 'get-mark :1', 'ls :1 ""', '');
-  const out = await git(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: lines.join('\n') });
+  const run = (parent: boolean) => {
+    const head = [`commit ${SNAPSHOTS_REF}`, 'mark :1', 'committer gitrepro <gitrepro@localhost> now', 'data 0'];
+    // fast-import resolves the parent itself: no separate rev-parse (one git process less)
+    if (parent) head.push(`from ${SNAPSHOTS_REF}^0`);
+    return runGit(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: [...head, ...body, '', 'get-mark :1', 'ls :1 ""', ''].join('\n'), ok: [0, 1, 128] });
+  };
+  let r = await run(true);
+  // the first snapshot of a repository: there is no chain to extend yet
+  if (r.code !== 0 && !(await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]))) r = await run(false);
+  if (r.code !== 0) throw new GitreproError('GITREPRO_GIT_FAILED', `git fast-import failed: ${r.stderr.trim().split('\n')[0] ?? ''}`, { data: { stderr: r.stderr } });
+  const out = r.stdout.toString('utf8');
   const [commit, root] = out.split('\n');
   const tree = /^040000 tree ([0-9a-f]+)\t/.exec(root ?? '')?.[1];
   if (!GIT_OID_RE.test(commit ?? '') || !tree) throw new GitreproError('GITREPRO_GIT_FAILED', `git fast-import gave unexpected output: ${out.slice(0, 200)}`);

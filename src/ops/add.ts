@@ -14,6 +14,7 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { openRepo, requireSetUp, type Repo, type Reporter } from './context.js';
 import { lockAt } from './locks.js';
+import { trace } from '../trace.js';
 
 export interface AddOptions {
   cwd: string;
@@ -77,12 +78,15 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
   return withRepoLock(repo.sharedDir, async () => {
     const scanStart = Date.now();
     const cache = await StatCache.load(repo.stateDir);
+    trace('stat cache loaded');
     const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: true, only });
+    trace(`scanned: ${scan.files.size} files, ${scan.hashed} hashed`);
     if (opts.paths?.length && scan.files.size === 0) {
       throw new GitreproError('GITREPRO_USAGE', `no tracked data under ${opts.paths.join(', ')}`, { hint: 'track it first: `gitrepro track <pattern>`' });
     }
     const baseLock = await lockAt(repo, ':', opts.indexFile);
     const snap = await loadSnapshot(repo, cache, baseLock?.tree);
+    trace('base snapshot loaded');
     const changes: SnapChange[] = [];
     const res = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
     for (const [p, f] of scan.files) {
@@ -108,14 +112,18 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     }
     let tree = baseLock?.tree;
     if (changes.length > 0 || !tree) tree = (await writeSnapshot(repo.root, tree, changes)).tree;
+    trace('snapshot written');
     const lock: Lock = { tree, ...snapshotTotals(snap) };
     const text = formatLock(lock);
     const lockBlob = blobId(text, repo.paths.objectFormat);
     const staged = !baseLock || formatLock(baseLock) !== text;
     await writeFileAtomic(path.join(repo.root, LOCK_FILE), text);
     await stageFile(repo.root, LOCK_FILE, opts.indexFile);
-    cache.setSnapshot(tree, snap);
+    trace('lock staged');
+    if (cache.hasMemo && cache.tree === baseLock?.tree) cache.applySnapshotChanges(tree, changes);
+    else cache.setSnapshot(tree, snap);
     await cache.save();
+    trace('stat cache saved');
     if (!only) {
       await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, scanStart);
     }

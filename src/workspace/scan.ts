@@ -10,6 +10,7 @@ import type { LocalStore, StagedObject } from '../store/local.js';
 import { mapLimit } from './pool.js';
 import type { StatCache } from './statcache.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
+import { trace } from '../trace.js';
 
 export interface ScannedFile extends SnapEntry {
   stat: FileStat;
@@ -33,6 +34,7 @@ export async function scanWorkTree(
   opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean },
 ): Promise<ScanResult> {
   const walk = walkTracked(root, matcher);
+  trace(`walked: ${walk.files.size} files`);
   const files = new Map<string, ScannedFile>();
   const todo: [string, FileStat][] = [];
   for (const [p, st] of walk.files) {
@@ -58,6 +60,7 @@ export async function scanWorkTree(
       hashedBytes += h.size;
     }
   });
+  trace(`hashed ${todo.length} file(s)`);
   const added = opts.ingest ? await opts.store.commitStaged(staged, true) : 0;
   for (const [p, st] of todo) {
     const f = files.get(p);

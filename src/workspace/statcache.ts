@@ -40,6 +40,9 @@ export class StatCache {
   private text?: string;
   private memoValid = false;
   private delta: string[] = [];
+  /** the file must be rewritten whole (a new memo, many removals, or no file yet) */
+  private rewrite = false;
+  private fileLength = 0;
 
   constructor(private file: string) {}
 
@@ -57,7 +60,11 @@ export class StatCache {
   static async load(stateDir: string): Promise<StatCache> {
     const c = new StatCache(path.join(stateDir, 'statcache'));
     const text = await readFile(c.file, 'utf8').catch(() => '');
-    if (!text.startsWith(HEADER)) return c;
+    c.fileLength = text.length;
+    if (!text.startsWith(HEADER)) {
+      c.rewrite = true;
+      return c;
+    }
     let snap: Map<string, SnapEntry> | undefined;
     const lines = text.split('\n');
     for (let i = 1; i < lines.length; i++) {
@@ -134,14 +141,16 @@ export class StatCache {
     const racy = Math.abs(Date.now() - st.mtimeMs) < racyWindow(st.mtimeMs);
     const e = { key: racy ? `racy:${statKey(st)}` : statKey(st), sha256, stored };
     this.stat.set(p, e);
-    if (this.text !== undefined) this.delta.push(`F ${e.key}\t${sha256}\t${stored ? 1 : 0}\t${p}`);
+    this.delta.push(`F ${e.key}\t${sha256}\t${stored ? 1 : 0}\t${p}`);
     this.dirty = true;
   }
 
   delete(p: string): void {
     const had = this.stat.delete(p);
-    if (this.text !== undefined) this.delta.push(`f ${p}`);
-    if (had || this.text !== undefined) this.dirty = true;
+    if (had || this.text !== undefined) {
+      this.delta.push(`f ${p}`);
+      this.dirty = true;
+    }
   }
 
   /** Drops entries for paths not in `keep` (full mode). */
@@ -150,18 +159,20 @@ export class StatCache {
   }
 
   setMissing(paths: Iterable<string>, replace: boolean): void {
-    if (replace) this.missing.clear();
-    if (this.text !== undefined && replace) this.delta.push('MC');
+    if (replace) {
+      if (this.missing.size || this.text !== undefined) this.delta.push('MC');
+      this.missing.clear();
+    }
     for (const p of paths) {
       this.missing.add(p);
-      if (this.text !== undefined) this.delta.push(`M ${p}`);
+      this.delta.push(`M ${p}`);
     }
-    this.dirty = true;
+    if (this.delta.length) this.dirty = true;
   }
 
   unsetMissing(p: string): void {
     if (this.missing.delete(p)) {
-      if (this.text !== undefined) this.delta.push(`m ${p}`);
+      this.delta.push(`m ${p}`);
       this.dirty = true;
     }
   }
@@ -173,18 +184,20 @@ export class StatCache {
     this.memoValid = snap !== undefined;
     this.dirty = true;
     if (this.text !== undefined) this.delta.push(`T ${tree}`, 'SX'); // lazy mode holds no memo to write
+    else this.rewrite = true;
   }
 
   /** Lazy mode: moves the memo from `tree` to `newTree` by the changes between them. */
   applySnapshotChanges(newTree: string, changes: { path: string; entry?: SnapEntry }[]): void {
     this.dirty = true;
     this.tree = newTree;
-    if (this.text === undefined) {
-      if (this.snap) for (const c of changes) c.entry ? this.snap.set(c.path, c.entry) : this.snap.delete(c.path);
+    this.delta.push(`T ${newTree}`);
+    const kept = this.text === undefined ? this.snap !== undefined : this.memoValid;
+    if (!kept) {
+      this.delta.push('SX'); // no memo to move: say so, or a replay would pair old entries with the new tree
       return;
     }
-    this.delta.push(`T ${newTree}`);
-    if (!this.memoValid) return;
+    if (this.snap) for (const c of changes) c.entry ? this.snap.set(c.path, c.entry) : this.snap.delete(c.path);
     for (const c of changes) this.delta.push(c.entry ? `S ${c.entry.sha256}\t${c.entry.size}\t${c.entry.exec ? 1 : 0}\t${c.path}` : `s ${c.path}`);
     this.delta.push('SV');
   }
@@ -196,9 +209,10 @@ export class StatCache {
 
   async save(): Promise<void> {
     if (!this.dirty) return;
-    if (this.text !== undefined) {
-      // lazy mode: append the deltas (one write; a torn append is a disposable cache's problem,
-      // and the next full load re-validates every entry against the file's stat anyway)
+    // few changes: append them (one write; a torn append only costs re-hashing, since every
+    // entry is checked against the file's stat) instead of rewriting 10,000 entries
+    const append = this.text !== undefined || (!this.rewrite && this.delta.length < 2000 && this.fileLength < 8 << 20);
+    if (append) {
       if (this.delta.length) await appendFile(this.file, `${this.delta.join('\n')}\n`);
       this.delta = [];
       this.dirty = false;
@@ -214,7 +228,11 @@ export class StatCache {
     }
     out.push('');
     // disposable: no fsync (a lost cache only costs re-hashing)
-    await writeFileAtomic(this.file, out.join('\n'), { durable: false });
+    const text = out.join('\n');
+    await writeFileAtomic(this.file, text, { durable: false });
+    this.fileLength = text.length;
+    this.delta = [];
+    this.rewrite = false;
     this.dirty = false;
   }
 }

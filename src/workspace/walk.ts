@@ -88,24 +88,26 @@ export function walkTracked(root: string, m: Matcher): WalkResult {
     } catch {
       return;
     }
+    const dir = rel ? path.join(root, rel) : root;
     for (const d of entries) {
-      if (d.name === '.git') continue;
+      if (d.name.toLowerCase() === '.git') continue;
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) {
+        if (/[\0\n\r]/.test(d.name)) {
+          skipped.push({ path: r, why: 'control character in path' });
+          continue;
+        }
         if (all || m.matches(r, true)) visit(r, true);
         else visit(r, false);
       } else if (d.isFile()) {
         if (!all && !m.matches(r)) continue;
-        const why = unsafePathReason(r);
-        if (why) {
-          skipped.push({ path: r, why });
+        // the parent chain was checked on the way down: only the name itself can be unsafe
+        if (/[\0\n\r]/.test(d.name)) {
+          skipped.push({ path: r, why: unsafePathReason(r) ?? 'unsafe name' });
           continue;
         }
-        try {
-          files.set(r, toStat(lstatSync(path.join(root, r))));
-        } catch {
-          /* vanished while walking */
-        }
+        const st = lstatSync(`${dir}/${d.name}`, { throwIfNoEntry: false });
+        if (st) files.set(r, toStat(st)); // else: vanished while walking
       } else if (d.isSymbolicLink() && (all || m.matches(r))) {
         skipped.push({ path: r, why: 'symbolic link (gitrepro stores regular files only)' });
       }
