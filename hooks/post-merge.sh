@@ -1,14 +1,20 @@
-# Fast path: HEAD's lock is the one the work tree's data already matches (not for --squash,
-# which leaves the merged lock in the index only).
-{ read -r gr_top; read -r gr_gd; read -r gr_cd; read -r gr_hk; read -r gr_of; read -r gr_lock; } <<GR_EOF
-$(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format HEAD:gitrepro.lock 2>/dev/null)
+# A merge commit (two parents) needs its record: journal it and start the detached flusher, as
+# post-commit does (git merge fires post-merge, not post-commit). A fast-forward's commits have
+# their own records. Fast path: HEAD's lock is the one the work tree's data already matches (not
+# for --squash, which leaves the merged lock in the index only).
+{ read -r gr_top; read -r gr_gd; read -r gr_cd; read -r gr_hk; read -r gr_of; read -r gr_head; read -r gr_lock; read -r gr_p1; read -r gr_p2; } <<GR_EOF
+$(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format HEAD HEAD:gitrepro.lock HEAD^@ 2>/dev/null)
 GR_EOF
-if [ "$1" != 1 ]; then
-  if [ -n "$gr_lock" ] && [ -f "$gr_gd/gitrepro/fast" ]; then
-    GR_LOCK=
-    . "$gr_gd/gitrepro/fast"
-    [ "$gr_lock" = "$GR_LOCK" ] && exit 0
+if [ "$1" != 1 ] && [ -n "$gr_p2" ]; then
+  printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
+  if [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
+    (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
   fi
+fi
+if [ "$1" != 1 ] && [ -n "$gr_lock" ] && [ -f "$gr_gd/gitrepro/fast" ] && { [ -z "$gr_p2" ] || [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; }; then
+  GR_LOCK=
+  . "$gr_gd/gitrepro/fast"
+  [ "$gr_lock" = "$GR_LOCK" ] && exit 0
 fi
 export GITREPRO_REPO_INFO="$gr_top
 $gr_gd

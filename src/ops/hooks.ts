@@ -6,13 +6,14 @@ import { spawn } from 'node:child_process';
 import { readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
+import { hasObject } from '../git/refs.js';
 import { runGit } from '../git/run.js';
 import { blobId, tryResolveCommit, readFileAt } from '../git/revs.js';
-import { formatLock, LOCK_FILE } from '../record/lock.js';
+import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { addInRepo } from './add.js';
-import { isSetUp, openRepo, type Repo } from './context.js';
+import { isSetUp, openRepo, type Repo, type Reporter } from './context.js';
 import { lockAt, lockInWorkTree } from './locks.js';
 import { journalPending } from './journal.js';
 
@@ -34,6 +35,8 @@ export interface HookContext {
   env: NodeJS.ProcessEnv;
   /** argv to re-run this CLI detached (for the record flusher) */
   selfArgv: string[];
+  /** progress of long transfers (pre-push uploads, downloads during a restore); terminal only */
+  reporter?: Reporter;
 }
 
 const ok = (lines: string[] = []): HookResult => ({ code: 0, lines });
@@ -50,8 +53,9 @@ export function parseRewriteInput(text: string): Map<string, string[]> {
 }
 
 /** Lines telling the user what a restore did that needs their attention. */
-export function describeSync(r: SyncResult): string[] {
+export function describeSync(r: SyncResult & { problems?: string[] }): string[] {
   const lines: string[] = [];
+  for (const p of r.problems ?? []) lines.push(`gitrepro: could not fetch data: ${p}`);
   for (const e of r.rescued) lines.push(`gitrepro: saved your unsaved ${e.path} before replacing it; get it back with: gitrepro recover -- ${e.path}`);
   if (r.missing.length) {
     const names = r.missing.slice(0, 5).map((m) => m.path).join(', ');
@@ -152,7 +156,7 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
     const headLock = await lockAt(repo, head);
     const parentLock = await lockAt(repo, `${head}^`).catch(() => undefined);
     if (headLock && headLock.tree !== parentLock?.tree) {
-      lines.push(...describeSync(await syncTo(repo, headLock, { reason: 'commit' })));
+      lines.push(...(await syncFetching(ctx, repo, headLock, 'commit')).lines);
     } else {
       dataNotCommitted = await workTreeDiffers(repo);
       if (dataNotCommitted) lines.push('gitrepro: warning: this commit skipped the pre-commit hook and the work tree holds data changes it does not record; run `gitrepro add` and commit again');
@@ -177,6 +181,34 @@ async function workTreeDiffers(repo: Repo): Promise<boolean> {
   return false;
 }
 
+/**
+ * syncTo, reaching the remotes only when the restore needs them: a snapshot tree missing from
+ * this clone (a `git pull origin main` with an explicit refspec fetches no records) fetches the
+ * record refs from the Git remote and retries; objects missing from the local store come from the
+ * store remote (fetch.ts is loaded only then). What cannot be fetched stays missing and is named.
+ */
+async function syncFetching(ctx: HookContext, repo: Repo, target: Lock | undefined, reason: string): Promise<{ res: SyncResult; lines: string[] }> {
+  const lines: string[] = [];
+  let problems: string[] = [];
+  const fetchMissing = async (refs: { sha256: string; size: number }[]): Promise<void> => {
+    const { remoteFetcher } = await import('./fetch.js');
+    const f = remoteFetcher(repo, { env: ctx.env, reporter: ctx.reporter });
+    await f.fetchMissing(refs);
+    problems = f.problems;
+  };
+  let res: SyncResult;
+  try {
+    res = await syncTo(repo, target, { reason, fetchMissing });
+  } catch (e) {
+    if (!isGitreproError(e, 'GITREPRO_SNAPSHOT_INVALID') || !target || (await hasObject(repo.root, target.tree))) throw e;
+    const { syncRecords } = await import('./fetch.js');
+    const r = await syncRecords(repo);
+    if (r.error) lines.push(`gitrepro: ${r.error}`);
+    res = await syncTo(repo, target, { reason, fetchMissing });
+  }
+  return { res, lines: [...lines, ...describeSync({ ...res, problems })] };
+}
+
 /** post-checkout and post-merge: bring the data to the lock git just wrote into the work tree. */
 export async function syncToWorkTreeLock(ctx: HookContext, reason: string): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
@@ -188,8 +220,8 @@ export async function syncToWorkTreeLock(ctx: HookContext, reason: string): Prom
     if (isGitreproError(e)) return { code: 1, lines: [`gitrepro: data not restored: ${e.message}`, ...(e.hint ? [`gitrepro: ${e.hint}`] : [])] };
     throw e;
   }
-  const res = await syncTo(repo, target, { reason });
-  return { code: res.failed.length ? 1 : 0, lines: describeSync(res) };
+  const { res, lines } = await syncFetching(ctx, repo, target, reason);
+  return { code: res.failed.length ? 1 : 0, lines };
 }
 
 export async function postCheckout(ctx: HookContext): Promise<HookResult> {
@@ -198,7 +230,13 @@ export async function postCheckout(ctx: HookContext): Promise<HookResult> {
 }
 
 export async function postMerge(ctx: HookContext): Promise<HookResult> {
-  return syncToWorkTreeLock(ctx, 'merge');
+  const r = await syncToWorkTreeLock(ctx, 'merge');
+  // a plain `git pull` fetched the others' records into the tracking refs: join them (no network)
+  const repo = await openRepo(ctx.cwd);
+  if (isSetUp(repo)) await (await import('./records-sync.js')).mergeAllTracked(repo).catch((e: unknown) => r.lines.push(`gitrepro: records not merged: ${(e as Error).message}`));
+  // the shim journaled a merge commit; with GITREPRO_SYNC_RECORDS=1 its record is written now
+  if (ctx.env.GITREPRO_SYNC_RECORDS === '1') await completePending(await openRepo(ctx.cwd));
+  return r;
 }
 
 export async function postRewrite(ctx: HookContext): Promise<HookResult> {
@@ -208,7 +246,7 @@ export async function postRewrite(ctx: HookContext): Promise<HookResult> {
   const lines: string[] = [];
   if (ctx.args[0] === 'rebase') {
     const lock = await lockAt(repo, 'HEAD').catch(() => undefined);
-    if (lock) lines.push(...describeSync(await syncTo(repo, lock, { reason: 'rebase' })));
+    if (lock) lines.push(...(await syncFetching(ctx, repo, lock, 'rebase')).lines);
   }
   await startFlush(ctx, repo);
   return ok(lines);
@@ -230,6 +268,8 @@ export const HOOK_HANDLERS: Record<string, (ctx: HookContext) => Promise<HookRes
   'post-checkout': postCheckout,
   'post-merge': postMerge,
   'post-rewrite': postRewrite,
+  // loaded only when a push sends new commits (hooks/pre-push.sh answers the rest in sh)
+  'pre-push': async (ctx) => (await import('./prepush.js')).prePush(ctx),
   flush,
 };
 

@@ -155,6 +155,12 @@ export async function resolve(opts: { cwd: string; paths: string[]; side: 'ours'
 export async function mergeState(repo: Repo): Promise<{ conflicts: string[]; picks: Record<string, string> } | undefined> {
   const text = await readFile(statePath(repo), 'utf8').catch(() => undefined);
   if (!text) return undefined;
+  // a merge that was aborted (git merge --abort, rebase --abort) leaves no markers behind
+  const lock = await readFile(path.join(repo.root, LOCK_FILE), 'utf8').catch(() => '');
+  if (!lock.startsWith('<<<<<<< ours')) {
+    await rm(statePath(repo), { force: true });
+    return undefined;
+  }
   const s = JSON.parse(text) as MergeState;
   return { conflicts: s.conflicts, picks: s.picks };
 }

@@ -13,7 +13,7 @@ import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { collectEnv } from '../env/index.js';
 import { isGitreproError } from '../errors.js';
-import { readNote, readNotes, writeNote } from '../git/notes.js';
+import { listNotes, readNote, readNotes, writeNote } from '../git/notes.js';
 import { readFileAt } from '../git/revs.js';
 import {
   CONFIG_FILE, formatNote, GIT_OID_RE, LOCK_FILE, parseLock, parseNote, RECORD_SCHEMA,
@@ -149,7 +149,11 @@ export async function completePending(repo: Repo): Promise<string[]> {
     }
     const done: string[] = [];
     let env: EnvSnapshot | undefined;
+    // a plain entry for a commit that already has a record (a merge journaled twice, a commit
+    // recorded by hand meanwhile) is done; a rewrite entry always re-records
+    const noted = await listNotes(repo.root);
     for (const [commit, extra] of todo) {
+      if (!extra.rewrittenFrom?.length && !extra.dataNotCommitted && noted.has(commit)) continue;
       try {
         const inherited = await inheritFrom(repo, extra.rewrittenFrom ?? []);
         const rec = await buildRecord(repo, commit, {

@@ -8,6 +8,7 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { readRescues } from '../workspace/rescue.js';
 import { loadSnapshot } from './add.js';
+import { mergeState } from './merge.js';
 import { openRepo, requireSetUp } from './context.js';
 import { lockAt, lockInWorkTree } from './locks.js';
 
@@ -28,6 +29,8 @@ export interface StatusResult {
   missingObjects: { path: string; sha256: string }[];
   skipped: { path: string; why: string }[];
   rescued: number;
+  /** a data merge stopped on these paths (settle with `gitrepro resolve`) */
+  conflicts?: { paths: string[]; resolved: Record<string, string> };
 }
 
 export async function status(opts: { cwd: string }): Promise<StatusResult> {
@@ -55,6 +58,8 @@ export async function status(opts: { cwd: string }): Promise<StatusResult> {
     skipped: scan.skipped,
     rescued: (await readRescues(repo.sharedDir)).length,
   };
+  const merge = await mergeState(repo);
+  if (merge) r.conflicts = { paths: merge.conflicts, resolved: merge.picks };
   for (const [p, f] of scan.files) {
     const e = snap.get(p);
     if (!e) r.added.push(p);

@@ -15,7 +15,12 @@ export const spec: CommandSpec = {
       out.json(r);
       return 0;
     }
-    if (r.lockModified) out.line(out.color.yellow('gitrepro.lock differs from HEAD (a merge, or a file checkout of gitrepro.lock): run `gitrepro restore` or resolve'));
+    if (r.conflicts) {
+      out.line(out.color.red(`data merge conflict in ${r.conflicts.paths.length} path(s):`));
+      for (const p of r.conflicts.paths) out.line(`  ${p in r.conflicts.resolved ? `resolved (${r.conflicts.resolved[p]}):` : out.color.red('both changed:')} ${p}`);
+      out.line('(pick a side: `gitrepro resolve <path> --ours|--theirs`, then `git commit`)');
+    }
+    if (r.lockModified && !r.conflicts) out.line(out.color.yellow('gitrepro.lock differs from HEAD (a merge, or a file checkout of gitrepro.lock): run `gitrepro restore` or resolve'));
     if (r.lockStaged) out.line('gitrepro.lock is staged: the next commit records new data');
     if (r.clean) out.line('data: clean (work tree matches HEAD)');
     for (const p of r.added) out.line(`  ${out.color.green('added:')}    ${p}`);
