@@ -36,8 +36,12 @@ export function emptyTreeId(objectFormat: string): string {
 
 
 /** Params values of a commit, from the params files its own tree names. */
-export async function paramsAt(repo: Repo, commit: string): Promise<GitreproRecord['params']> {
-  const cfgText = await readFileAt(repo.root, commit, CONFIG_FILE);
+export async function paramsAt(
+  repo: Repo,
+  commit: string,
+  read: (commit: string, path: string) => Promise<Buffer | undefined> = (c, p) => readFileAt(repo.root, c, p),
+): Promise<GitreproRecord['params']> {
+  const cfgText = await read(commit, CONFIG_FILE);
   let files: string[] | undefined;
   try {
     files = (await parseConfig(cfgText?.toString("utf8"))).params;
@@ -46,7 +50,7 @@ export async function paramsAt(repo: Repo, commit: string): Promise<GitreproReco
   }
   const out: GitreproRecord['params'] = {};
   for (const name of files ?? ['params.yaml']) {
-    const buf = await readFileAt(repo.root, commit, name);
+    const buf = await read(commit, name);
     if (!buf) continue;
     out[name] = { sha256: sha256Buffer(buf), values: parseParams(buf.toString('utf8'), name) as Record<string, never> };
   }

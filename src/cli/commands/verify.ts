@@ -1,0 +1,54 @@
+import { verify, type CheckName, type VerifyResult } from '../../ops/verify.js';
+import type { Output } from '../output.js';
+import type { CommandSpec } from '../spec.js';
+
+const COLUMNS: [CheckName, string][] = [['lock', 'lock'], ['record', 'record'], ['agree', 'agree'], ['snapshot', 'snapshot'], ['objects', 'objects'], ['params', 'params'], ['env', 'env']];
+
+function render(r: VerifyResult, out: Output): void {
+  const sym = { pass: out.color.green('✓'), fail: out.color.red('✗'), warn: out.color.yellow('!'), skip: out.color.dim('-') };
+  out.line(`verify ${r.range}: ${r.commits.length} commit(s), objects checked on the ${r.where}${r.deep ? ' (re-hashed)' : ''}`);
+  out.line(`  ${'commit'.padEnd(12)}  ${COLUMNS.map(([, h]) => h).join('  ')}  subject`);
+  for (const v of r.commits) {
+    const cells = COLUMNS.map(([n, h]) => {
+      const c = v.checks.find((x) => x.name === n);
+      return (c ? sym[c.status] : sym.skip) + ' '.repeat(h.length - 1);
+    });
+    out.line(`${v.ok ? sym.pass : sym.fail} ${v.commit.slice(0, 12)}  ${cells.join('  ')}  ${v.subject.slice(0, 50)}`);
+    for (const c of v.checks.filter((x) => x.status === 'fail' || x.status === 'warn')) {
+      out.line(`    ${sym[c.status]} ${c.name}: ${c.message}`);
+      if (c.fix) out.line(`      fix: ${c.fix}`);
+    }
+  }
+  const tip = r.commits[0];
+  const imp = tip?.envDiff.filter((e) => e.important) ?? [];
+  if (imp.length) {
+    out.line(`environment now vs the record of ${tip.commit.slice(0, 12)} (differences that matter for reproducibility):`);
+    for (const e of imp.slice(0, 20)) out.line(`  * ${e.field}: ${JSON.stringify(e.before)} -> ${JSON.stringify(e.after)}`);
+  }
+  out.line(r.ok ? out.color.green('verify: all checks passed') : out.color.red('verify: some checks failed'));
+}
+
+export const spec: CommandSpec<{ range?: string; base?: string; remote?: string; deep?: boolean; local?: boolean }> = {
+  command: 'verify [range]',
+  summary: 'check that every commit of a range can be reproduced by anyone',
+  description:
+    'For each commit (default: HEAD\'s commits not on its upstream or the default branch; a single <rev> checks that commit; A..B a range): lock and record present, valid and in agreement; snapshot readable; every object on the store remote (--local: in the local store; --deep: downloaded and re-hashed); params in the record equal the committed params files; environment differences from now (those that matter are marked). Exit 0 when every check passes, 1 when one fails, 2 on a usage or environment error.',
+  positionals: { range: { describe: 'commit or A..B range', type: 'string' } },
+  options: {
+    base: { type: 'string', describe: 'verify the commits of HEAD not on this revision' },
+    remote: { type: 'string', describe: 'store remote to check (default: the default remote)' },
+    local: { type: 'boolean', describe: 'check the local store instead of a remote' },
+    deep: { type: 'boolean', describe: 'download (or read) and re-hash every object' },
+  },
+  examples: [
+    ['gitrepro verify', 'the commits this branch adds, against the default store remote'],
+    ['gitrepro verify --base origin/main --deep', 'in CI before a merge, re-hashing every object'],
+    ['gitrepro verify HEAD~20..HEAD --json', 'one object per commit and check, for scripts'],
+  ],
+  async run(args, out) {
+    const r = await verify({ cwd: args.cwd, range: args.range, base: args.base, remote: args.remote, local: args.local, deep: args.deep });
+    if (args.json) out.json(r);
+    else render(r, out);
+    return r.ok ? 0 : 1;
+  },
+};
