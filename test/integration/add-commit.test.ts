@@ -91,3 +91,19 @@ describe('tracked data never enters git', () => {
     r.git(['commit', '-q', '-m', 'small']);
   });
 });
+
+describe('--no-verify', () => {
+  it('post-commit warns that data changes were not committed, and the record says so', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.write('data/x', 'v1');
+    r.commit('one');
+    r.write('data/x', 'v2 not committed');
+    r.write('code.py', 'print(1)\n');
+    r.git(['add', 'code.py']);
+    const res = r.git(['commit', '--no-verify', '-m', 'skip pre-commit']);
+    expect(res.stderr).toMatch(/this commit skipped the pre-commit hook and the work tree holds data changes it does not record; run `gitrepro add` and commit again/);
+    const rec = r.record();
+    expect(rec.dataNotCommitted).toBe(true);
+    expect(rec.data.tree).toBe(r.record('HEAD~1').data.tree);
+  });
+});

@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT } from '../helpers/repo.js';
+
+/**
+ * STYLE §1: imports point one way, cli → ops → pipeline → workspace → {store, git, env} →
+ * record; errors (and trace) are leaves. Layering nothing checks drifts: this test checks it.
+ */
+const SRC = path.join(PROJECT, 'src');
+const ALLOWED: Record<string, string[]> = {
+  errors: [],
+  trace: [],
+  record: ['record'],
+  store: ['store', 'record', 'errors', 'trace'],
+  git: ['git', 'record', 'errors', 'trace'],
+  env: ['env', 'record', 'errors', 'trace'],
+  workspace: ['workspace', 'store', 'git', 'env', 'record', 'errors', 'trace'],
+  pipeline: ['pipeline', 'workspace', 'store', 'git', 'env', 'record', 'errors', 'trace'],
+  ops: ['ops', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', 'errors', 'trace'],
+  cli: ['cli', 'ops', 'record', 'errors', 'trace'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+}
+
+function layerOf(file: string): string {
+  const rel = path.relative(SRC, file).split(path.sep);
+  return rel.length === 1 ? rel[0].replace(/\.ts$/, '') : rel[0];
+}
+
+describe('layering', () => {
+  it('every import in src/ points down the layers', () => {
+    const bad: string[] = [];
+    for (const f of files(SRC)) {
+      const from = layerOf(f);
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g)) {
+        const spec = m[1] ?? m[2];
+        const to = layerOf(path.resolve(path.dirname(f), spec.replace(/\.js$/, '.ts')));
+        // cli may use record's types only
+        if (from === 'cli' && to === 'record' && !/^import type/.test(m[0])) bad.push(`${path.relative(SRC, f)} imports record values (${spec})`);
+        if (!(ALLOWED[from] ?? []).includes(to)) bad.push(`${path.relative(SRC, f)} (${from}) imports ${spec} (${to})`);
+      }
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it('record imports nothing but zod', () => {
+    for (const f of files(path.join(SRC, 'record'))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/from\s+['"]([^.'"][^'"]*)['"]/g)) expect([f, m[1]]).toEqual([f, 'zod']);
+    }
+  });
+});
