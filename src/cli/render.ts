@@ -24,7 +24,17 @@ export function formatRecords(r: CommitRecords, out: Output, full: boolean): str
       env.gpu && `GPU ${JSON.stringify(env.gpu).slice(0, 120)}`,
     ].filter(Boolean);
     lines.push(`  env:    ${bits.join('; ')}`);
-    for (const run of rec.runs) lines.push(`  run:    ${run.stage}: ${run.cmd} (exit ${run.exit}, ${Math.round(run.durationMs)} ms)`);
+    // >>> pipelines (issue 6): run records with their inputs and outputs
+    for (const run of rec.runs) {
+      const seed = run.seed !== undefined ? `, seed ${run.seed}` : '';
+      const exit = run.exit === 0 ? 'exit 0' : out.color.red(`exit ${run.exit}`);
+      lines.push(`  run:    ${run.stage}: ${run.cmd} (${exit}, ${Math.round(run.durationMs)} ms${seed}, ${run.startedAt})`);
+      const hashes = (m: Record<string, string>) => Object.entries(m).map(([p, h]) => `${p} ${h.slice(0, 12)}`).join(', ');
+      if (Object.keys(run.deps).length) lines.push(`            deps:   ${hashes(run.deps)}`);
+      if (Object.keys(run.params).length) lines.push(`            params: ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
+      if (Object.keys(run.outs).length) lines.push(`            outs:   ${hashes(run.outs)}`);
+    }
+    // <<< pipelines
   }
   return lines;
 }

@@ -14,12 +14,15 @@ import path from 'node:path';
 import { collectEnv } from '../env/index.js';
 import { isGitreproError } from '../errors.js';
 import { listNotes, readNote, readNotes, writeNote } from '../git/notes.js';
-import { readFileAt } from '../git/revs.js';
+import { readFileAt, tryResolveCommit } from '../git/revs.js';
+import { runGit } from '../git/run.js';
 import {
   CONFIG_FILE, formatNote, GIT_OID_RE, LOCK_FILE, parseLock, parseNote, RECORD_SCHEMA,
   type EnvSnapshot, type GitreproRecord, type RunRecord,
 } from '../record/index.js';
 import { sha256Buffer } from '../store/hash.js';
+import { canonicalJson } from '../record/canonical.js';
+import { releasePendingRuns, takePendingRuns, type PendingRun } from '../pipeline/runlog.js';
 import { parseConfig } from '../workspace/config.js';
 import { withRepoLock } from '../workspace/lock.js';
 import { parseParams } from '../workspace/params.js';
@@ -52,7 +55,12 @@ export async function paramsAt(
   for (const name of files ?? ['params.yaml']) {
     const buf = await read(commit, name);
     if (!buf) continue;
-    out[name] = { sha256: sha256Buffer(buf), values: parseParams(buf.toString('utf8'), name) as Record<string, never> };
+    try {
+      out[name] = { sha256: sha256Buffer(buf), values: parseParams(buf.toString('utf8'), name) as Record<string, never> };
+    } catch (e) {
+      // a params file that does not parse is still recorded (by hash, with why), never a reason to skip the record
+      out[name] = { sha256: sha256Buffer(buf), values: {}, error: (e as Error).message.slice(0, 300) };
+    }
   }
   return out;
 }
@@ -153,29 +161,94 @@ export async function completePending(repo: Repo): Promise<string[]> {
     }
     const done: string[] = [];
     let env: EnvSnapshot | undefined;
+    // >>> pipelines (issue 6): pending run records join the record of the next commit
+    const pendingRuns = await takePendingRuns(repo.sharedDir);
+    const unclaimed = pendingRuns.runs;
+    // <<< pipelines
     // a plain entry for a commit that already has a record (a merge journaled twice, a commit
     // recorded by hand meanwhile) is done; a rewrite entry always re-records
     const noted = await listNotes(repo.root);
+    const exists = await commitsThatExist(repo, [...todo.keys()]);
     for (const [commit, extra] of todo) {
+      // git notes would annotate any object id, even one that names no commit: never record those
+      if (!exists.has(commit)) continue;
       if (!extra.rewrittenFrom?.length && !extra.dataNotCommitted && noted.has(commit)) continue;
+      const mine = await claimRuns(repo, unclaimed, commit); // >>><<< pipelines
       try {
         const inherited = await inheritFrom(repo, extra.rewrittenFrom ?? []);
         const rec = await buildRecord(repo, commit, {
           env: inherited?.env ?? (env ??= await currentEnv(repo)),
-          runs: inherited?.runs,
+          // >>> pipelines: a record written again keeps the runs it had
+          runs: mergeRuns(inherited?.runs, noted.has(commit) ? await existingRuns(repo, commit) : [], mine.map((r) => r.run)),
+          // <<< pipelines
           rewrittenFrom: extra.rewrittenFrom,
           dataNotCommitted: extra.dataNotCommitted,
         });
         await writeNote(repo.root, commit, formatNote(rec));
         done.push(commit);
       } catch (e) {
+        unclaimed.push(...mine); // >>><<< pipelines: runs of a commit not recorded stay pending
         if (!isGitreproError(e)) throw e;
         // a commit that vanished (amended away before we ran) has nothing to record
       }
     }
+    await releasePendingRuns(repo.sharedDir, pendingRuns.files, unclaimed); // >>><<< pipelines
     for (const f of files) await rm(f, { force: true });
     return done;
   }, { what: 'write records' });
+}
+
+// >>> pipelines (issue 6): attaching pending runs
+/**
+ * Takes out of `pending` the runs that join `commit`'s record: every run not recorded at
+ * `commit` itself nor at one of its descendants (`base`, HEAD when the run was recorded: such
+ * a run came after `commit`). Commits are recorded in journal order, so a run joins the first
+ * commit made after it; one that joins none stays pending for the next commit.
+ */
+async function claimRuns(repo: Repo, pending: PendingRun[], commit: string): Promise<PendingRun[]> {
+  const after = new Map<string, boolean>(); // base -> the run came after `commit`
+  const mine: PendingRun[] = [];
+  for (const r of [...pending]) {
+    if (r.base) {
+      let later = after.get(r.base);
+      if (later === undefined) {
+        // exit 0: `commit` is an ancestor of base; 1: it is not; 128: one of them is no commit
+        // here: a base gone (gc) claims, a journaled id that names no commit never does
+        const code = r.base === commit ? 0 : (await runGit(repo.root, ['merge-base', '--is-ancestor', commit, r.base], { ok: [0, 1, 128] })).code;
+        later = code === 0 || (code === 128 && !(await tryResolveCommit(repo.root, commit)));
+        after.set(r.base, later);
+      }
+      if (later) continue;
+    }
+    mine.push(r);
+    pending.splice(pending.indexOf(r), 1);
+  }
+  return mine;
+}
+
+async function existingRuns(repo: Repo, commit: string): Promise<RunRecord[]> {
+  const cur = await recordsOf(repo, commit);
+  return cur?.ok ? cur.records.flatMap((r) => r.runs) : [];
+}
+
+/** Runs from several sources, each once (identical records are the same run). */
+function mergeRuns(...lists: (RunRecord[] | undefined)[]): RunRecord[] {
+  const seen = new Map<string, RunRecord>();
+  for (const r of lists.flatMap((l) => l ?? [])) seen.set(canonicalJson(r), r);
+  return [...seen.values()];
+}
+// <<< pipelines
+
+/** The ids among `ids` that name commits of this repository (one cat-file process). */
+async function commitsThatExist(repo: Repo, ids: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (ids.length === 0) return out;
+  const r = await runGit(repo.root, ['cat-file', '--batch-check=%(objectname) %(objecttype)'], { input: ids.join('\n') + '\n', ok: [0, 128] });
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    const [oid, type] = line.split(' ');
+    if (type === 'commit') out.add(oid);
+  }
+  return out;
 }
 
 /** Rewritten commits keep the environment and runs that produced the originals. */

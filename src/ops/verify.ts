@@ -49,8 +49,12 @@ export interface VerifyOptions {
   local?: boolean;
   deep?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** also re-execute each commit's recorded runs in a temporary worktree */
+  rerun?: { repeat: number; stage?: string; trustRecords?: boolean; io?: import('../pipeline/exec.js').StageIO };
 }
 export interface VerifyResult {
+  /** with `rerun`: the re-execution of the recorded runs (ops/rerun.ts) */
+  rerun?: import('./rerun.js').RerunReport;
   range: string;
   where: string;
   deep: boolean;
@@ -67,7 +71,7 @@ async function defaultBase(repo: Repo): Promise<string | undefined> {
   return undefined;
 }
 
-async function commitsToVerify(repo: Repo, o: VerifyOptions): Promise<{ label: string; commits: string[] }> {
+export async function commitsToVerify(repo: Repo, o: VerifyOptions): Promise<{ label: string; commits: string[] }> {
   if (o.range?.includes('..')) return { label: o.range, commits: await revList(repo.root, [o.range]) };
   if (o.range) return { label: o.range, commits: [await resolveCommit(repo.root, o.range)] };
   const base = o.base ?? (await defaultBase(repo));
@@ -163,7 +167,13 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
       }
       return { commit: d.commit, subject, ok: !checks.some((c) => c.status === 'fail'), checks, envDiff };
     });
-    return { range: label, where: where ?? present.where, deep: Boolean(o.deep), ok: verdicts.every((v) => v.ok), commits: verdicts };
+    const result: VerifyResult = { range: label, where: where ?? present.where, deep: Boolean(o.deep), ok: verdicts.every((v) => v.ok), commits: verdicts };
+    if (o.rerun) {
+      const { rerunVerify, summarize } = await import('./rerun.js');
+      result.rerun = await rerunVerify({ cwd: o.cwd, revs: [...commits].reverse(), repeat: o.rerun.repeat, stage: o.rerun.stage, trustRecords: o.rerun.trustRecords, io: o.rerun.io, env: o.env });
+      if (!summarize(result.rerun).ok) result.ok = false;
+    }
+    return result;
   } finally {
     walker.close();
     cat.close();

@@ -21,6 +21,8 @@ export const paramsFileSchema = z.strictObject({
   sha256: sha256Hex,
   /** flattened dotted keys ("train.lr") to values */
   values: z.record(z.string(), jsonValue),
+  /** why the file's values could not be read (it does not parse) */
+  error: z.string().max(400).optional(),
 });
 
 export const hashMapSchema = z.record(safePath, sha256Hex);
