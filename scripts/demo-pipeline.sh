@@ -46,34 +46,9 @@ note "the same inputs as an earlier run, without a checkout: its outs come back 
 sed -i 's/lr: 0.05/lr: 0.1/' params.yaml
 run gitrepro repro
 git checkout -q -- params.yaml && gitrepro repro >/dev/null
-note "verify --rerun: re-execute both commits' runs twice in a temporary worktree, compare outputs"
-if gitrepro verify --help 2>/dev/null | grep -q -- --rerun; then
-  run gitrepro verify --rerun --repeat 2 || true
-else
-  # until the verify command ships: its engine, rerunVerify (src/ops/rerun.ts), bundled on the fly
-  say "rerunVerify({ revs: [HEAD~1, HEAD], repeat: 2 })"
-  bundle=$(mktemp -d "${TMPDIR:-/tmp}/gitrepro-rerun-bundle.XXXXXX")
-  revs=("$(git rev-parse HEAD~1)" "$(git rev-parse HEAD)")
-  (cd "$here" && node --input-type=module -e '
-    import { build } from "esbuild";
-    import { writeFileSync } from "node:fs";
-    const [, demo, out, ...revs] = process.argv;
-    const b = await build({ entryPoints: ["src/ops/rerun.ts"], bundle: true, format: "esm", platform: "node", write: false,
-      banner: { js: "import { createRequire } from \"node:module\"; const require = createRequire(import.meta.url);" } });
-    writeFileSync(`${out}/rerun.mjs`, b.outputFiles[0].text);
-    const { rerunVerify, summarize } = await import(`${out}/rerun.mjs`);
-    const report = await rerunVerify({ cwd: demo, revs, repeat: 2 });
-    for (const c of report.commits) {
-      console.log(`commit ${c.commit.slice(0, 12)}: ${c.status}${c.error ? ` (${c.error.message})` : ""}`);
-      for (const r of c.runs) for (const o of r.outputs) {
-        const env = r.env.filter((d) => d.important).map((d) => d.field);
-        console.log(`  ${r.stage.padEnd(9)} ${o.path.padEnd(18)} ${o.verdict}${env.length ? `  (environment differs: ${env.join(", ")})` : ""}`);
-      }
-    }
-    console.log(summarize(report).ok ? "every output reproduced" : "NOT reproduced");
-  ' "$demo" "$bundle" "${revs[@]}")
-  rm -rf "$bundle"
-fi
+note "verify --rerun: re-execute the last commit's runs twice in a temporary worktree, compare outputs"
+run gitrepro verify HEAD~1..HEAD --local --rerun --repeat 2 || true
+
 note "the user's work tree was not touched:"
 run git status --short
 printf '\nDemo repo left in %s (delete it when done).\n' "$demo"
