@@ -29,7 +29,7 @@ import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
 import { VERSION } from './version.js';
 
-import type { PendingExtra } from './journal.js';
+import { journalPending, type PendingExtra } from './journal.js';
 
 export function emptyTreeId(objectFormat: string): string {
   return objectFormat === 'sha256'
@@ -169,6 +169,7 @@ export async function completePending(repo: Repo): Promise<string[]> {
     // recorded by hand meanwhile) is done; a rewrite entry always re-records
     const noted = await listNotes(repo.root);
     const exists = await commitsThatExist(repo, [...todo.keys()]);
+    const failed: { commit: string; extra: PendingExtra }[] = [];
     for (const [commit, extra] of todo) {
       // git notes would annotate any object id, even one that names no commit: never record those
       if (!exists.has(commit)) continue;
@@ -189,9 +190,12 @@ export async function completePending(repo: Repo): Promise<string[]> {
       } catch (e) {
         unclaimed.push(...mine); // >>><<< pipelines: runs of a commit not recorded stay pending
         if (!isGitreproError(e)) throw e;
-        // a commit that vanished (amended away before we ran) has nothing to record
+        // the commit exists (checked above) but its note could not be written (the notes ref
+        // locked by another git, say): it stays journaled for the next flush, never dropped
+        failed.push({ commit, extra });
       }
     }
+    for (const f of failed) await journalPending(repo, f.commit, f.extra.rewrittenFrom?.length || f.extra.dataNotCommitted ? f.extra : undefined);
     await releasePendingRuns(repo.sharedDir, pendingRuns.files, unclaimed); // >>><<< pipelines
     for (const f of files) await rm(f, { force: true });
     return done;

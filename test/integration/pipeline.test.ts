@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -173,21 +173,29 @@ describe('run records', () => {
       return existsSync(f) ? readFileSync(f, 'utf8') : '';
     };
     r.gr(['run', '-n', 'before', '-o', 'o1', '--', 'echo 1 > o1']);
-    // a commit whose record cannot be written (its params.yaml does not parse), still journaled
-    // when the next run is recorded
+    // a commit whose params.yaml does not parse is still recorded (by hash, with the error)
     r.write('params.yaml', 'train: [unclosed\n');
     r.commit('broken params', { env: { GITREPRO_SKIP: '1' } });
     const broken = r.head();
     r.gr(['run', '-n', 'after', '-o', 'o2', '--', 'echo 2 > o2']);
     journal(broken);
     journal('0'.repeat(40)); // and an id that names no commit
+    // another git holds the notes ref: the record cannot be written now
+    const refLock = path.join(r.gitDir(), 'refs', 'notes', 'gitrepro.lock');
+    writeFileSync(refLock, '');
     r.gr(['log']);
-    expect(r.note(broken)).toBeUndefined();
+    expect(r.git(['notes', '--ref=gitrepro', 'list', broken], { ok: [0, 1] }).code).toBe(1);
     expect(pendingRuns()).toMatch(/"stage":"before"/);
     expect(pendingRuns()).toMatch(/"stage":"after"/);
+    expect(readFileSync(path.join(r.gitDir(), 'gitrepro', 'pending'), 'utf8')).toContain(broken); // still journaled
+    rmSync(refLock);
+    const rec = r.record(broken);
+    expect(rec.params['params.yaml'].error).toMatch(/does not parse/);
+    expect(rec.runs.map((x: any) => x.stage)).toEqual(['before']);
+    expect(r.git(['notes', '--ref=gitrepro', 'list', '0'.repeat(40)], { ok: [0, 1] }).code).toBe(1);
     r.write('params.yaml', 'train:\n  lr: 0.1\n');
     r.commit('fixed');
-    expect(r.record().runs.map((x: any) => x.stage)).toEqual(['before', 'after']);
+    expect(r.record().runs.map((x: any) => x.stage)).toEqual(['after']);
     expect(pendingRuns()).toBe('');
   });
 });
