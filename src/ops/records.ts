@@ -24,7 +24,7 @@ import { sha256Buffer } from '../store/hash.js';
 import { canonicalJson } from '../record/canonical.js';
 import { releasePendingRuns, takePendingRuns, type PendingRun } from '../pipeline/runlog.js';
 import { parseConfig } from '../workspace/config.js';
-import { withRepoLock } from '../workspace/lock.js';
+import { alive, withRepoLock } from '../workspace/lock.js';
 import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
 import { VERSION } from './version.js';
@@ -113,15 +113,6 @@ async function takeJournal(repo: Repo): Promise<string[]> {
     if (f.startsWith('pending.') && full !== own) files.push(full);
   }
   return files;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

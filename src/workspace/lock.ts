@@ -12,7 +12,8 @@ import { GitreproError } from '../errors.js';
 
 const held = new Map<string, number>();
 
-function alive(pid: number): boolean {
+/** True when a process with this pid runs on this host (EPERM: it runs, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
