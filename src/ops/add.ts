@@ -2,6 +2,7 @@
  * `gitrepro add` and the pre-commit hook's staging: store changed tracked data, build the new
  * snapshot tree incrementally from the index's lock, write gitrepro.lock and stage it.
  */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry, type Snapshot } from '../git/snapshot.js';
@@ -117,8 +118,11 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     const text = formatLock(lock);
     const lockBlob = blobId(text, repo.paths.objectFormat);
     const staged = !baseLock || formatLock(baseLock) !== text;
-    await writeFileAtomic(path.join(repo.root, LOCK_FILE), text);
-    await stageFile(repo.root, LOCK_FILE, opts.indexFile);
+    // an unchanged lock is not rewritten: renaming over it would move the work tree root's
+    // ctime, and with unanchored track patterns the hooks' fast path watches the root
+    const lockFile = path.join(repo.root, LOCK_FILE);
+    if ((await readFile(lockFile, 'utf8').catch(() => undefined)) !== text) await writeFileAtomic(lockFile, text);
+    if (staged) await stageFile(repo.root, LOCK_FILE, opts.indexFile);
     trace('lock staged');
     if (cache.hasMemo && cache.tree === baseLock?.tree) cache.applySnapshotChanges(tree, changes);
     else cache.setSnapshot(tree, snap);
