@@ -1,6 +1,7 @@
 /** `gitrepro hook <name> [args]`: run by the installed shims (hooks/shim.sh), never by users. */
 import { HOOK_HANDLERS, unknownHook } from '../ops/hooks.js';
 import { isGitreproError } from '../errors.js';
+import { makeProgress } from './progress.js';
 
 async function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return '';
@@ -17,7 +18,8 @@ export async function runHook(argv: string[]): Promise<number> {
   if (!handler) throw unknownHook(String(name));
   const stdin = STDIN_HOOKS.has(name) ? await readStdin() : undefined;
   try {
-    const r = await handler({ cwd: process.cwd(), args, stdin, env: process.env, selfArgv: [process.argv[1]] });
+    const progress = makeProgress();
+    const r = await handler({ cwd: process.cwd(), args, stdin, env: process.env, selfArgv: [process.argv[1]], reporter: progress.reporter }).finally(() => progress.stop());
     for (const l of r.lines) process.stderr.write(`${l}\n`);
     return r.code;
   } catch (e) {

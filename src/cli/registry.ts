@@ -14,8 +14,19 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   restore: { summary: 'put a commit\'s data into the work tree', load: () => import('./commands/restore.js') },
   recover: { summary: 'list or bring back data gitrepro saved before replacing it', load: () => import('./commands/recover.js') },
   resolve: { summary: 'settle a data merge conflict by picking a side per path', load: () => import('./commands/resolve.js') },
+  verify: { summary: 'check that every commit of a range can be reproduced by anyone', load: () => import('./commands/verify.js') },
+  fsck: { summary: 're-hash the local store, quarantine corrupt objects, report incomplete records', load: () => import('./commands/fsck.js') },
   show: { summary: 'show the record of a commit', load: () => import('./commands/show.js') },
   log: { summary: 'list commits with their data and records', load: () => import('./commands/log.js') },
   'ls-files': { summary: 'list the data files of a commit', load: () => import('./commands/ls-files.js') },
   diff: { summary: 'data, params and environment changes between commits', load: () => import('./commands/diff.js') },
+  // >>> pipelines (issue 6)
+  stage: { summary: 'add a pipeline stage to gitrepro.yaml, or list the stages', load: () => import('./commands/stage.js') },
+  repro: { summary: 'run the pipeline stages whose inputs changed, recording each run', load: () => import('./commands/repro.js') },
+  run: { summary: 'run an ad-hoc command and record it like a stage', load: () => import('./commands/run.js') },
+  // <<< pipelines
+  remote: { summary: 'add, list, remove or pick the default store remote', load: () => import('./commands/remote.js') },
+  push: { summary: 'upload the data of commits to a store remote', load: () => import('./commands/push.js') },
+  fetch: { summary: 'download the records and the data of commits', load: () => import('./commands/fetch.js') },
+  pull: { summary: "fetch what HEAD needs, then restore it", load: () => import('./commands/pull.js') },
 };

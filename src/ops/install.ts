@@ -1,19 +1,24 @@
 /**
  * `gitrepro install` / `gitrepro uninstall`: hooks, git config (DESIGN §3), the committed project
  * files (gitrepro.yaml if absent, the merge attribute, the managed .gitignore block), and the
- * first restore of HEAD's data.
+ * first restore of HEAD's data. In a fresh clone that restore first fetches the records from the
+ * Git remote (a clone brings branches and tags only) and the objects HEAD needs from the store
+ * remote. Each Git remote gets fetch refspecs for the record refs, so a plain `git fetch` or
+ * `git pull` brings the others' records (into tracking refs; see records-sync.ts).
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { installHooks, uninstallHooks, type HookInstallResult } from '../git/hooks.js';
+import { gitRemoteNames, readRef } from '../git/refs.js';
 import { git, runGit } from '../git/run.js';
 import { CONFIG_FILE, NOTES_REF } from '../record/index.js';
 import { DEFAULT_CONFIG_TEXT, syncGitignore } from '../workspace/config.js';
 import { writeFileAtomic } from '../workspace/fsutil.js';
 import { openRepo, type Repo } from './context.js';
 import { lockAt } from './locks.js';
-import { syncTo, type SyncResult } from './sync.js';
+import { restoreWithRemotes, type RemoteRestoreResult } from './pull.js';
+import { ensureFetchRefspecs, recordRefspecs } from './records-sync.js';
 import { VERSION } from './version.js';
 
 export interface InstallOptions {
@@ -28,7 +33,7 @@ export interface InstallResult {
   hooksDir: string;
   hooks: HookInstallResult;
   createdConfig: boolean;
-  restore?: SyncResult;
+  restore?: RemoteRestoreResult;
 }
 
 const ATTR_LINE = 'gitrepro.lock merge=gitrepro';
@@ -68,6 +73,7 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   await ensureAttributes(repo.root);
   await syncGitignore(repo.root, repo.config.track);
   await setConfig(repo.root, opts.bin);
+  for (const remote of await gitRemoteNames(repo.root)) await ensureFetchRefspecs(repo, remote);
   const hooks = await installHooks(repo.paths.hooksDir, opts.templateDir, opts.bin);
   await mkdir(repo.sharedDir, { recursive: true });
   await writeFile(path.join(repo.sharedDir, 'installed'), `gitrepro ${VERSION}\n`);
@@ -76,12 +82,14 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
 }
 
 /** In a fresh clone or worktree: bring HEAD's data into the work tree. */
-async function restoreHead(repo: Repo): Promise<SyncResult | undefined> {
+async function restoreHead(repo: Repo): Promise<RemoteRestoreResult | undefined> {
   const head = await runGit(repo.root, ['rev-parse', '-q', '--verify', 'HEAD'], { ok: [0, 1] });
   if (head.code !== 0) return undefined;
   const lock = await lockAt(repo, 'HEAD');
   if (!lock) return undefined;
-  return syncTo(repo, lock, { reason: 'install' });
+  // no records here yet: a fresh clone
+  const fresh = (await readRef(repo.root, NOTES_REF)) === undefined;
+  return restoreWithRemotes(repo, lock, { reason: 'install', env: process.env, syncRecords: fresh });
 }
 
 export interface UninstallResult {
@@ -95,6 +103,9 @@ export async function uninstall(opts: { cwd: string }): Promise<UninstallResult>
   const r = await uninstallHooks(repo.paths.hooksDir);
   for (const [k] of configFor('')) await runGit(repo.root, ['config', '--unset-all', k], { ok: [0, 5] });
   await runGit(repo.root, ['config', '--unset', 'notes.rewriteRef', `^${NOTES_REF.replace(/\//g, '\\/')}$`], { ok: [0, 5] });
+  for (const remote of await gitRemoteNames(repo.root)) {
+    for (const spec of recordRefspecs(remote)) await runGit(repo.root, ['config', '--fixed-value', '--unset', `remote.${remote}.fetch`, spec], { ok: [0, 5] });
+  }
   await rm(path.join(repo.sharedDir, 'installed'), { force: true });
   return { hooksDir: repo.paths.hooksDir, ...r };
 }

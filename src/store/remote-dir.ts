@@ -6,19 +6,21 @@
  * immutable and read-only, so sharing the inode is safe (git-lfs does the same) and costs no
  * space or time. Otherwise it is copied into `<dir>/tmp` while hashing, fsynced, and renamed into
  * place, so a reader never sees a partial object.
- * get: copied next to the destination while hashing; sha256 and size are checked before rename.
+ * get: likewise linked when on the destination's filesystem (the linked bytes are hashed), else
+ * copied next to the destination while hashing; sha256 and size are checked before rename.
  *
  * A missing directory is an empty remote: `has` finds nothing, `get` reports the object
  * missing, and the first `put` creates it. Only the remote directory itself is created, never
  * its missing parents: a path under an unmounted share or with a typo fails instead of quietly
  * filling the local disk.
  */
-import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, rm, stat, unlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { CHUNK, hashFile } from './hash.js';
+import { isLocalFs, makeDirs, SMALL_OBJECT } from './fsfast.js';
 import { receiveVerified, transfer } from './transfer.js';
 import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
 
@@ -67,6 +69,16 @@ export class DirRemote implements Remote {
 
   async has(shas: Sha256[]): Promise<Set<Sha256>> {
     const found = new Set<Sha256>();
+    if (isLocalFs(this.root)) {
+      for (const sha of shas) {
+        try {
+          if (statSync(this.objectPath(sha)).isFile()) found.add(sha);
+        } catch (e) {
+          if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') throw this.fsError(e, 'has');
+        }
+      }
+      return found;
+    }
     const r = await transfer(
       shas,
       async (sha) => {
@@ -84,6 +96,10 @@ export class DirRemote implements Remote {
 
   async put(ref: ObjectRef, src: string, progress?: TransferProgress): Promise<void> {
     const dest = this.objectPath(ref.sha256);
+    if (ref.size <= SMALL_OBJECT && isLocalFs(this.root) && this.putSmall(ref, src, dest)) {
+      progress?.onBytes?.(ref.size);
+      return;
+    }
     // Idempotent, and self-healing: an existing copy is kept only when it re-hashes right.
     if (await this.holdsIntact(ref, dest)) {
       progress?.onBytes?.(ref.size);
@@ -113,7 +129,22 @@ export class DirRemote implements Remote {
     }
   }
 
+  async prepare(refs: ObjectRef[]): Promise<void> {
+    if (refs.length < 2) return;
+    try {
+      await this.ensureRoot();
+      await makeDirs(refs.map((r) => path.dirname(this.objectPath(r.sha256))), this.made);
+    } catch (e) {
+      throw this.fsError(e, 'put');
+    }
+  }
+
   async get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void> {
+    const small = ref.size <= SMALL_OBJECT && isLocalFs(this.root) && isLocalFs(path.dirname(dest));
+    if (small ? this.getSmall(ref, dest) : await this.tryLinkOut(ref, dest)) {
+      progress?.onBytes?.(ref.size);
+      return;
+    }
     let input;
     try {
       input = await open(this.objectPath(ref.sha256), 'r');
@@ -194,6 +225,165 @@ export class DirRemote implements Remote {
     }
   }
 
+  /**
+   * put of a small object on a local filesystem, in synchronous calls (fsfast.ts): the same steps
+   * as the asynchronous path (keep an intact copy, else link a read-only source on the same
+   * filesystem after hashing it, else copy through tmp/ with fsync). Returns false to let the
+   * asynchronous path handle whatever is unusual (a missing remote directory, its errors).
+   */
+  private putSmall(ref: ObjectRef, src: string, dest: string): boolean {
+    try {
+      let existing: Buffer | undefined;
+      try {
+        existing = readFileSync(dest);
+      } catch (e) {
+        if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR') return false;
+      }
+      if (existing && existing.length === ref.size && sha256Of(existing) === ref.sha256) return true;
+      if (!this.made.has(this.root)) return false; // the first put creates the root (async path)
+      this.ensureDirSync(path.dirname(dest));
+      const st = statSync(src);
+      const bytes = readFileSync(src);
+      const got = sha256Of(bytes);
+      if (got !== ref.sha256 || bytes.length !== ref.size) throw this.localCorrupt(ref, { sha256: got, size: bytes.length });
+      if (existing) rmSync(dest, { force: true });
+      if (st.dev === this.rootDev() && (st.mode & 0o222) === 0) {
+        try {
+          linkSync(src, dest);
+          return true;
+        } catch (e) {
+          if (errno(e) === 'EEXIST') return true;
+          if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP'].includes(errno(e) ?? '')) throw e;
+        }
+      }
+      this.ensureDirSync(this.tmpDir);
+      const tmp = path.join(this.tmpDir, `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      const fd = openSync(tmp, 'wx', 0o600);
+      try {
+        for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+        fsyncSync(fd);
+        fchmodSync(fd, 0o444);
+      } catch (e) {
+        closeSync(fd);
+        rmSync(tmp, { force: true });
+        throw e;
+      }
+      closeSync(fd);
+      renameSync(tmp, dest);
+      syncDirSync(path.dirname(dest));
+      return true;
+    } catch (e) {
+      throw this.fsError(e, 'put');
+    }
+  }
+
+  /** get of a small object between local filesystems, in synchronous calls; false: use the async path. */
+  private getSmall(ref: ObjectRef, dest: string): boolean {
+    let bytes: Buffer;
+    let linked: string | undefined;
+    const dir = path.dirname(dest);
+    const src = this.objectPath(ref.sha256);
+    try {
+      this.ensureDirSync(dir);
+      const s = statSync(src);
+      if (s.dev === this.devOf(dir) && (s.mode & 0o222) === 0) {
+        linked = path.join(dir, `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+        try {
+          linkSync(src, linked);
+        } catch {
+          linked = undefined;
+        }
+      }
+      bytes = readFileSync(linked ?? src);
+    } catch {
+      if (linked) rmSync(linked, { force: true });
+      return false; // missing, denied: the async path reports it
+    }
+    const got = sha256Of(bytes);
+    if (got !== ref.sha256 || bytes.length !== ref.size) {
+      if (linked) rmSync(linked, { force: true });
+      throw this.corrupt(ref, { sha256: got, size: bytes.length });
+    }
+    if (linked) {
+      renameSync(linked, dest);
+      return true;
+    }
+    const tmp = path.join(dir, `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+      fsyncSync(fd);
+      fchmodSync(fd, 0o444);
+      closeSync(fd);
+      renameSync(tmp, dest);
+    } catch (e) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* closed already */
+      }
+      rmSync(tmp, { force: true });
+      throw e;
+    }
+    return true;
+  }
+
+  private rootDevCache?: number;
+  private rootDev(): number {
+    return (this.rootDevCache ??= statSync(this.root).dev);
+  }
+
+  private devs = new Map<string, number>();
+  private devOf(dir: string): number {
+    let d = this.devs.get(dir);
+    if (d === undefined) {
+      d = statSync(dir).dev;
+      this.devs.set(dir, d);
+    }
+    return d;
+  }
+
+  private ensureDirSync(dir: string): void {
+    if (this.made.has(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    this.made.add(dir);
+  }
+
+  /**
+   * get's counterpart of tryLink: a read-only object on dest's filesystem is hard-linked next to
+   * dest, the linked bytes are hashed (every download is verified), then renamed into place.
+   * Returns false to fall back to copying.
+   */
+  private async tryLinkOut(ref: ObjectRef, dest: string): Promise<boolean> {
+    const src = this.objectPath(ref.sha256);
+    const dir = path.dirname(dest);
+    let s;
+    let d;
+    try {
+      await mkdir(dir, { recursive: true });
+      [s, d] = await Promise.all([stat(src), stat(dir)]);
+    } catch {
+      return false; // a missing object is reported by the copy path
+    }
+    if (s.dev !== d.dev || (s.mode & 0o222) !== 0 || !s.isFile()) return false;
+    const tmp = path.join(dir, `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    try {
+      await link(src, tmp);
+    } catch (e) {
+      if (['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'EACCES'].includes(errno(e) ?? '')) return false;
+      throw this.fsError(e, 'get');
+    }
+    try {
+      const got = await hashFile(tmp);
+      if (got.sha256 !== ref.sha256 || got.size !== ref.size) throw this.corrupt(ref, got);
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    return true;
+  }
+
   private async ensureRoot(): Promise<void> {
     if (this.made.has(this.root)) return;
     try {
@@ -260,5 +450,21 @@ async function syncDir(dir: string): Promise<void> {
     // EINVAL/EISDIR on filesystems without directory fsync: the file itself is already synced.
   } finally {
     await fh?.close();
+  }
+}
+
+function sha256Of(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function syncDirSync(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+    fsyncSync(fd);
+  } catch {
+    // EINVAL/EISDIR on filesystems without directory fsync: the file itself is already synced
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -75,6 +75,17 @@ export async function openRemote(
   def: RemoteDef,
   opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Remote> {
+  const parsed = validateRemoteDef(name, def);
+  if (parsed.kind === 'dir') return new DirRemote(name, path.resolve(opts.cwd ?? process.cwd(), parsed.path));
+  const { S3Remote } = await import('./remote-s3.js');
+  return new S3Remote(name, { bucket: parsed.bucket, prefix: parsed.prefix, endpoint: def.endpoint, region: def.region, env: opts.env ?? process.env });
+}
+
+/**
+ * Checks a remote definition without touching the filesystem or the network (url form, endpoint
+ * only with s3://, no credentials anywhere); returns the parsed url. Errors name the remote.
+ */
+export function validateRemoteDef(name: string, def: RemoteDef): ParsedRemoteUrl {
   let parsed: ParsedRemoteUrl;
   try {
     parsed = parseRemoteUrl(def.url);
@@ -82,13 +93,11 @@ export async function openRemote(
     if (e instanceof GitreproError) throw new GitreproError(e.code, `store remote "${name}": ${e.message}`, { hint: e.hint, data: { remote: name } });
     throw e;
   }
-  if (parsed.kind === 'dir') {
-    if (def.endpoint !== undefined) throw invalid(`store remote "${name}": endpoint applies only to s3:// remotes`, 'remove endpoint, or write the url as s3://bucket[/prefix]');
-    return new DirRemote(name, path.resolve(opts.cwd ?? process.cwd(), parsed.path));
+  if (parsed.kind === 'dir' && def.endpoint !== undefined) {
+    throw invalid(`store remote "${name}": endpoint applies only to s3:// remotes`, 'remove endpoint, or write the url as s3://bucket[/prefix]');
   }
   if (def.endpoint !== undefined) checkEndpoint(name, def.endpoint);
-  const { S3Remote } = await import('./remote-s3.js');
-  return new S3Remote(name, { bucket: parsed.bucket, prefix: parsed.prefix, endpoint: def.endpoint, region: def.region, env: opts.env ?? process.env });
+  return parsed;
 }
 
 function checkEndpoint(name: string, endpoint: string): void {

@@ -36,6 +36,11 @@ export interface Remote {
   get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void>;
   /** removes objects (tests, gc) */
   delete(shas: Sha256[]): Promise<void>;
+  /**
+   * Optional: gets ready to receive `refs` (a directory remote creates their fan-out directories
+   * in parallel up front; one by one they would dominate a push of many small objects).
+   */
+  prepare?(refs: ObjectRef[]): Promise<void>;
   /** checks reachability, credentials and bucket existence with one cheap call */
   check(): Promise<void>;
   /** releases sockets */

@@ -1,0 +1,124 @@
+/**
+ * Planning transfers: which commits a push or fetch concerns, their locks, and which data
+ * objects their snapshots reference. Pure reading of git; nothing moves here.
+ *
+ * Objects come from `git rev-list --objects` over snapshot trees, which walks each tree once
+ * and dedups blobs at C speed; `--not <trees>` leaves out everything the base snapshots already
+ * reference (unchanged files of a new commit). Each blob is a pointer (sha256 + size).
+ */
+import { GitreproError } from '../errors.js';
+import { CatFile } from '../git/catfile.js';
+import { missingObjects } from '../git/refs.js';
+import { git } from '../git/run.js';
+import { parseLock, type Lock } from '../record/lock.js';
+import { parsePointer } from '../record/pointer.js';
+import { CONFIG_FILE, LOCK_FILE } from '../record/rules.js';
+import type { Repo } from './context.js';
+
+export interface CommitData {
+  commit: string;
+  lock?: Lock;
+  lockError?: string;
+  /** the commit is under gitrepro: its tree has gitrepro.yaml or gitrepro.lock */
+  adopted: boolean;
+}
+
+/** Locks of many commits at once (one cat-file process). */
+export async function commitData(repo: Repo, commits: string[]): Promise<CommitData[]> {
+  if (commits.length === 0) return [];
+  const cat = new CatFile(repo.root);
+  try {
+    const [locks, configs] = await Promise.all([
+      Promise.all(commits.map((c) => cat.read(`${c}:${LOCK_FILE}`))),
+      Promise.all(commits.map((c) => cat.read(`${c}:${CONFIG_FILE}`))),
+    ]);
+    return commits.map((commit, i) => {
+      const out: CommitData = { commit, adopted: Boolean(locks[i] || configs[i]) };
+      const l = locks[i];
+      if (l) {
+        const p = parseLock(l.content.toString('utf8'));
+        if (p.ok) out.lock = p.value;
+        else out.lockError = p.error;
+      }
+      return out;
+    });
+  } finally {
+    cat.close();
+  }
+}
+
+export interface NeededObject {
+  sha256: string;
+  size: number;
+  /** a data path that holds it (for messages) */
+  path: string;
+}
+
+/**
+ * The objects referenced by snapshot trees `full`, plus those of `delta` that the trees `base`
+ * do not reference. Throws GITREPRO_SNAPSHOT_INVALID when a tree is not in the local git
+ * database (its records were never fetched) or holds something other than pointers.
+ */
+export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: string[]; base?: string[] }): Promise<Map<string, NeededObject>> {
+  const full = [...new Set(o.full)];
+  const delta = [...new Set(o.delta ?? [])].filter((t) => !full.includes(t));
+  const absent = await missingObjects(repo.root, [...full, ...delta]);
+  if (absent.size) {
+    const t = [...absent][0]!;
+    throw new GitreproError('GITREPRO_SNAPSHOT_INVALID', `snapshot ${t.slice(0, 12)} is not in this clone (${absent.size} snapshot(s) missing)`, {
+      hint: 'fetch the records from the Git remote: `gitrepro fetch` (or `git fetch` after `gitrepro install`)',
+      data: { trees: [...absent] },
+    });
+  }
+  const listed = new Map<string, string>();
+  const list = async (args: string[]): Promise<void> => {
+    const out = await git(repo.root, ['rev-list', '--objects', ...args]);
+    for (const line of out.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0 && !listed.has(line.slice(0, sp))) listed.set(line.slice(0, sp), line.slice(sp + 1));
+    }
+  };
+  if (full.length) await list(full);
+  if (delta.length) {
+    // a base snapshot this clone lacks cannot be subtracted: its objects are then checked too
+    const base = [...new Set(o.base ?? [])];
+    const baseMissing = await missingObjects(repo.root, base);
+    const not = base.filter((b) => !baseMissing.has(b));
+    await list([...delta, ...(not.length ? ['--not', ...not] : [])]);
+  }
+  const out = new Map<string, NeededObject>();
+  if (listed.size === 0) return out;
+  const cat = new CatFile(repo.root);
+  try {
+    const oids = [...listed.keys()];
+    const objs = await Promise.all(oids.map((oid) => cat.read(oid)));
+    objs.forEach((obj, i) => {
+      if (!obj || obj.type !== 'blob') return;
+      const ptr = obj.content.length < 400 ? parsePointer(obj.content.toString('utf8')) : undefined;
+      const p = listed.get(oids[i]!)!;
+      if (!ptr) {
+        throw new GitreproError('GITREPRO_SNAPSHOT_INVALID', `snapshot entry ${JSON.stringify(p.slice(0, 200))} is not a valid pointer`, {
+          hint: 'the record or lock may be hostile or corrupt; run `gitrepro verify`',
+        });
+      }
+      if (!out.has(ptr.sha256)) out.set(ptr.sha256, { sha256: ptr.sha256, size: ptr.size, path: p });
+    });
+  } finally {
+    cat.close();
+  }
+  return out;
+}
+
+/** Commits of `tips` not reachable from `exclude` (revisions or --remotes=...), and the boundary. */
+export async function newCommits(repo: Repo, tips: string[], exclude: string[]): Promise<{ commits: string[]; boundary: string[] }> {
+  if (tips.length === 0) return { commits: [], boundary: [] };
+  const out = await git(repo.root, ['rev-list', '--boundary', ...tips, ...(exclude.length ? ['--not', ...exclude] : [])]);
+  const commits: string[] = [];
+  const boundary: string[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    if (line.startsWith('-')) boundary.push(line.slice(1));
+    else commits.push(line);
+  }
+  return { commits, boundary };
+}

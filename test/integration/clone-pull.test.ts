@@ -1,0 +1,103 @@
+/**
+ * Issue 3, behaviour 2: clone and pull bring data (real git, a bare origin, a directory store
+ * remote). Also `gitrepro fetch` and `gitrepro pull`. Stories on one origin each, to stay quick.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { cloneOf, project, refsIn } from '../helpers/remote.js';
+import { sha256 } from '../helpers/repo.js';
+
+function published() {
+  const { r, bare, store } = project();
+  r.write('data/run.sh', '#!/bin/sh\necho hi\n', 0o755);
+  r.write('data/empty', '');
+  r.write('data/deep/er/file.txt', 'nested\n');
+  r.write('data/with space/ünï.csv', 'x,y\n1,2\n');
+  r.write('data/big.bin', Buffer.alloc(300_000, 5));
+  r.commit('v1');
+  r.git(['push', '-q', '-u', 'origin', 'main']);
+  return { r, bare, store };
+}
+
+describe('clone, install, pull', () => {
+  it('install restores HEAD byte-identical; git pull (plain, and with an explicit refspec) restores new commits, fetching objects and records', () => {
+    const { r, bare } = published();
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(c.record().data).toEqual(r.record().data);
+    expect(c.grJson(['status']).clean).toBe(true);
+    // plain `git fetch` brings the records from now on (install configured the refspecs)
+    expect(c.git(['config', '--get-all', 'remote.origin.fetch']).stdout).toMatch(/\+refs\/notes\/gitrepro\*:refs\/notes\/gitrepro-remotes\/origin\*/);
+
+    r.write('data/deep/er/file.txt', 'nested v2\n');
+    r.write('data/new.bin', Buffer.alloc(70_000, 8));
+    rmSync(r.path('data/empty'));
+    r.commit('v2');
+    r.git(['push', '-q', 'origin', 'main']);
+    c.git(['pull', '-q']);
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(sha256(c.read('data/new.bin'))).toBe(sha256(Buffer.alloc(70_000, 8)));
+    expect(c.record().data).toEqual(r.record().data); // the records came along and were merged
+
+    // `git pull origin main` fetches no records: the hook fetches them itself before restoring
+    r.write('data/v3.txt', 'three\n');
+    r.commit('v3');
+    r.git(['push', '-q', 'origin', 'main']);
+    c.git(['pull', '-q', 'origin', 'main']);
+    expect(c.manifest()).toEqual(r.manifest());
+  });
+
+  it('without a reachable store remote the pull still succeeds, names the data, and `gitrepro pull` finishes it', () => {
+    const { r, bare, store } = published();
+    const c = cloneOf(r, bare, 'clone');
+    r.write('data/v2.bin', Buffer.alloc(1000, 2));
+    r.commit('v2');
+    r.git(['push', '-q', 'origin', 'main']);
+    c.git(['config', 'gitrepro.remote.store.url', `${store}-elsewhere`]); // per-clone override: a wrong copy
+    const res = c.git(['pull', '-q']);
+    expect(res.stderr).toMatch(/could not fetch data: data object \w+ is not on store remote "store"/);
+    expect(res.stderr).toMatch(/1 data file\(s\) not restored.*data\/v2\.bin.*run `gitrepro pull`/);
+    expect(c.exists('data/v2.bin')).toBe(false);
+    c.git(['config', '--unset', 'gitrepro.remote.store.url']);
+    expect(c.gr(['pull']).stdout).toMatch(/fetched 1 object\(s\)/);
+    expect(c.manifest()).toEqual(r.manifest());
+    // and after losing a file and its object: pull brings both back
+    rmSync(c.path('data/big.bin'));
+    rmSync(c.objectPath(sha256(Buffer.alloc(300_000, 5))));
+    expect(c.gr(['pull']).stdout).toMatch(/fetched 1 object\(s\)/);
+    expect(c.manifest()).toEqual(r.manifest());
+  });
+
+  it('gitrepro fetch downloads what HEAD, named revisions or --all need, without touching the work tree', () => {
+    const { r, bare } = published();
+    r.git(['switch', '-q', '-c', 'side']);
+    r.write('data/side.bin', Buffer.alloc(4000, 4));
+    r.commit('side');
+    r.git(['push', '-q', 'origin', 'side']);
+    const c = cloneOf(r, bare, 'clone');
+    const side = sha256(Buffer.alloc(4000, 4));
+    expect(existsSync(c.objectPath(side))).toBe(false);
+    const f = c.grJson(['fetch', 'origin/side']);
+    expect(f.fetched).toEqual([side]);
+    expect(existsSync(c.objectPath(side))).toBe(true);
+    expect(c.exists('data/side.bin')).toBe(false);
+    expect(c.grJson(['fetch', '--all']).fetched).toEqual([]);
+    expect(c.gr(['fetch', 'store', 'HEAD']).stdout).toMatch(/all \d+ object\(s\) of 1 commit\(s\) are in the local store/);
+    expect(c.gr(['fetch', 'nope-remote-or-rev'], { ok: [2] }).stderr).toMatch(/^error \[GITREPRO_BAD_REVISION\]/);
+  });
+
+  it('a plain git fetch / git pull still works against a remote that has no records', () => {
+    const { r, bare } = project();
+    r.write('code.py', '1\n');
+    r.git(['add', '-A']);
+    r.git(['commit', '-q', '-m', 'code'], { env: { GITREPRO_SKIP: '1' } });
+    r.git(['push', '-q', 'origin', 'main'], { env: { GITREPRO_SKIP: '1' } });
+    const c = cloneOf(r, bare, 'clone');
+    c.git(['fetch', '-q']);
+    c.git(['pull', '-q']);
+    expect(refsIn(bare, r.env).has('refs/notes/gitrepro')).toBe(false);
+    // uninstall takes the record refspecs away again, and only those
+    c.gr(['uninstall']);
+    expect(c.git(['config', '--get-all', 'remote.origin.fetch']).stdout).toBe('+refs/heads/*:refs/remotes/origin/*\n');
+  });
+});
