@@ -61,7 +61,7 @@ busy_pct() {
   local a b
   a=$(awk '/^cpu /{ print $2+$3+$4+$5+$6+$7+$8, $5+$6 }' /proc/stat); sleep 3
   b=$(awk '/^cpu /{ print $2+$3+$4+$5+$6+$7+$8, $5+$6 }' /proc/stat)
-  echo "$a $b" | awk '{ t = $3 - $1; i = $4 - $2; printf "%d", t > 0 ? 100 * (t - i) / t : 0 }'
+  echo "$a $b" | awk '{ t = $3 - $1; i = $4 - $2; printf "%d", (t > 0 ? 100 * (t - i) / t : 0) }'
 }
 quiet() {
   local waited=0 max=${BENCH_QUIET_WAIT:-600} busy

@@ -48,16 +48,21 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
 }
 
 /**
- * A pattern without glob characters that names an existing file or directory means "this path"
- * (as `dvc add` or `git add` would take it): it is anchored to the repository root, so
- * `gitrepro track data/` in a subdirectory tracks exactly that directory and hooks walk only it.
- * In gitignore syntax a lone `data/` would match a `data` directory at any depth.
+ * A pattern without glob characters that names a directory (`data/`, existing or not) or an
+ * existing file means "this path" (as `dvc add` or `git add` would take it): it is anchored to
+ * the repository root, so `gitrepro track data/` in a subdirectory tracks exactly that directory
+ * and hooks walk only it. In gitignore syntax a lone `data/` would match at any depth.
  */
 export function normalizePattern(root: string, cwd: string, pattern: string): string {
   if (/[*?[\\!#]/.test(pattern) || pattern.startsWith('/')) return pattern;
   const abs = path.resolve(cwd, pattern);
   const rel = path.relative(root, abs).split(path.sep).join('/');
-  if (!rel || rel.startsWith('..') || !existsSync(abs)) return pattern;
+  if (!rel || rel.startsWith('..')) return pattern;
+  // `data/` names a directory here even before it exists (a fresh project): anchor it, so the
+  // hooks watch only it (measured: an unanchored `data/` sends every code commit to node, 0.21 s
+  // instead of 0.037 s). A bare name that does not exist keeps git's any-depth meaning.
+  if (pattern.endsWith('/')) return `/${rel}/`;
+  if (!existsSync(abs)) return pattern;
   return `/${rel}${statSync(abs).isDirectory() ? '/' : ''}`;
 }
 

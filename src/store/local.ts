@@ -94,20 +94,27 @@ export class LocalStore {
   async commitStaged(staged: StagedObject[], durable = true): Promise<number> {
     if (staged.length === 0) return 0;
     if (durable) await syncFs(this.tmpDir);
+    // fan-out dirs first (W1 has ~9,600 of them for 10,000 objects), then the renames, many in
+    // flight: done one object at a time this loop cost as much as hashing and copying (measured)
+    await pool(staged, 16, (s) => this.ensureDir(path.dirname(this.objectPath(s.sha256))));
     let added = 0;
-    for (const s of staged) {
+    const seen = new Set<string>();
+    await pool(staged, 16, async (s) => {
       const dest = this.objectPath(s.sha256);
-      await this.ensureDir(path.dirname(dest));
-      if (await exists(dest)) {
+      // the same content twice in one batch, or already stored: keep the existing object
+      const dup = seen.has(s.sha256);
+      seen.add(s.sha256);
+      if (dup || (await exists(dest))) {
         await unlink(s.tmp).catch(() => {});
-        continue;
+        return;
       }
       await chmod(s.tmp, 0o444);
       await rename(s.tmp, dest);
       added++;
-    }
+    });
     return added;
   }
+
 
   /** Ingests one file durably (fsync), returning its hash; the store keeps an existing object. */
   async ingestFile(src: string): Promise<HashResult & { added: boolean }> {
@@ -201,6 +208,15 @@ export function missingObject(sha: string): GitreproError {
     hint: 'run `gitrepro fetch` (or `gitrepro pull`) to download it from the store remote',
     data: { sha256: sha },
   });
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function exists(p: string): Promise<boolean> {

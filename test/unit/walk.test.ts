@@ -48,7 +48,8 @@ describe('gitrepro track normalises paths', () => {
     expect(normalizePattern(root, path.join(root, 'sub'), 'data')).toBe('/sub/data/');
     expect(normalizePattern(root, path.join(root, 'sub'), 'model.pt')).toBe('/sub/model.pt');
     expect(normalizePattern(root, root, '*.pt')).toBe('*.pt');
-    expect(normalizePattern(root, root, 'nothing-here/')).toBe('nothing-here/');
+    expect(normalizePattern(root, root, 'not-yet/')).toBe('/not-yet/'); // a directory to be, anchored
+    expect(normalizePattern(root, root, 'nothing-here')).toBe('nothing-here'); // a bare name: any depth
     expect(normalizePattern(root, root, '/abs/')).toBe('/abs/');
   });
 });

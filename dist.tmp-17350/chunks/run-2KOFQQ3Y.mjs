@@ -1,0 +1,81 @@
+import { createRequire as __grCreateRequire } from 'node:module'; const require = __grCreateRequire(import.meta.url);
+import {
+  runStep
+} from "./chunk-JM4GWBTG.mjs";
+import "./chunk-VDA4SKTR.mjs";
+import "./chunk-2FX5KNGA.mjs";
+import "./chunk-SNFIP33I.mjs";
+import "./chunk-DTPI4REG.mjs";
+import "./chunk-5PM2VD3J.mjs";
+import "./chunk-WKVONPCT.mjs";
+import "./chunk-QVB3WSUX.mjs";
+import "./chunk-TUDCD5UM.mjs";
+import "./chunk-QB3QP4U6.mjs";
+import "./chunk-UEEDZLBH.mjs";
+import "./chunk-3FXMZYC6.mjs";
+import "./chunk-GWWXMEB2.mjs";
+import "./chunk-5642XDEN.mjs";
+import "./chunk-DZTPOI7R.mjs";
+import "./chunk-IKLW2R3N.mjs";
+import "./chunk-XEPHWZQK.mjs";
+import "./chunk-77LJ6DLO.mjs";
+import "./chunk-BEAQBR6K.mjs";
+import "./chunk-3K7E3J5L.mjs";
+import "./chunk-D5UYHJ6Z.mjs";
+import "./chunk-SJL773SE.mjs";
+import "./chunk-5GY5TTBL.mjs";
+import "./chunk-WUWZKVHU.mjs";
+import "./chunk-FLGQDNQ5.mjs";
+import "./chunk-IO2ZPEM7.mjs";
+import "./chunk-BCRXXXJV.mjs";
+import {
+  GitreproError
+} from "./chunk-X2WZOGH6.mjs";
+import "./chunk-A73GCBN4.mjs";
+import "./chunk-B4EEFUC4.mjs";
+
+// src/cli/commands/run.ts
+var spec = {
+  command: "run",
+  summary: "run an ad-hoc command and record it like a stage",
+  description: "`gitrepro run [-n <name>] [-d <dep>]... [-o <out>]... [--seed N] -- <cmd...>` runs the command once (never skipped), streams its output, stores its outs as tracked data and records the run (command, dep and out hashes, params, seed, exit code, duration, environment) for the next commit. A single argument after -- is taken as a shell command line.",
+  options: {
+    name: { alias: "n", type: "string", describe: "name of the step in the record (default: run)" },
+    deps: { alias: "d", type: "string", array: true, describe: "input file or directory (repeatable)" },
+    outs: { alias: "o", type: "string", array: true, describe: "output file or directory, tracked as data (repeatable)" },
+    params: { alias: "p", type: "string", array: true, describe: "params key to record: `train.lr` or `file.yaml:key` (repeatable)" },
+    seed: { type: "number", describe: "seed, exported as GITREPRO_SEED and PYTHONHASHSEED" },
+    wdir: { alias: "w", type: "string", describe: "directory the command runs in (default: the repository root)" }
+  },
+  examples: [
+    ["gitrepro run -n features -d data/raw.csv -o data/features.csv --seed 7 -- python3 features.py", "a recorded ad-hoc step"],
+    ["gitrepro run -o out/report.txt -- 'sort data/list.txt > out/report.txt'", "a shell command line"]
+  ],
+  async run(args, out) {
+    const cmd = (args["--"] ?? []).map(String);
+    if (cmd.length === 0) throw new GitreproError("GITREPRO_USAGE", "run needs a command after --", { hint: "gitrepro run [-d <dep>] [-o <out>] -- <cmd...>" });
+    const r = await runStep({
+      cwd: args.cwd,
+      name: args.name,
+      cmd,
+      deps: args.deps,
+      outs: args.outs,
+      params: args.params,
+      seed: args.seed,
+      wdir: args.wdir,
+      io: args.json ? (chunk) => process.stderr.write(chunk) : "inherit",
+      reporter: { warn: (m) => out.err(`gitrepro: ${m}`) }
+    });
+    if (args.json) {
+      out.json(r);
+      return 0;
+    }
+    for (const p of r.tracked) out.line(`tracking ${p}`);
+    out.line(`gitrepro: recorded ${r.run.stage} (exit ${r.run.exit}, ${Math.round(r.run.durationMs)} ms${r.run.seed !== void 0 ? `, seed ${r.run.seed}` : ""}); it joins the record of your next commit`);
+    for (const [p, h] of Object.entries(r.run.outs)) out.line(`  out ${p} ${h.slice(0, 12)}`);
+    return 0;
+  }
+};
+export {
+  spec
+};
