@@ -75,3 +75,26 @@ describe('records from two clones never overwrite each other', () => {
     expect(b.gr(['show', c]).stdout.match(/record: /g)).toHaveLength(2);
   });
 });
+
+describe('git pull --rebase', () => {
+  it('rebases local data commits onto the pulled ones: each rewritten commit has its record, the work tree ends with the merged data', () => {
+    const { r: a, bare } = project();
+    a.write('data/seed.txt', 'seed\n');
+    a.commit('seed');
+    a.git(['push', '-q', '-u', 'origin', 'main']);
+    const b = cloneOf(a, bare, 'b');
+    a.write('data/from-a.txt', 'a\n');
+    a.commit('a adds data');
+    a.git(['push', '-q', 'origin', 'main']);
+    b.write('data/from-b.txt', 'b\n');
+    b.commit('b adds data');
+    b.git(['pull', '-q', '--rebase']);
+    expect(b.git(['log', '--format=%s']).stdout.trim().split('\n')).toEqual(['b adds data', 'a adds data', 'seed']);
+    expect(Object.keys(b.manifest()).sort()).toEqual(['data/from-a.txt', 'data/from-b.txt', 'data/seed.txt']);
+    const rec = b.record();
+    expect(rec.data.tree).toBe(/^tree ([0-9a-f]+)$/m.exec(b.git(['show', 'HEAD:gitrepro.lock']).stdout)![1]);
+    expect(rec.data.files).toBe(3);
+    expect(b.grJson(['status']).clean).toBe(true);
+    b.git(['push', '-q', 'origin', 'main']);
+  });
+});

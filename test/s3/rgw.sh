@@ -43,6 +43,8 @@ stop() {
     kill -9 "$pid" 2>/dev/null || true
     rm -f "$p"
   done
+  # daemons of this cluster whose pid files are gone (a crash, a full disk) still hold its ports
+  pkill -9 -f -- "-c $CONF" 2>/dev/null || true
 }
 
 print_env() {
@@ -136,10 +138,11 @@ EOF
   # radosgw daemonizes after init; it creates its pools on first start.
   timeout 180 radosgw -c "$CONF" -n client.rgw.gw
   for _ in $(seq 120); do curl -s -o /dev/null --max-time 2 "$ENDPOINT/" && break; sleep 1; done
+  # idempotent: a user that already exists (a cluster kept from an earlier start) is fine
   radosgw-admin -c "$CONF" user create --uid=gr --display-name=gitrepro \
-    --access-key=$KEY --secret-key=$SECRET >/dev/null
+    --access-key=$KEY --secret-key=$SECRET >/dev/null 2>&1 || radosgw-admin -c "$CONF" user info --uid=gr >/dev/null
   radosgw-admin -c "$CONF" user create --uid=gr2 --display-name='gitrepro other user' \
-    --access-key=$KEY2 --secret-key=$SECRET2 >/dev/null
+    --access-key=$KEY2 --secret-key=$SECRET2 >/dev/null 2>&1 || radosgw-admin -c "$CONF" user info --uid=gr2 >/dev/null
   for _ in $(seq 30); do answers && break; sleep 1; done
   answers || { log "radosgw does not answer signed requests at $ENDPOINT (see $BASE/log)"; exit 1; }
   log "radosgw up at $ENDPOINT"
