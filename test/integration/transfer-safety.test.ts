@@ -5,13 +5,23 @@
  * (another filesystem than the repo's), so objects are copied, not linked.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cloneOf, dirRemoteObjects, manifestShas, project } from '../helpers/remote.js';
 import { sha256 } from '../helpers/repo.js';
 
 const SHM = existsSync('/dev/shm') ? '/dev/shm' : undefined;
+// stores on /dev/shm live in memory: removed when the file is done
+const shmDirs: string[] = [];
+const shmStore = (): string => {
+  const d = mkdtempSync(path.join(SHM!, 'gr-store-'));
+  shmDirs.push(d);
+  return path.join(d, 'store');
+};
+afterAll(() => {
+  for (const d of shmDirs) rmSync(d, { recursive: true, force: true });
+});
 
 /** Every file under the local store's objects/: named by its content's sha256. */
 function storeIntact(gitDir: string): { count: number; bad: string[] } {
@@ -32,7 +42,7 @@ function storeIntact(gitDir: string): { count: number; bad: string[] } {
 
 describe.skipIf(!SHM)('interrupted transfers', () => {
   it('a push killed mid-upload leaves no partial object on the remote; pushing again completes it', () => {
-    const { r, store } = project({ storeDir: path.join(mkdtempSync(path.join(SHM!, 'gr-store-')), 'store') });
+    const { r, store } = project({ storeDir: shmStore() });
     for (let i = 0; i < 6; i++) r.write(`data/f${i}.bin`, randomBytes(3 << 20));
     r.commit('six files');
     // the pool runs 2 transfers at a time; die after 7 MiB: one object is half copied
@@ -51,7 +61,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
   });
 
   it('a fetch killed mid-download leaves no partial object in the store; fetching again completes it', () => {
-    const { r, bare } = project({ storeDir: path.join(mkdtempSync(path.join(SHM!, 'gr-store-')), 'store') });
+    const { r, bare } = project({ storeDir: shmStore() });
     for (let i = 0; i < 4; i++) r.write(`data/f${i}.bin`, randomBytes(3 << 20));
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
     r.commit('four files');
@@ -68,7 +78,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
   });
 
   it('a damaged object on the remote is refused (sha256 checked before it enters the store)', () => {
-    const { r, bare, store } = project({ storeDir: path.join(mkdtempSync(path.join(SHM!, 'gr-store-')), 'store') });
+    const { r, bare, store } = project({ storeDir: shmStore() });
     r.write('data/good.txt', 'good\n');
     r.write('data/victim.bin', Buffer.alloc(10_000, 1));
     r.commit('two');
