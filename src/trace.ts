@@ -1,8 +1,10 @@
 /**
  * GITREPRO_TRACE=1 prints phase timings to stderr (like GIT_TRACE_PERFORMANCE): where a hook's
- * milliseconds go, measured, without a profiler. A leaf module: imports nothing but node.
+ * milliseconds go, measured, without a profiler. A leaf module: imports only settings.
  */
-const on = process.env.GITREPRO_TRACE === '1';
+import { setting } from './settings.js';
+
+const on = setting('GITREPRO_TRACE');
 const t0 = performance.now();
 
 export function trace(label: string): void {

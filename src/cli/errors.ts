@@ -3,7 +3,7 @@
  * hint, no stack unless --debug; an unknown one prints the stack and asks for a bug report.
  */
 import { isGitreproError, redactText } from '../errors.js';
-import { VERSION } from '../ops/version.js';
+import { VERSION } from '../version.js';
 
 export function reportError(e: unknown, debug: boolean, write: (s: string) => void = (s) => process.stderr.write(`${s}\n`)): number {
   if (isGitreproError(e)) {

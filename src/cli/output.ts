@@ -2,6 +2,8 @@
  * Everything the CLI prints goes through here: human text or --json, colour only on a terminal
  * and never with NO_COLOR, progress (ora) only on a terminal and only for long work.
  */
+import { setting } from '../settings.js';
+
 export interface Output {
   json(value: unknown): void;
   line(text?: string): void;
@@ -11,7 +13,7 @@ export interface Output {
 }
 
 export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Output {
-  const useColor = Boolean(stream.isTTY) && !('NO_COLOR' in process.env) && process.env.TERM !== 'dumb';
+  const useColor = Boolean(stream.isTTY) && !setting('NO_COLOR') && setting('TERM') !== 'dumb';
   const wrap = (code: number, close: number) => (s: string) => (useColor ? `\x1b[${code}m${s}\x1b[${close}m` : s);
   return {
     json: (v) => stream.write(`${JSON.stringify(v, null, 2)}\n`),

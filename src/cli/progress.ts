@@ -3,10 +3,15 @@
  * and only once a transfer has run for a second (short ones print nothing). ora is imported on
  * that first second, so commands and hooks that move nothing never load it.
  */
-import type { Reporter } from '../ops/context.js';
+import { setting } from '../settings.js';
 import { humanBytes } from './output.js';
 
 const DELAY_MS = 1000;
+
+/** Where operations report progress (structurally the Reporter of repo/context.ts). */
+export interface Reporter {
+  progress?(p: { label: string; done: number; total: number; bytes?: number }): void;
+}
 
 export interface Progress {
   reporter?: Reporter;
@@ -21,7 +26,7 @@ export function progressText(p: { label: string; done: number; total: number; by
 }
 
 export function makeProgress(stream: NodeJS.WriteStream = process.stderr, env: NodeJS.ProcessEnv = process.env): Progress {
-  if (!stream.isTTY || env.TERM === 'dumb' || env.CI) return { stop() {} };
+  if (!stream.isTTY || setting('TERM', env) === 'dumb' || setting('CI', env)) return { stop() {} };
   let start: number | undefined;
   let spinner: { text: string; stop(): unknown } | undefined;
   let loading = false;

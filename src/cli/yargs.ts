@@ -1,7 +1,7 @@
 /** yargs wiring: the invoked command's module is loaded; the others appear by summary only. */
 import yargs, { type Argv } from 'yargs';
 import { GitreproError } from '../errors.js';
-import { VERSION } from '../ops/version.js';
+import { VERSION } from '../version.js';
 import { makeOutput } from './output.js';
 import { COMMANDS } from './registry.js';
 import type { CommandSpec } from './spec.js';

@@ -13,7 +13,7 @@ import { collectGpu } from './gpu.js';
 import { hashLockfiles } from './lockfiles.js';
 import { collectPackages } from './packages.js';
 import { scrubDeep } from './redact.js';
-import { makeRunner } from './run.js';
+import { makeRunner } from './probe.js';
 import { collectRuntimes } from './runtimes.js';
 import { collectSystem } from './system.js';
 import { collectVars } from './vars.js';

@@ -16,7 +16,7 @@
  * identifies one physical board, notes are public, and neither changes numerical results.
  */
 import type { GpuDevice, GpuInfo } from '../record/env.js';
-import type { Runner } from './run.js';
+import type { Runner } from './probe.js';
 
 /** The `--query-gpu` fields, in the order of the captured fixture (and of noheader output). */
 export const GPU_QUERY_FIELDS = ['index', 'name', 'uuid', 'driver_version', 'memory.total', 'compute_cap', 'pci.bus_id'] as const;

@@ -12,7 +12,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packagesSchema, type EnvSnapshot, type PackageLists } from '../record/env.js';
 import { scrubText } from './redact.js';
-import type { Runner } from './run.js';
+import type { Runner } from './probe.js';
 
 export interface PackageOptions {
   env: NodeJS.ProcessEnv;

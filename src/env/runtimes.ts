@@ -4,7 +4,7 @@
  * asked because they often differ (a venv, a pyenv shim, a distro's python2).
  */
 import type { EnvSnapshot } from '../record/env.js';
-import type { Runner } from './run.js';
+import type { Runner } from './probe.js';
 
 /** "Python 3.11.7" → "3.11.7" (python 2 prints it on stderr, so both streams are searched). */
 export function parsePythonVersion(out: string): string | undefined {

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { runGit } from './run.js';
+import { takeSetting } from '../settings.js';
 
 export interface RepoPaths {
   /** top of the work tree */
@@ -23,9 +24,8 @@ export interface RepoPaths {
  * from the environment so no child inherits it.
  */
 function fromShim(cwd: string): RepoPaths | undefined {
-  const info = process.env.GITREPRO_REPO_INFO;
+  const info = takeSetting('GITREPRO_REPO_INFO');
   if (info === undefined) return undefined;
-  delete process.env.GITREPRO_REPO_INFO;
   const [root, gitDir, commonDir, hooksDir, objectFormat] = info.split('\n');
   if (!root || !gitDir || !commonDir || !hooksDir || !/^sha(1|256)$/.test(objectFormat ?? '')) return undefined;
   if (path.resolve(root) !== path.resolve(cwd) || ![gitDir, commonDir, hooksDir].every((p) => path.isAbsolute(p))) return undefined;

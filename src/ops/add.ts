@@ -5,16 +5,17 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
-import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry, type Snapshot } from '../git/snapshot.js';
+import { writeSnapshot, type SnapChange, type SnapEntry } from '../git/snapshot.js';
 import { blobId, stageFile } from '../git/revs.js';
 import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
-import { writeFileAtomic } from '../workspace/fsutil.js';
-import { withRepoLock } from '../workspace/lock.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
-import { openRepo, requireSetUp, type Repo, type Reporter } from './context.js';
-import { lockAt } from './locks.js';
+import { openRepo, pathFilter, requireSetUp, type Repo, type Reporter } from '../repo/context.js';
+import { loadSnapshot, snapshotTotals } from '../repo/snapshot-cache.js';
+import { lockAt } from '../repo/lock-file.js';
 import { trace } from '../trace.js';
 
 export interface AddOptions {
@@ -39,33 +40,6 @@ export interface AddResult {
   skipped: { path: string; why: string }[];
   /** absent paths kept in the snapshot because their data was never restored here */
   notRestored: string[];
-}
-
-/** Turns user path arguments into a predicate over repo-relative paths. */
-export function pathFilter(repo: Repo, cwd: string, paths?: string[]): ((p: string) => boolean) | undefined {
-  if (!paths || paths.length === 0) return undefined;
-  const rels = paths.map((p) => {
-    const rel = path.relative(repo.root, path.resolve(cwd, p)).split(path.sep).join('/');
-    if (rel.startsWith('..') || path.isAbsolute(rel)) {
-      throw new GitreproError('GITREPRO_UNSAFE_PATH', `${p} is outside the work tree`, { hint: 'name paths inside the repository' });
-    }
-    return rel === '' ? '' : rel.replace(/\/+$/, '');
-  });
-  if (rels.includes('')) return undefined;
-  return (p) => rels.some((r) => p === r || p.startsWith(`${r}/`));
-}
-
-export function snapshotTotals(snap: Snapshot): { files: number; bytes: number } {
-  let bytes = 0;
-  for (const e of snap.values()) bytes += e.size;
-  return { files: snap.size, bytes };
-}
-
-/** Loads the snapshot for `tree`, from the stat cache's memo when it matches. */
-export async function loadSnapshot(repo: Repo, cache: StatCache, tree: string | undefined): Promise<Snapshot> {
-  if (!tree) return new Map();
-  if (cache.tree === tree && cache.snap) return new Map(cache.snap);
-  return readSnapshot(repo.root, tree);
 }
 
 export async function addData(opts: AddOptions): Promise<AddResult> {

@@ -10,10 +10,10 @@ import type { GitreproRecord } from '../record/index.js';
 import { diffParams, parseParams } from '../workspace/params.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
-import { loadSnapshot } from './add.js';
-import { openRepo, type Repo } from './context.js';
-import { lockAt } from './locks.js';
-import { completePending, currentEnv, recordsOf } from './records.js';
+import { loadSnapshot } from '../repo/snapshot-cache.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { completePending, currentEnv, recordsOf } from '../repo/record-io.js';
 import type { Snapshot } from '../git/snapshot.js';
 
 export interface DataChange {

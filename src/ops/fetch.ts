@@ -5,37 +5,15 @@
  * pull, install) give syncTo so that objects missing locally are downloaded before anything is
  * written.
  */
-import { GitreproError, isGitreproError } from '../errors.js';
+import { GitreproError } from '../errors.js';
 import { missingObjects } from '../git/refs.js';
 import { resolveCommit } from '../git/revs.js';
 import { git } from '../git/run.js';
-import { KnownCache } from '../store/known.js';
-import { trace } from '../trace.js';
-import type { ObjectRef } from '../store/types.js';
-import { openRepo, requireSetUp, type Reporter, type Repo } from './context.js';
-import { commitData, snapshotObjects, type NeededObject } from './objects.js';
-import { defaultGitRemote, fetchRecords, mergeRecords, type MergeResult } from './records-sync.js';
-import { knownFile, openStoreRemote, resolveStoreRemote, splitRemoteArgs } from './remote.js';
-import { downloadObjects } from './transfers.js';
-
-export interface RecordsSync extends Partial<MergeResult> {
-  gitRemote?: string;
-  /** why the records could not be fetched (offline, no access): the rest goes on */
-  error?: string;
-}
-
-/** Fetches the record refs from `gitRemote` (default: the branch's, else origin) and merges them. */
-export async function syncRecords(repo: Repo, gitRemote?: string): Promise<RecordsSync> {
-  const remote = gitRemote ?? (await defaultGitRemote(repo));
-  if (!remote) return {};
-  try {
-    const name = await fetchRecords(repo, remote);
-    return { gitRemote: remote, ...(await mergeRecords(repo, name)) };
-  } catch (e) {
-    if (!isGitreproError(e)) throw e;
-    return { gitRemote: remote, error: e.message };
-  }
-}
+import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
+import { commitData, snapshotObjects, type NeededObject } from '../repo/object-plan.js';
+import { syncRecords, type RecordsSync } from '../repo/record-sync.js';
+import { splitRemoteArgs } from '../repo/remote-config.js';
+import { download } from '../repo/transfers.js';
 
 export interface FetchOptions {
   cwd: string;
@@ -95,52 +73,3 @@ export async function fetchData(o: FetchOptions): Promise<FetchResult> {
   return res;
 }
 
-async function download(repo: Repo, want: NeededObject[], o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }, where: { remote?: string; location?: string }) {
-  const info = await resolveStoreRemote(repo, o.remote);
-  const remote = await openStoreRemote(repo, info, o.env);
-  try {
-    where.remote = info.name;
-    where.location = remote.display;
-    const known = await KnownCache.load(knownFile(repo, info.name), remote.display);
-    return await downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, env: o.env });
-  } finally {
-    await remote.close();
-  }
-}
-
-export interface Fetcher {
-  /** for SyncOptions.fetchMissing */
-  fetchMissing(refs: ObjectRef[]): Promise<void>;
-  fetched: number;
-  bytes: number;
-  /** one line per distinct reason objects could not be fetched */
-  problems: string[];
-}
-
-/**
- * A fetchMissing callback: downloads from the store remote (named, else the default) what a
- * restore needs. It never throws: what it cannot get stays missing, and the restore reports it;
- * the reasons (no remote, auth, unreachable) are collected in `problems`.
- */
-export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }): Fetcher {
-  const f: Fetcher = {
-    fetched: 0,
-    bytes: 0,
-    problems: [],
-    async fetchMissing(refs) {
-      const want = refs.map((r) => ({ ...r, path: r.sha256.slice(0, 12) }));
-      trace(`fetching ${want.length} missing object(s)`);
-      try {
-        const moved = await download(repo, want, o, {});
-        trace(`fetched ${moved.ok.length} object(s), ${moved.failed.length} failed`);
-        f.fetched += moved.ok.length;
-        f.bytes += moved.bytes;
-        for (const m of new Set(moved.failed.map((x) => x.error.message))) f.problems.push(m);
-      } catch (e) {
-        if (!isGitreproError(e)) throw e;
-        f.problems.push(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
-      }
-    },
-  };
-  return f;
-}

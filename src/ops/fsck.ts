@@ -5,10 +5,10 @@
 import { listNotes, readNotes } from '../git/notes.js';
 import { TreeWalker } from '../git/treewalk.js';
 import { parseNote } from '../record/index.js';
-import { mapLimit } from '../workspace/pool.js';
-import { withRepoLock } from '../workspace/lock.js';
-import { openRepo } from './context.js';
-import { completePending } from './records.js';
+import { mapLimit } from '../concurrency.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
+import { openRepo } from '../repo/context.js';
+import { completePending } from '../repo/record-io.js';
 
 export interface FsckResult {
   objects: number;

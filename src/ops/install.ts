@@ -9,17 +9,17 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { installHooks, uninstallHooks, type HookInstallResult } from '../git/hooks.js';
+import { installHooks, uninstallHooks, type HookInstallResult } from '../git/hook-install.js';
 import { gitRemoteNames, readRef } from '../git/refs.js';
 import { git, runGit } from '../git/run.js';
 import { CONFIG_FILE, NOTES_REF } from '../record/index.js';
 import { DEFAULT_CONFIG_TEXT, syncGitignore } from '../workspace/config.js';
-import { writeFileAtomic } from '../workspace/fsutil.js';
-import { openRepo, type Repo } from './context.js';
-import { lockAt } from './locks.js';
-import { restoreWithRemotes, type RemoteRestoreResult } from './pull.js';
-import { ensureFetchRefspecs, recordRefspecs } from './records-sync.js';
-import { VERSION } from './version.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { restoreWithRemotes, type RemoteRestoreResult } from '../repo/worktree-fetch.js';
+import { ensureFetchRefspecs, recordRefspecs } from '../repo/record-sync.js';
+import { VERSION } from '../version.js';
 
 export interface InstallOptions {
   cwd: string;

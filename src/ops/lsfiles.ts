@@ -1,8 +1,8 @@
 /** `gitrepro ls-files [<rev>]`: the data files of a commit's snapshot (default HEAD; `:` the index). */
 import { readSnapshot } from '../git/snapshot.js';
 import { resolveCommit } from '../git/revs.js';
-import { openRepo } from './context.js';
-import { lockAt } from './locks.js';
+import { openRepo } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
 
 export interface LsEntry {
   path: string;

@@ -12,12 +12,12 @@ import { GitreproError } from '../errors.js';
 import { git } from '../git/run.js';
 import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry, type Snapshot } from '../git/snapshot.js';
 import { formatLock, LOCK_FILE, parseLock, type Lock } from '../record/index.js';
-import { writeFileAtomic } from '../workspace/fsutil.js';
-import { withRepoLock } from '../workspace/lock.js';
-import { snapshotTotals } from './add.js';
-import { openRepo, type Repo } from './context.js';
-import { parseLockOrThrow } from './locks.js';
-import { syncTo } from './sync.js';
+import { writeFileAtomic } from '../fs/atomic.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
+import { snapshotTotals } from '../repo/snapshot-cache.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { parseLockOrThrow } from '../repo/lock-file.js';
+import { syncTo } from '../repo/worktree-sync.js';
 
 const same = (a?: SnapEntry, b?: SnapEntry) => (a === undefined ? b === undefined : b !== undefined && a.sha256 === b.sha256 && a.exec === b.exec);
 
@@ -77,8 +77,9 @@ function statePath(repo: Repo): string {
 }
 
 export interface DriverResult {
+  /** 0: merged cleanly, 1: conflicts (named in `conflicts`) */
   code: number;
-  lines: string[];
+  conflicts: string[];
 }
 
 /** `gitrepro merge-driver %O %A %B %P`: merges into %A; exit 0 clean, 1 conflict. */
@@ -95,7 +96,7 @@ export async function mergeDriver(opts: { cwd: string; base: string; ours: strin
     if (plan.conflicts.length === 0) {
       const lock = await writeMerged(repo, o?.tree, os, plan.merged);
       await writeFile(opts.ours, formatLock(lock));
-      return { code: 0, lines: [] };
+      return { code: 0, conflicts: [] };
     }
     await mkdir(repo.stateDir, { recursive: true });
     const state: MergeState = { ours: o?.tree ?? '', theirs: t?.tree ?? '', base: b?.tree, conflicts: plan.conflicts.map((c) => c.path), picks: {} };
@@ -103,12 +104,7 @@ export async function mergeDriver(opts: { cwd: string; base: string; ours: strin
     const ourText = o ? formatLock(o) : '';
     const theirText = t ? formatLock(t) : '';
     await writeFile(opts.ours, `<<<<<<< ours\n${ourText}=======\n${theirText}>>>>>>> theirs\n`);
-    const lines = [
-      `gitrepro: data conflict in ${plan.conflicts.length} path(s) changed differently on both sides:`,
-      ...plan.conflicts.map((c) => `gitrepro:   ${c.path}`),
-      'gitrepro: pick a side for each with `gitrepro resolve <path> --ours|--theirs` (or `gitrepro resolve --ours|--theirs` for all), then `git commit`',
-    ];
-    return { code: 1, lines };
+    return { code: 1, conflicts: state.conflicts };
   });
 }
 

@@ -1,46 +1,13 @@
 /**
  * `gitrepro pull [<remote>]`: fetch what HEAD needs (its records from the Git remote, its objects
- * from the store remote), then restore it into the work tree. Also the restore step of hooks and
- * `install` that may have to reach remotes (`restoreWithRemotes`).
+ * from the store remote), then restore it into the work tree (repo/worktree-fetch.ts).
  */
 import { GitreproError } from '../errors.js';
-import { hasObject } from '../git/refs.js';
 import { tryResolveCommit } from '../git/revs.js';
-import type { Lock } from '../record/lock.js';
-import { openRepo, requireSetUp, type Reporter, type Repo } from './context.js';
-import { remoteFetcher, syncRecords, type RecordsSync } from './fetch.js';
-import { lockAt } from './locks.js';
-import { resolveStoreRemote } from './remote.js';
-import { syncTo, type SyncOptions, type SyncResult } from './sync.js';
-
-export interface RemoteRestoreResult extends SyncResult {
-  records?: RecordsSync;
-  fetched: number;
-  fetchedBytes: number;
-  /** why objects could not be fetched */
-  problems: string[];
-}
-
-/**
- * syncTo, with what it needs fetched first: when the target snapshot is not in this clone (a
- * `git pull origin main` with an explicit refspec brings no records), the records come from the
- * Git remote; objects missing from the local store come from the store remote.
- */
-export async function restoreWithRemotes(
-  repo: Repo,
-  target: Lock | undefined,
-  o: Omit<SyncOptions, 'fetchMissing'> & { env: NodeJS.ProcessEnv; reporter?: Reporter; remote?: string; syncRecords?: boolean },
-): Promise<RemoteRestoreResult> {
-  let records: RecordsSync | undefined;
-  const problems: string[] = [];
-  if (o.syncRecords || (target && !(await hasObject(repo.root, target.tree)))) {
-    records = await syncRecords(repo);
-    if (records.error) problems.push(records.error);
-  }
-  const fetcher = remoteFetcher(repo, { remote: o.remote, env: o.env, reporter: o.reporter });
-  const res = await syncTo(repo, target, { ...o, fetchMissing: (refs) => fetcher.fetchMissing(refs) });
-  return { ...res, records, fetched: fetcher.fetched, fetchedBytes: fetcher.bytes, problems: [...problems, ...fetcher.problems] };
-}
+import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { resolveStoreRemote } from '../repo/remote-config.js';
+import { restoreWithRemotes, type RemoteRestoreResult } from '../repo/worktree-fetch.js';
 
 export interface PullResult extends RemoteRestoreResult {
   commit: string;

@@ -8,9 +8,9 @@ import { GitreproError } from '../errors.js';
 import { writeNote } from '../git/notes.js';
 import { resolveCommit } from '../git/revs.js';
 import { formatNote, type GitreproRecord } from '../record/index.js';
-import { withRepoLock } from '../workspace/lock.js';
-import { openRepo, requireSetUp } from './context.js';
-import { buildRecord, completePending, currentEnv, recordsOf } from './records.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
+import { openRepo, requireSetUp } from '../repo/context.js';
+import { buildRecord, completePending, currentEnv, recordsOf } from '../repo/record-io.js';
 
 export async function recordCommit(opts: { cwd: string; rev?: string; from?: string; force?: boolean }): Promise<{ commit: string; record: GitreproRecord }> {
   const repo = await openRepo(opts.cwd);

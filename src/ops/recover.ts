@@ -6,9 +6,8 @@ import { GitreproError } from '../errors.js';
 import { materialize } from '../workspace/materialize.js';
 import { readRescues, type RescueEntry } from '../workspace/rescue.js';
 import { StatCache } from '../workspace/statcache.js';
-import { withRepoLock } from '../workspace/lock.js';
-import { pathFilter } from './add.js';
-import { openRepo, requireSetUp } from './context.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
+import { openRepo, pathFilter, requireSetUp } from '../repo/context.js';
 
 export async function listRescued(opts: { cwd: string }): Promise<RescueEntry[]> {
   const repo = await openRepo(opts.cwd);

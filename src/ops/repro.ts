@@ -8,9 +8,9 @@ import { GitreproError } from '../errors.js';
 import { planOrder } from '../pipeline/graph.js';
 import { reproduce, type StageOutcome } from '../pipeline/reproduce.js';
 import { RunCache } from '../pipeline/runcache.js';
-import { openRepo, requireSetUp } from './context.js';
-import { completePending } from './records.js';
-import { pipelineFor, recordedRuns, type PipelineOptions } from './run.js';
+import { openRepo, requireSetUp } from '../repo/context.js';
+import { completePending } from '../repo/record-io.js';
+import { pipelineFor, recordedRuns, type PipelineOptions } from '../repo/pipeline-context.js';
 import { trackOuts } from './stage.js';
 
 export interface ReproOptions extends PipelineOptions {

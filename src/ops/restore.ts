@@ -4,10 +4,9 @@
  * stored first, so nothing is lost.
  */
 import { resolveCommit } from '../git/revs.js';
-import { pathFilter } from './add.js';
-import { openRepo, requireSetUp } from './context.js';
-import { lockAt } from './locks.js';
-import { syncTo, type SyncResult } from './sync.js';
+import { openRepo, pathFilter, requireSetUp } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { syncTo, type SyncResult } from '../repo/worktree-sync.js';
 
 export async function restore(opts: { cwd: string; rev?: string; paths?: string[] }): Promise<SyncResult & { commit: string }> {
   const repo = await openRepo(opts.cwd);

@@ -1,69 +1,21 @@
 /**
  * `gitrepro run`: an ad-hoc step, run and recorded like a stage (command, dep and out hashes,
  * params, seed, exit code, duration, environment); its outs become tracked data and the run
- * joins the next commit's record. Also the pieces `repro` shares: the run cache built from the
- * records, and the pipeline context of a repository.
+ * joins the next commit's record. What it shares with `repro` is in repo/pipeline-context.ts.
  */
-import { collectEnv } from '../env/index.js';
-import { listNotes, readNotes } from '../git/notes.js';
-import { tryResolveCommit } from '../git/revs.js';
-import { parseNote, type RunRecord } from '../record/index.js';
-import type { StageIO } from '../pipeline/exec.js';
-import type { Pipeline } from '../pipeline/execute.js';
-import { runStage } from '../pipeline/execute.js';
+import type { RunRecord } from '../record/index.js';
+import { runStage } from '../pipeline/run-stage.js';
 import { validateStages } from '../pipeline/graph.js';
 import { Hasher } from '../pipeline/hashing.js';
-import { ParamsReader } from '../pipeline/params.js';
+import { ParamsReader } from '../pipeline/stage-params.js';
 import { readInputs } from '../pipeline/reproduce.js';
 import { RunCache } from '../pipeline/runcache.js';
-import { readPendingRuns } from '../pipeline/runlog.js';
-import { withRepoLock } from '../workspace/lock.js';
-import { StatCache } from '../workspace/statcache.js';
-import { openRepo, requireSetUp, type Repo, type Reporter } from './context.js';
-import { completePending } from './records.js';
+import { openRepo, requireSetUp } from '../repo/context.js';
+import { pipelineFor, type PipelineOptions } from '../repo/pipeline-context.js';
+import { completePending } from '../repo/record-io.js';
 import { stageFromArgs, trackOuts, type StageArgs } from './stage.js';
 
-/** Every run in the records (git notes) and every pending run: the run cache's contents. */
-export async function recordedRuns(repo: Repo): Promise<RunRecord[]> {
-  const notes = await readNotes(repo.root, [...(await listNotes(repo.root)).keys()]);
-  const runs: RunRecord[] = [];
-  for (const text of notes.values()) {
-    const p = parseNote(text);
-    if (p.ok) for (const r of p.records) runs.push(...r.runs);
-  }
-  for (const e of await readPendingRuns(repo.sharedDir)) runs.push(e.run);
-  return runs;
-}
-
-export interface PipelineOptions {
-  /** where commands' output goes (default: captured, only its tail kept for errors) */
-  io?: StageIO;
-  reporter?: Reporter;
-  /** the environment commands run with (default process.env) */
-  env?: NodeJS.ProcessEnv;
-}
-
-/** The pipeline context of a repository: its work tree, store, lock and environment collector. */
-export async function pipelineFor(repo: Repo, o: PipelineOptions, cache: RunCache): Promise<Pipeline> {
-  return {
-    wt: {
-      root: repo.root,
-      store: repo.store,
-      stateDir: repo.stateDir,
-      sharedDir: repo.sharedDir,
-      locked: (fn) => withRepoLock(repo.sharedDir, fn, { what: 'record a run' }),
-    },
-    defaultParamsFile: repo.config.params?.[0] ?? 'params.yaml',
-    cache,
-    base: (await tryResolveCommit(repo.root, 'HEAD')) ?? null,
-    env: o.env ?? process.env,
-    io: o.io,
-    reporter: o.reporter,
-    statCache: await StatCache.load(repo.stateDir),
-    snapshotEnv: (childEnv, seed) =>
-      collectEnv({ cwd: repo.root, env: childEnv, allow: repo.config.env.allow, packages: repo.config.env.packages, cacheDir: repo.sharedDir, seed }),
-  };
-}
+export type { PipelineOptions };
 
 export interface RunStepResult {
   run: RunRecord;

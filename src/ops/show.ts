@@ -3,8 +3,8 @@ import { CatFile } from '../git/catfile.js';
 import { readNotes } from '../git/notes.js';
 import { resolveCommit, revList } from '../git/revs.js';
 import { LOCK_FILE, parseLock, parseNote, type GitreproRecord, type Lock } from '../record/index.js';
-import { openRepo, type Repo } from './context.js';
-import { completePending } from './records.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { completePending } from '../repo/record-io.js';
 
 export interface CommitRecords {
   commit: string;

@@ -8,11 +8,11 @@ import YAML from 'yaml';
 import { GitreproError } from '../errors.js';
 import { formatIssues } from '../record/issues.js';
 import { stageSchema, type StageConfig } from '../record/config.js';
-import { shellJoin } from '../pipeline/exec.js';
+import { shellJoin } from '../pipeline/shell.js';
 import { planOrder, upstreamOf, type Stages } from '../pipeline/graph.js';
 import { editConfig } from '../workspace/config.js';
 import { makeMatcher, type Matcher } from '../workspace/walk.js';
-import { openRepo, type Repo } from './context.js';
+import { openRepo, type Repo } from '../repo/context.js';
 import { track } from './track.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

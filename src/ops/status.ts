@@ -7,10 +7,10 @@ import { tryResolveCommit } from '../git/revs.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { readRescues } from '../workspace/rescue.js';
-import { loadSnapshot } from './add.js';
+import { loadSnapshot } from '../repo/snapshot-cache.js';
 import { mergeState } from './merge.js';
-import { openRepo, requireSetUp } from './context.js';
-import { lockAt, lockInWorkTree } from './locks.js';
+import { openRepo, requireSetUp } from '../repo/context.js';
+import { lockAt, lockInWorkTree } from '../repo/lock-file.js';
 
 export interface StatusResult {
   head?: string;

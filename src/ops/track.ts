@@ -9,7 +9,7 @@ import { git } from '../git/run.js';
 import { editConfig, syncGitignore } from '../workspace/config.js';
 import { clearFastState } from '../workspace/faststate.js';
 import { makeMatcher } from '../workspace/walk.js';
-import { openRepo } from './context.js';
+import { openRepo } from '../repo/context.js';
 
 export interface TrackResult {
   patterns: string[];

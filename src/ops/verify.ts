@@ -19,11 +19,11 @@ import { gitMaybe } from '../git/run.js';
 import { resolveCommit, revList } from '../git/revs.js';
 import { TreeWalker } from '../git/treewalk.js';
 import { canonicalJson, parseNote, type GitreproRecord } from '../record/index.js';
-import { mapLimit } from '../workspace/pool.js';
-import { openRepo, type Repo } from './context.js';
-import { commitData } from './objects.js';
-import { completePending, currentEnv, paramsAt } from './records.js';
-import { openStoreRemote, resolveStoreRemote } from './remote.js';
+import { mapLimit } from '../concurrency.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { commitData } from '../repo/object-plan.js';
+import { completePending, currentEnv, paramsAt } from '../repo/record-io.js';
+import { openStoreRemote, resolveStoreRemote } from '../repo/remote-config.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 export type CheckName = 'lock' | 'record' | 'agree' | 'snapshot' | 'objects' | 'params' | 'env';
@@ -50,11 +50,11 @@ export interface VerifyOptions {
   deep?: boolean;
   env?: NodeJS.ProcessEnv;
   /** also re-execute each commit's recorded runs in a temporary worktree */
-  rerun?: { repeat: number; stage?: string; trustRecords?: boolean; io?: import('../pipeline/exec.js').StageIO };
+  rerun?: { repeat: number; stage?: string; trustRecords?: boolean; io?: import('../pipeline/shell.js').StageIO };
 }
 export interface VerifyResult {
   /** with `rerun`: the re-execution of the recorded runs (ops/rerun.ts) */
-  rerun?: import('./rerun.js').RerunReport;
+  rerun?: import('./verify-rerun.js').RerunReport;
   range: string;
   where: string;
   deep: boolean;
@@ -169,7 +169,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     });
     const result: VerifyResult = { range: label, where: where ?? present.where, deep: Boolean(o.deep), ok: verdicts.every((v) => v.ok), commits: verdicts };
     if (o.rerun) {
-      const { rerunVerify, summarize } = await import('./rerun.js');
+      const { rerunVerify, summarize } = await import('./verify-rerun.js');
       result.rerun = await rerunVerify({ cwd: o.cwd, revs: [...commits].reverse(), repeat: o.rerun.repeat, stage: o.rerun.stage, trustRecords: o.rerun.trustRecords, io: o.rerun.io, env: o.env });
       if (!summarize(result.rerun).ok) result.ok = false;
     }

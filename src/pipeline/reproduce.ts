@@ -15,11 +15,11 @@
 import { GitreproError } from '../errors.js';
 import type { StageConfig } from '../record/config.js';
 import type { RunRecord } from '../record/record.js';
-import { runStage, type Pipeline } from './execute.js';
+import { runStage, type Pipeline } from './run-stage.js';
 import { overlaps, type Stages } from './graph.js';
 import { Hasher } from './hashing.js';
 import { resolveHash, restoreOutputs } from './outputs.js';
-import { ParamsReader } from './params.js';
+import { ParamsReader } from './stage-params.js';
 import { runKey, type RunInputs } from './runcache.js';
 import { appendPendingRuns } from './runlog.js';
 

@@ -28,18 +28,30 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string
 
 const COUNT_RE = /^(0|[1-9][0-9]{0,15})$/;
 
+const KEYS = ['bytes', 'files', 'tree'] as const;
+
+/**
+ * Parses a lock. Exactly the canonical form is accepted, and one other encoding of it: the same
+ * lines ending in CRLF, which a checkout with core.autocrlf writes into the work tree
+ * (docs/spec.md says so). Keys in another order, a missing last newline, a duplicate or an
+ * unknown key are refused.
+ */
 export function parseLock(text: string): ParseResult<Lock> {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
+  const crlf = text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
+  const lf = crlf ? text.replace(/\r\n/g, '\n') : text;
+  const lines = lf.split('\n');
   if (lines[0] !== LOCK_SCHEMA) {
     return { ok: false, error: /^<<<<<<<|^=======|^>>>>>>>/m.test(text) ? 'unresolved merge conflict markers' : `first line is not ${LOCK_SCHEMA}` };
   }
+  if (lines[lines.length - 1] !== '') return { ok: false, error: 'no newline at the end' };
+  lines.pop();
   const obj: Record<string, string> = {};
-  for (const line of lines.slice(1)) {
+  for (const [i, line] of lines.slice(1).entries()) {
     const m = /^([a-z]+) (\S+)$/.exec(line);
     if (!m) return { ok: false, error: `malformed line ${JSON.stringify(line.slice(0, 80))}` };
     if (m[1] in obj) return { ok: false, error: `duplicate key ${m[1]}` };
-    if (!['tree', 'files', 'bytes'].includes(m[1])) return { ok: false, error: `unknown key ${m[1]}` };
+    if (!(KEYS as readonly string[]).includes(m[1])) return { ok: false, error: `unknown key ${m[1]}` };
+    if (KEYS[i] !== m[1]) return { ok: false, error: `keys out of order (${m[1]} where ${KEYS[i] ?? 'the end'} belongs; the order is ${KEYS.join(', ')})` };
     obj[m[1]] = m[2];
   }
   for (const k of ['bytes', 'files']) {

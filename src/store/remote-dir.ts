@@ -21,7 +21,7 @@ import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { CHUNK, hashFile } from './hash.js';
 import { isLocalFs, makeDirs, SMALL_OBJECT } from './fsfast.js';
-import { receiveVerified, transfer } from './transfer.js';
+import { receiveVerified, transfer } from './retry.js';
 import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;

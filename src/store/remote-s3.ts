@@ -29,7 +29,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { GitreproError, redactText } from '../errors.js';
 import { CHUNK } from './hash.js';
-import { receiveVerified, transfer } from './transfer.js';
+import { receiveVerified, transfer } from './retry.js';
 import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;

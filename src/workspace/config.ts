@@ -9,7 +9,7 @@ import type YAMLNS from 'yaml';
 import { GitreproError } from '../errors.js';
 import type { Config } from '../record/config.js';
 import { CONFIG_FILE } from '../record/rules.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 // yaml and the zod schema are loaded only when gitrepro.yaml must really be parsed: a hook that
 // finds the validated config cached pays for neither (measured: ~13 ms and ~29 ms of node start).

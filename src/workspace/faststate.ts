@@ -10,7 +10,7 @@
  */
 import { rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 
 /**
  * The stamp is set this far before the scan began: file timestamps come from the kernel's coarse

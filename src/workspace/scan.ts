@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore, StagedObject } from '../store/local.js';
-import { mapLimit } from './pool.js';
+import { mapLimit } from '../concurrency.js';
 import type { StatCache } from './statcache.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
 import { trace } from '../trace.js';

@@ -11,7 +11,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../fs/atomic.js';
 import type { FileStat } from './walk.js';
 
 /**

@@ -2,7 +2,7 @@ import { appendFileSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { rerunVerify, summarize, type RerunOptions, type RerunReport } from '../../src/ops/rerun.js';
+import { rerunVerify, summarize, type RerunOptions, type RerunReport } from '../../src/ops/verify-rerun.js';
 import { PROJECT, TestRepo } from '../helpers/repo.js';
 
 const FIX = path.join(PROJECT, 'fixtures', 'pipeline');

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitreproError } from '../../src/errors.js';
 import { LocalStore } from '../../src/store/local.js';
 import { DirRemote } from '../../src/store/remote-dir.js';
-import { openRemote, parseRemoteUrl } from '../../src/store/remotes.js';
+import { openRemote, parseRemoteUrl } from '../../src/store/backends.js';
 import type { ObjectRef, Remote } from '../../src/store/types.js';
 import { s3TestEnv } from '../s3/env.js';
 

@@ -11,6 +11,10 @@ describe('gitrepro.lock', () => {
     expect(text).toBe(`gitrepro.lock/v1\nbytes 10\nfiles 3\ntree ${TREE}\n`);
     expect(parseLock(text)).toEqual({ ok: true, value: { tree: TREE, files: 3, bytes: 10 } });
   });
+  it('also reads the CRLF form a core.autocrlf checkout writes (the one other accepted encoding)', () => {
+    const text = formatLock({ tree: TREE, files: 3, bytes: 10 }).replace(/\n/g, '\r\n');
+    expect(parseLock(text)).toEqual({ ok: true, value: { tree: TREE, files: 3, bytes: 10 } });
+  });
   it.each([
     ['wrong version', `gitrepro.lock/v9\ntree ${TREE}\nfiles 1\nbytes 1\n`, /first line/],
     ['conflict markers', `<<<<<<< ours\ngitrepro.lock/v1\n=======\n>>>>>>> theirs\n`, /merge conflict markers/],
@@ -18,6 +22,9 @@ describe('gitrepro.lock', () => {
     ['unknown key', `gitrepro.lock/v1\nbytes 1\nfiles 1\ntree ${TREE}\nevil 1\n`, /evil|Unrecognized/],
     ['duplicate key', `gitrepro.lock/v1\nbytes 1\nbytes 2\nfiles 1\ntree ${TREE}\n`, /duplicate key bytes/],
     ['negative count', `gitrepro.lock/v1\nbytes -1\nfiles 1\ntree ${TREE}\n`, /bytes/],
+    ['keys out of order', `gitrepro.lock/v1\nfiles 1\nbytes 1\ntree ${TREE}\n`, /keys out of order/],
+    ['a missing last newline', `gitrepro.lock/v1\nbytes 1\nfiles 1\ntree ${TREE}`, /no newline at the end/],
+    ['mixed line endings', `gitrepro.lock/v1\r\nbytes 1\nfiles 1\r\ntree ${TREE}\r\n`, /first line|malformed line/],
   ])('refuses %s', (_n, text, why) => {
     const r = parseLock(text);
     expect(r.ok).toBe(false);

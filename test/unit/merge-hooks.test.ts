@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRewriteInput } from '../../src/ops/hooks.js';
+import { parseRewriteInput } from '../../src/ops/post-rewrite.js';
 import { mergeSnapshots } from '../../src/ops/merge.js';
 
 const e = (c: string) => ({ sha256: c.repeat(64), size: 1, exec: false });

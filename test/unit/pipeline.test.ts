@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { summarize, type RerunReport } from '../../src/ops/rerun.js';
+import { summarize, type RerunReport } from '../../src/ops/verify-rerun.js';
 import { classifyOutput, runVerdict, selectRuns, vouchedRuns } from '../../src/pipeline/compare.js';
-import { shellJoin, stageEnv } from '../../src/pipeline/exec.js';
+import { shellJoin, stageEnv } from '../../src/pipeline/shell.js';
 import { overlaps, planOrder, type Stages } from '../../src/pipeline/graph.js';
 import { formatManifest, manifestDigest, parseManifest } from '../../src/pipeline/manifest.js';
-import { splitParamKey } from '../../src/pipeline/params.js';
+import { splitParamKey } from '../../src/pipeline/stage-params.js';
 import { RunCache, runKey } from '../../src/pipeline/runcache.js';
 import { stageSchema } from '../../src/record/config.js';
 import type { RunRecord } from '../../src/record/record.js';

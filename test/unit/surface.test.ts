@@ -1,19 +1,50 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../src/errors.js';
-import { VERSION } from '../../src/ops/version.js';
+import { VERSION } from '../../src/version.js';
 import { configSchema } from '../../src/record/config.js';
 import { BIN, PROJECT } from '../helpers/repo.js';
 import { COMMANDS } from '../../src/cli/registry.js';
+import { SETTINGS, setting } from '../../src/settings.js';
 
 describe('public surface', () => {
   it('docs/errors.md lists every error code', () => {
     const doc = readFileSync(path.join(PROJECT, 'docs', 'errors.md'), 'utf8');
     for (const code of Object.keys(ERROR_CODES)) expect(doc).toContain(`\`${code}\``);
+  });
+
+  it('docs/variables.md lists every environment variable gitrepro reads, with its meaning and default', () => {
+    const doc = readFileSync(path.join(PROJECT, 'docs', 'variables.md'), 'utf8');
+    const rows = new Map([...doc.matchAll(/^\| `([A-Z_]+)` \| (.*) \| (.*) \|$/gm)].map((m) => [m[1], { meaning: m[2], default: m[3] }]));
+    expect([...rows.keys()].sort()).toEqual(Object.keys(SETTINGS).sort());
+    for (const [name, s] of Object.entries(SETTINGS)) {
+      expect(rows.get(name)!.default, name).toBe(String(s.default));
+      expect(rows.get(name)!.meaning.replaceAll('`GITREPRO_LOCKED`', 'GITREPRO_LOCKED').replace(' (seconds)', ''), name).toBe(s.meaning);
+    }
+  });
+
+  it('no module but src/settings.ts reads a GITREPRO_* variable from the environment', () => {
+    const offenders: string[] = [];
+    const src = path.join(PROJECT, 'src');
+    for (const f of readdirSync(src, { recursive: true }).map(String).filter((f) => f.endsWith('.ts') && f !== 'settings.ts')) {
+      const text = readFileSync(path.join(src, f), 'utf8');
+      for (const m of text.matchAll(/env(?:\.|\[')(GITREPRO_[A-Z_]+)(?![A-Z_])(?!'?\]?\s*=[^=])/g)) offenders.push(`${f}: ${m[0]}`);
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('settings are typed: flags, seconds with a default, presence', () => {
+    expect(setting('GITREPRO_TRACE', { GITREPRO_TRACE: '1' })).toBe(true);
+    expect(setting('GITREPRO_TRACE', { GITREPRO_TRACE: 'yes' })).toBe(false);
+    expect(setting('GITREPRO_LOCK_TIMEOUT', {})).toBe(60);
+    expect(setting('GITREPRO_LOCK_TIMEOUT', { GITREPRO_LOCK_TIMEOUT: '2.5' })).toBe(2.5);
+    expect(setting('GITREPRO_LOCK_TIMEOUT', { GITREPRO_LOCK_TIMEOUT: 'soon' })).toBe(60);
+    expect(setting('NO_COLOR', { NO_COLOR: '' })).toBe(true);
+    expect(setting('NO_COLOR', {})).toBe(false);
   });
 
   it('the version stamped into records is package.json\'s', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GitreproError } from '../../src/errors.js';
-import { isFatalError, isTransientError, transfer } from '../../src/store/transfer.js';
+import { isFatalError, isTransientError, transfer } from '../../src/store/retry.js';
 
 const tick = (ms = 1): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const transient = (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });

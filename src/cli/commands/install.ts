@@ -1,5 +1,5 @@
 import { install } from '../../ops/install.js';
-import { describeSync } from '../../ops/hooks.js';
+import { describeRestore } from '../hook-messages.js';
 import { launcherPath, templateDir } from '../paths.js';
 import type { CommandSpec } from '../spec.js';
 
@@ -23,7 +23,7 @@ export const spec: CommandSpec = {
     if (r.createdConfig) out.line('gitrepro: created gitrepro.yaml; track data with `gitrepro track <pattern>`');
     if (r.restore) {
       out.line(`gitrepro: restored HEAD's data (${r.restore.written.length} written, ${r.restore.unchanged.length} already in place)`);
-      for (const l of describeSync(r.restore)) out.err(l);
+      for (const l of describeRestore(r.restore)) out.err(l);
       if (r.restore.missing.length || r.restore.failed.length) return 1;
     }
     return 0;

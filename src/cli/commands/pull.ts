@@ -1,4 +1,4 @@
-import { describeSync } from '../../ops/hooks.js';
+import { describeRestore } from '../hook-messages.js';
 import { pull } from '../../ops/pull.js';
 import { humanBytes } from '../output.js';
 import { makeProgress } from '../progress.js';
@@ -21,7 +21,7 @@ export const spec: CommandSpec<{ remote?: string }> = {
     else {
       if (r.fetched) out.line(`gitrepro: fetched ${r.fetched} object(s) (${humanBytes(r.fetchedBytes)})`);
       out.line(`gitrepro: data of ${r.commit.slice(0, 12)}: ${r.written.length} restored, ${r.removed.length} removed, ${r.unchanged.length} unchanged`);
-      for (const l of describeSync(r)) out.err(l);
+      for (const l of describeRestore(r)) out.err(l);
     }
     return r.missing.length || r.failed.length ? 1 : 0;
   },

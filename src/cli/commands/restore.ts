@@ -1,5 +1,5 @@
 import { restore } from '../../ops/restore.js';
-import { describeSync } from '../../ops/hooks.js';
+import { describeRestore } from '../hook-messages.js';
 import type { CommandSpec } from '../spec.js';
 
 export const spec: CommandSpec<{ rev?: string }> = {
@@ -19,7 +19,7 @@ export const spec: CommandSpec<{ rev?: string }> = {
       for (const p of r.written) out.line(`restored ${p}`);
       for (const p of r.removed) out.line(`removed  ${p}`);
       out.line(`gitrepro: data of ${r.commit.slice(0, 12)}: ${r.written.length} restored, ${r.removed.length} removed, ${r.unchanged.length} unchanged`);
-      for (const l of describeSync(r)) out.err(l);
+      for (const l of describeRestore(r)) out.err(l);
     }
     return r.missing.length || r.failed.length ? 1 : 0;
   },

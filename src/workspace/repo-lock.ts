@@ -9,6 +9,7 @@ import { open, readFile, rm, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { GitreproError } from '../errors.js';
+import { setting } from '../settings.js';
 
 const held = new Map<string, number>();
 
@@ -56,7 +57,7 @@ export async function withRepoLock<T>(sharedDir: string, fn: () => Promise<T>, o
     }
   }
   await mkdir(sharedDir, { recursive: true });
-  const timeoutMs = opts.timeoutMs ?? Number(process.env.GITREPRO_LOCK_TIMEOUT ?? 60) * 1000;
+  const timeoutMs = opts.timeoutMs ?? setting('GITREPRO_LOCK_TIMEOUT') * 1000;
   const start = Date.now();
   let delay = 10;
   while (!(await tryTake(file))) {

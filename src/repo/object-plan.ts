@@ -1,5 +1,6 @@
 /**
- * Planning transfers: which commits a push or fetch concerns, their locks, and which data
+ * Planning transfers: which commits a push or fetch concerns (and, for the pre-push gate,
+ * which of them lack a lock or a valid record), their locks, and which data
  * objects their snapshots reference. Pure reading of git; nothing moves here.
  *
  * Objects come from `git rev-list --objects` over snapshot trees, which walks each tree once
@@ -9,6 +10,7 @@
 import { GitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
 import { missingObjects } from '../git/refs.js';
+import { readNotes } from '../git/notes.js';
 import { git } from '../git/run.js';
 import { parseLock, type Lock } from '../record/lock.js';
 import { parsePointer } from '../record/pointer.js';
@@ -121,4 +123,69 @@ export async function newCommits(repo: Repo, tips: string[], exclude: string[]):
     else commits.push(line);
   }
   return { commits, boundary };
+}
+
+export type GateProblemKind = 'no-lock' | 'invalid-lock' | 'no-record' | 'invalid-record';
+
+export interface GateProblem {
+  commit: string;
+  subject: string;
+  problem: GateProblemKind;
+  detail?: string;
+}
+
+export interface CommitPlan {
+  /** new commits under gitrepro (commits from before the project adopted gitrepro are left out) */
+  commits: string[];
+  problems: GateProblem[];
+  objects: Map<string, NeededObject>;
+}
+
+/**
+ * The commits of `tips` not reachable from `exclude`, checked (with `gate`) for a lock and a
+ * valid record, and the objects their snapshots need on a remote.
+ */
+export async function planCommits(repo: Repo, tips: string[], exclude: string[], o: { gate: boolean; all?: boolean; includeTips?: boolean }): Promise<CommitPlan> {
+  const { commits, boundary } = await newCommits(repo, tips, exclude);
+  // with includeTips, a tip the remote-tracking branches already hold still counts (its snapshot in full)
+  const extra = o.includeTips ? tips.filter((t) => !commits.includes(t)) : [];
+  const data = await commitData(repo, [...commits, ...boundary, ...extra]);
+  const isNew = new Set([...commits, ...extra]);
+  const mine = data.filter((d) => isNew.has(d.commit) && d.adopted);
+  const problems: GateProblem[] = [];
+  const recordTrees: string[] = [];
+  if (o.gate && mine.length) {
+    const { parseNote } = await import('../record/record.js');
+    const notes = await readNotes(repo.root, mine.map((d) => d.commit));
+    for (const d of mine) {
+      if (d.lockError) problems.push({ commit: d.commit, subject: '', problem: 'invalid-lock', detail: d.lockError });
+      else if (!d.lock) problems.push({ commit: d.commit, subject: '', problem: 'no-lock' });
+      const text = notes.get(d.commit);
+      if (text === undefined) problems.push({ commit: d.commit, subject: '', problem: 'no-record' });
+      else {
+        const p = parseNote(text);
+        if (!p.ok) problems.push({ commit: d.commit, subject: '', problem: 'invalid-record', detail: p.error });
+        else for (const r of p.records) if (r.data.tree !== d.lock?.tree) recordTrees.push(r.data.tree);
+      }
+    }
+    if (problems.length) await addSubjects(repo, problems);
+  }
+  const tipSet = new Set(tips);
+  const full: string[] = [...recordTrees];
+  const delta: string[] = [];
+  for (const d of mine) {
+    if (!d.lock) continue;
+    if (o.all || tipSet.has(d.commit)) full.push(d.lock.tree);
+    else delta.push(d.lock.tree);
+  }
+  const base = data.filter((d) => !isNew.has(d.commit) && d.lock).map((d) => d.lock!.tree);
+  const objects = full.length || delta.length ? await snapshotObjects(repo, { full, delta, base }) : new Map<string, NeededObject>();
+  return { commits: mine.map((d) => d.commit), problems, objects };
+}
+
+async function addSubjects(repo: Repo, problems: GateProblem[]): Promise<void> {
+  const ids = [...new Set(problems.map((p) => p.commit))];
+  const out = await git(repo.root, ['log', '--no-walk=unsorted', '--format=%H %s', ...ids]);
+  const subj = new Map(out.split('\n').map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as const));
+  for (const p of problems) p.subject = subj.get(p.commit) ?? '';
 }

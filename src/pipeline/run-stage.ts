@@ -9,7 +9,7 @@ import type { StageConfig } from '../record/config.js';
 import type { EnvSnapshot } from '../record/env.js';
 import type { RunRecord } from '../record/record.js';
 import type { StatCache } from '../workspace/statcache.js';
-import { execStage, stageEnv, type StageIO } from './exec.js';
+import { execStage, stageEnv, type StageIO } from './shell.js';
 import { removeOutputs, storeOutputs, type WorkTree } from './outputs.js';
 import type { RunCache, RunInputs } from './runcache.js';
 import { appendPendingRuns } from './runlog.js';

@@ -16,10 +16,10 @@ import type { RunRecord } from '../record/record.js';
 import { canonicalJson } from '../record/canonical.js';
 import type { LocalStore } from '../store/local.js';
 import { classifyOutput, runVerdict, type OutputVerdict, type RunVerdict } from './compare.js';
-import { execStage, stageEnv, type StageIO } from './exec.js';
+import { execStage, stageEnv, type StageIO } from './shell.js';
 import { Hasher } from './hashing.js';
 import { assertInTree, placeResolved, resolveHash } from './outputs.js';
-import { ParamsReader } from './params.js';
+import { ParamsReader } from './stage-params.js';
 
 export interface RerunOutput {
   path: string;

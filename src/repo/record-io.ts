@@ -24,12 +24,13 @@ import { sha256Buffer } from '../store/hash.js';
 import { canonicalJson } from '../record/canonical.js';
 import { releasePendingRuns, takePendingRuns, type PendingRun } from '../pipeline/runlog.js';
 import { parseConfig } from '../workspace/config.js';
-import { alive, withRepoLock } from '../workspace/lock.js';
+import { alive, withRepoLock } from '../workspace/repo-lock.js';
 import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
-import { journalPending, type PendingExtra } from './journal.js';
+import { journalPending, type PendingExtra } from './record-journal.js';
+import { setting } from '../settings.js';
 
 export function emptyTreeId(objectFormat: string): string {
   return objectFormat === 'sha256'
@@ -128,7 +129,7 @@ async function waitForFlusher(repo: Repo, maxMs = 30_000): Promise<void> {
 
 /** Writes the records of every journaled commit. Returns the commits recorded. */
 export async function completePending(repo: Repo): Promise<string[]> {
-  if (process.env.GITREPRO_DETACHED !== '1') await waitForFlusher(repo);
+  if (!setting('GITREPRO_DETACHED')) await waitForFlusher(repo);
   return withRepoLock(repo.sharedDir, async () => {
     const files = await takeJournal(repo);
     if (files.length === 0) return [];

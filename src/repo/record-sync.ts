@@ -26,7 +26,7 @@ import { casRef, commitTree, configGetAll, configSet, gitRemoteNames, isAncestor
 import { gitMaybe } from '../git/run.js';
 import { fetchRefs, isStaleRejection, pushRefs } from '../git/transport.js';
 import { NOTES_REF, SNAPSHOTS_REF } from '../record/rules.js';
-import { withRepoLock } from '../workspace/lock.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
 import type { Repo } from './context.js';
 
 /** Set on the nested `git push` of the record refs: the pre-push hook then does nothing. */
@@ -218,4 +218,23 @@ export async function trackedRemotes(repo: Repo): Promise<string[]> {
 /** Merges every tracked remote's records into the local refs (no network): after a plain `git pull`. */
 export async function mergeAllTracked(repo: Repo): Promise<void> {
   for (const name of await trackedRemotes(repo)) await mergeRecords(repo, name);
+}
+
+export interface RecordsSync extends Partial<MergeResult> {
+  gitRemote?: string;
+  /** why the records could not be fetched (offline, no access): the rest goes on */
+  error?: string;
+}
+
+/** Fetches the record refs from `gitRemote` (default: the branch's, else origin) and merges them. */
+export async function syncRecords(repo: Repo, gitRemote?: string): Promise<RecordsSync> {
+  const remote = gitRemote ?? (await defaultGitRemote(repo));
+  if (!remote) return {};
+  try {
+    const name = await fetchRecords(repo, remote);
+    return { gitRemote: remote, ...(await mergeRecords(repo, name)) };
+  } catch (e) {
+    if (!isGitreproError(e)) throw e;
+    return { gitRemote: remote, error: e.message };
+  }
 }

@@ -17,18 +17,18 @@ import { readFileAt, resolveCommit } from '../git/revs.js';
 import { git, runGit } from '../git/run.js';
 import { CONFIG_FILE, type EnvSnapshot } from '../record/index.js';
 import { selectRuns, vouchedRuns, type OutputVerdict, type RunVerdict, type SkipKind } from '../pipeline/compare.js';
-import type { StageIO } from '../pipeline/exec.js';
+import type { StageIO } from '../pipeline/shell.js';
 import { overlaps } from '../pipeline/graph.js';
 import { manifestDigest } from '../pipeline/manifest.js';
 import { placeResolved } from '../pipeline/outputs.js';
-import { rerunRecorded, type RerunRunResult } from '../pipeline/rerun.js';
+import { rerunRecorded, type RerunRunResult } from '../pipeline/replay.js';
 import { parseConfig } from '../workspace/config.js';
-import { openRepo, type Repo, type Reporter } from './context.js';
-import { lockAt } from './locks.js';
-import { completePending, recordsOf } from './records.js';
+import { openRepo, type Repo, type Reporter } from '../repo/context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { completePending, recordsOf } from '../repo/record-io.js';
 
 export type { OutputVerdict, RunVerdict, SkipKind };
-export type { RerunOutput, RerunInput } from '../pipeline/rerun.js';
+export type { RerunOutput, RerunInput } from '../pipeline/replay.js';
 
 export interface RerunRun extends RerunRunResult {
   /** every difference between the recorded environment (the run's, else the record's) and the rerun's */

@@ -8,11 +8,11 @@ import { diffSnapshots, readSnapshot, type SnapChange, type Snapshot } from '../
 import { blobId } from '../git/revs.js';
 import { formatLock, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
-import { withRepoLock } from '../workspace/lock.js';
+import { withRepoLock } from '../workspace/repo-lock.js';
 import { materialize, type MaterializeResult } from '../workspace/materialize.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
-import { snapshotTotals } from './add.js';
+import { snapshotTotals } from './snapshot-cache.js';
 import type { Repo } from './context.js';
 import { trace } from '../trace.js';
 
@@ -90,4 +90,3 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
   }, { what: 'restore data' });
 }
 
-export { snapshotTotals };

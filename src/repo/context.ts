@@ -59,3 +59,17 @@ export function requireSetUp(repo: Repo): void {
     throw new GitreproError('GITREPRO_NOT_INSTALLED', 'gitrepro is not set up in this repository', { hint: 'run `gitrepro install`' });
   }
 }
+
+/** Turns user path arguments into a predicate over repo-relative paths. */
+export function pathFilter(repo: Repo, cwd: string, paths?: string[]): ((p: string) => boolean) | undefined {
+  if (!paths || paths.length === 0) return undefined;
+  const rels = paths.map((p) => {
+    const rel = path.relative(repo.root, path.resolve(cwd, p)).split(path.sep).join('/');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) {
+      throw new GitreproError('GITREPRO_UNSAFE_PATH', `${p} is outside the work tree`, { hint: 'name paths inside the repository' });
+    }
+    return rel === '' ? '' : rel.replace(/\/+$/, '');
+  });
+  if (rels.includes('')) return undefined;
+  return (p) => rels.some((r) => p === r || p.startsWith(`${r}/`));
+}

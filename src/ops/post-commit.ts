@@ -1,0 +1,59 @@
+/**
+ * The post-commit hook (after hooks/post-commit.sh found work to do). When pre-commit ran for
+ * this commit (its marker names HEAD's lock) it only journals the commit; otherwise the commit
+ * was made by git's machinery (cherry-pick, revert, rebase, am: the work tree's data is brought
+ * to the new lock) or with --no-verify (warned, and recorded as dataNotCommitted). The record
+ * itself is written by the flusher it starts (ops/flush-records.ts).
+ */
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { blobId, readFileAt, tryResolveCommit } from '../git/revs.js';
+import { LOCK_FILE } from '../record/lock.js';
+import { isSetUp, openRepo, type Repo } from '../repo/context.js';
+import { hookOk, startFlush, syncFetching, type HookContext, type HookNote, type HookResult } from '../repo/hook-context.js';
+import { lockAt } from '../repo/lock-file.js';
+import { journalPending } from '../repo/record-journal.js';
+import { scanWorkTree } from '../workspace/scan.js';
+import { StatCache } from '../workspace/statcache.js';
+
+export async function postCommit(ctx: HookContext): Promise<HookResult> {
+  const repo = await openRepo(ctx.cwd);
+  if (!isSetUp(repo)) return hookOk();
+  const head = await tryResolveCommit(repo.root, 'HEAD');
+  if (!head) return hookOk();
+  const markerFile = path.join(repo.stateDir, 'precommit');
+  const marker = (await readFile(markerFile, 'utf8').catch(() => '')).trim();
+  await rm(markerFile, { force: true });
+  const headLockText = (await readFileAt(repo.root, head, LOCK_FILE))?.toString('utf8');
+  const notes: HookNote[] = [];
+  let dataNotCommitted = false;
+  if (!headLockText || marker !== blobId(headLockText, repo.paths.objectFormat)) {
+    // pre-commit did not run for this commit: a commit made by git's machinery (cherry-pick,
+    // revert, rebase, am) or `--no-verify`
+    const headLock = await lockAt(repo, head);
+    const parentLock = await lockAt(repo, `${head}^`).catch(() => undefined);
+    if (headLock && headLock.tree !== parentLock?.tree) {
+      notes.push(...(await syncFetching(ctx, repo, headLock, 'commit')).notes);
+    } else {
+      dataNotCommitted = await workTreeDiffers(repo);
+      if (dataNotCommitted) notes.push({ kind: 'skipped-pre-commit' });
+    }
+  }
+  await journalPending(repo, head, dataNotCommitted ? { dataNotCommitted } : undefined);
+  await startFlush(ctx, repo);
+  return hookOk(notes);
+}
+
+/** True when tracked data in the work tree differs from the last synced snapshot. */
+async function workTreeDiffers(repo: Repo): Promise<boolean> {
+  const cache = await StatCache.load(repo.stateDir);
+  const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false });
+  await cache.save();
+  const snap = cache.snap ?? new Map();
+  if (scan.files.size !== snap.size) return true;
+  for (const [p, f] of scan.files) {
+    const e = snap.get(p);
+    if (!e || e.sha256 !== f.sha256 || e.exec !== f.exec) return true;
+  }
+  return false;
+}

@@ -1,0 +1,265 @@
+/**
+ * Moving objects between the local store and a store remote (ensureOnRemote for push and the
+ * pre-push gate, download and remoteFetcher for fetch, pull and restores): the bounded-parallel pool of
+ * store/transfer.ts (policy.jobs workers, retries with backoff) plus progress and the
+ * known-objects cache.
+ *
+ * Downloads land in the store's tmp dir first (the remote's `get` verifies sha256 and size before
+ * its atomic rename) and are then renamed into `objects/`: an interrupted fetch leaves at most a
+ * temp file in tmp/, never a partial object, and a rerun fetches what is still missing.
+ * Uploads rely on the remote's own atomicity (temp + rename in a directory remote, a single PUT
+ * or a completed multipart upload in S3).
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { GitreproError, isGitreproError } from '../errors.js';
+import { isLocalFs, makeDirs, SMALL_OBJECT } from '../store/fsfast.js';
+import { KnownCache } from '../store/known.js';
+import { transfer } from '../store/retry.js';
+import type { ObjectRef, Remote } from '../store/types.js';
+import { trace } from '../trace.js';
+import type { Repo, Reporter } from './context.js';
+import type { NeededObject } from './object-plan.js';
+import { knownFile, openStoreRemote, resolveStoreRemote, type RemoteInfo } from './remote-config.js';
+
+export interface MoveOptions {
+  jobs: number;
+  reporter?: Reporter;
+  known?: KnownCache;
+  /** environment of the operation (tests set GITREPRO_TEST_KILL_AFTER_BYTES here) */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface MoveResult {
+  ok: NeededObject[];
+  failed: { object: NeededObject; error: GitreproError }[];
+  bytes: number;
+}
+
+/** Uploads objects of the local store; those the store lacks fail with GITREPRO_OBJECT_MISSING. */
+export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
+  const fast = isLocalFs(repo.store.root);
+  await remote.prepare?.(objs);
+  return move('uploading', objs, o, async (obj, onBytes) => {
+    const src = repo.store.objectPath(obj.sha256);
+    if (!(fast && obj.size <= SMALL_OBJECT ? existsSync(src) : await repo.store.has(obj.sha256))) {
+      throw new GitreproError('GITREPRO_OBJECT_MISSING', `data object ${obj.sha256.slice(0, 12)} (${obj.path}) is neither on store remote "${remote.name}" nor in the local store`, {
+        hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
+        data: { sha256: obj.sha256, path: obj.path },
+      });
+    }
+    await remote.put(obj, src, { onBytes });
+  });
+}
+
+/** Downloads objects into the local store, each verified before it enters `objects/`. */
+export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
+  // synchronous bookkeeping for small objects on a local store: see store/fsfast.ts
+  const fast = isLocalFs(repo.store.root);
+  const dirs = new Set<string>();
+  if (fast && objs.length > 1) {
+    const absent = objs.filter((x) => !existsSync(repo.store.objectPath(x.sha256)));
+    await makeDirs([repo.store.tmpDir, ...absent.map((x) => path.dirname(repo.store.objectPath(x.sha256)))], dirs);
+  }
+  return move('downloading', objs, o, async (obj, onBytes) => {
+    const dest = repo.store.objectPath(obj.sha256);
+    const small = fast && obj.size <= SMALL_OBJECT;
+    if (small ? existsSync(dest) : await repo.store.has(obj.sha256)) return;
+    const tmp = await repo.store.tempPath('fetch');
+    try {
+      await remote.get(obj, tmp, { onBytes });
+      if (small) {
+        if (!dirs.has(path.dirname(dest))) mkdirSync(path.dirname(dest), { recursive: true });
+        dirs.add(path.dirname(dest));
+        renameSync(tmp, dest);
+      } else {
+        await repo.store.ensureDir(path.dirname(dest));
+        await rename(tmp, dest);
+      }
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  });
+}
+
+async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (obj: NeededObject, onBytes: (n: number) => void) => Promise<void>): Promise<MoveResult> {
+  const total = objs.length;
+  let done = 0;
+  let bytes = 0;
+  let last = 0;
+  const killAt = Number(o.env?.GITREPRO_TEST_KILL_AFTER_BYTES ?? NaN);
+  const report = (force: boolean): void => {
+    const now = Date.now();
+    if (!o.reporter?.progress || (!force && now - last < 100)) return;
+    last = now;
+    o.reporter.progress({ label, done, total, bytes });
+  };
+  const onBytes = (n: number): void => {
+    bytes += n;
+    // test hook: die like a killed process in the middle of a transfer (no cleanup runs)
+    if (bytes >= killAt) process.kill(process.pid, 'SIGKILL');
+    report(false);
+  };
+  const r = await transfer(
+    objs,
+    async (obj) => {
+      let sent = 0;
+      await one(obj, (n) => {
+        sent += n;
+        onBytes(n);
+      }).catch((e: unknown) => {
+        bytes -= sent; // a retry starts over
+        sent = 0;
+        throw e;
+      });
+      if (sent < obj.size) onBytes(obj.size - sent); // present already, or a backend without byte progress
+    },
+    {
+      jobs: o.jobs,
+      onProgress: (p) => {
+        done = p.done;
+        report(p.done === p.total);
+      },
+    },
+  );
+  if (o.known) await o.known.add(r.ok.map((x) => x.sha256));
+  return {
+    ok: r.ok,
+    failed: r.failed.map((f) => ({ object: f.item, error: asGitreproError(f.error) })),
+    bytes: r.ok.reduce((n, x) => n + x.size, 0),
+  };
+}
+
+function asGitreproError(e: unknown): GitreproError {
+  if (isGitreproError(e)) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  return new GitreproError('GITREPRO_IO_FAILED', `${(e as Error)?.message ?? String(e)}`, { data: { errno: typeof code === 'string' ? code : undefined } });
+}
+
+export interface OpenedRemote {
+  info: RemoteInfo;
+  remote: Remote;
+  /** what the remote is known to hold (store/known.ts) */
+  known: KnownCache;
+}
+
+/**
+ * Opens store remote `name` (default: the default remote) with its known-objects cache, runs
+ * `fn`, and closes the remote whatever happens: the preamble of every push and fetch.
+ */
+export async function withStoreRemote<T>(repo: Repo, name: string | undefined, env: NodeJS.ProcessEnv, fn: (r: OpenedRemote) => Promise<T>): Promise<T> {
+  const info = await resolveStoreRemote(repo, name);
+  const remote = await openStoreRemote(repo, info, env);
+  try {
+    const known = await KnownCache.load(knownFile(repo, info.name), remote.display);
+    return await fn({ info, remote, known });
+  } finally {
+    await remote.close();
+  }
+}
+
+export interface EnsureResult {
+  /** the store remote used (undefined: nothing needed one) */
+  remote?: string;
+  location?: string;
+  needed: number;
+  /** found in the known-objects cache: no call made for them */
+  known: number;
+  /** found on the remote by `has` */
+  present: number;
+  uploaded: NeededObject[];
+  bytes: number;
+  failed: { object: NeededObject; error: GitreproError }[];
+  /** policy.pushMissing=refuse: objects the remote lacks, not uploaded */
+  refused: NeededObject[];
+  /** false when the store remote was not asked anything */
+  contacted: boolean;
+}
+
+export interface EnsureOptions {
+  remote?: string;
+  env: NodeJS.ProcessEnv;
+  reporter?: Reporter;
+  /** do not upload: report what the remote lacks (policy.pushMissing=refuse) */
+  refuse?: boolean;
+  /** ignore the known-objects cache */
+  recheck?: boolean;
+}
+
+/** Makes the store remote hold `objects`: cache, then one batched `has`, then uploads. */
+export async function ensureOnRemote(repo: Repo, objects: Map<string, NeededObject>, o: EnsureOptions): Promise<EnsureResult> {
+  const res: EnsureResult = { needed: objects.size, known: 0, present: 0, uploaded: [], bytes: 0, failed: [], refused: [], contacted: false };
+  if (objects.size === 0) return res;
+  return withStoreRemote(repo, o.remote, o.env, async ({ info, remote, known }) => {
+    res.remote = info.name;
+    res.location = remote.display;
+    const unknown = [...objects.values()].filter((x) => o.recheck || !known.has(x.sha256));
+    res.known = objects.size - unknown.length;
+    if (unknown.length === 0) return res;
+    res.contacted = true;
+    const present = await remote.has(unknown.map((x) => x.sha256));
+    trace(`store remote: has ${present.size} of ${unknown.length}`);
+    await known.add(present);
+    res.present = present.size;
+    const missing = unknown.filter((x) => !present.has(x.sha256));
+    if (o.recheck) await known.forget(missing.map((x) => x.sha256));
+    if (missing.length === 0) return res;
+    if (o.refuse) {
+      res.refused = missing;
+      return res;
+    }
+    const moved = await uploadObjects(repo, remote, missing, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, env: o.env });
+    res.uploaded = moved.ok;
+    res.bytes = moved.bytes;
+    res.failed = moved.failed;
+    return res;
+  });
+}
+
+/** Downloads `want` from the store remote `o.remote` (default: the default remote); `where` learns which. */
+export async function download(repo: Repo, want: NeededObject[], o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }, where: { remote?: string; location?: string }): Promise<MoveResult> {
+  return withStoreRemote(repo, o.remote, o.env, async ({ info, remote, known }) => {
+    where.remote = info.name;
+    where.location = remote.display;
+    return downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, env: o.env });
+  });
+}
+
+export interface Fetcher {
+  /** for SyncOptions.fetchMissing */
+  fetchMissing(refs: ObjectRef[]): Promise<void>;
+  fetched: number;
+  bytes: number;
+  /** one line per distinct reason objects could not be fetched */
+  problems: string[];
+}
+
+/**
+ * A fetchMissing callback: downloads from the store remote (named, else the default) what a
+ * restore needs. It never throws: what it cannot get stays missing, and the restore reports it;
+ * the reasons (no remote, auth, unreachable) are collected in `problems`.
+ */
+export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }): Fetcher {
+  const f: Fetcher = {
+    fetched: 0,
+    bytes: 0,
+    problems: [],
+    async fetchMissing(refs) {
+      const want = refs.map((r) => ({ ...r, path: r.sha256.slice(0, 12) }));
+      trace(`fetching ${want.length} missing object(s)`);
+      try {
+        const moved = await download(repo, want, o, {});
+        trace(`fetched ${moved.ok.length} object(s), ${moved.failed.length} failed`);
+        f.fetched += moved.ok.length;
+        f.bytes += moved.bytes;
+        for (const m of new Set(moved.failed.map((x) => x.error.message))) f.problems.push(m);
+      } catch (e) {
+        if (!isGitreproError(e)) throw e;
+        f.problems.push(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+      }
+    },
+  };
+  return f;
+}
