@@ -26,5 +26,6 @@ if [ ! -x "$gr_bin" ]; then
   }
 fi
 @BODY@
-if [ -n "$gr_in" ]; then exec "$gr_bin" hook "$gr_hook" "$@" < "$gr_in"; fi
+# node reads the saved stdin on fd 0; the file goes now (the open descriptor keeps it readable)
+if [ -n "$gr_in" ]; then exec < "$gr_in"; rm -f "$gr_in"; fi
 exec "$gr_bin" hook "$gr_hook" "$@"

@@ -9,7 +9,8 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, copyFileSync, exi
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tmp = `${root}/dist.tmp-${process.pid}`;
+// the build's own temp dir lives inside dist/, which .gitignore covers
+const tmp = `${root}/dist/.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 await build({
   absWorkingDir: root,

@@ -6,8 +6,19 @@
 import { reportError } from './errors.js';
 import { trace } from '../trace.js';
 
+/**
+ * Libraries' process warnings (the AWS SDK's Node version notice, deprecations) are for
+ * developers, not for the user's terminal in the middle of a commit: shown only with --debug.
+ */
+function quietWarnings(debug: boolean): void {
+  process.removeAllListeners('warning');
+  if (debug) process.on('warning', (w) => process.stderr.write(`gitrepro: (debug) ${w.name}: ${w.message}\n`));
+  else process.on('warning', () => {});
+}
+
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
+  quietWarnings(debug);
   trace('started');
   try {
     if (argv[0] === 'hook') {

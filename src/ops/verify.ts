@@ -8,9 +8,6 @@
  * Built for ranges of thousands of commits: one rev-list, one cat-file for locks, notes and
  * params, each unique snapshot subtree read once (TreeWalker), and one batched presence query.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { diffEnv, type EnvDiff } from '../env/index.js';
 import { isGitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
@@ -20,6 +17,8 @@ import { resolveCommit, revList } from '../git/revs.js';
 import { TreeWalker } from '../git/treewalk.js';
 import { canonicalJson, parseNote, type GitreproRecord } from '../record/index.js';
 import { mapLimit } from '../concurrency.js';
+import { hashSource } from '../store/receive.js';
+import { transfer } from '../store/retry.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { commitData } from '../repo/object-plan.js';
 import { completePending, currentEnv, paramsAt } from '../repo/record-io.js';
@@ -197,21 +196,24 @@ async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, numbe
   try {
     const has = shas.length ? await remote.has(shas) : new Set<string>();
     if (o.deep && has.size) {
-      const dir = await mkdtemp(path.join(tmpdir(), 'gitrepro-verify-'));
-      try {
-        await mapLimit([...has], repo.config.policy.jobs, async (s) => {
-          const dest = path.join(dir, s);
+      // every object read back and re-hashed, through the transfer pool (bounded, with retries of
+      // transient failures); nothing is written anywhere
+      const r = await transfer(
+        [...has],
+        async (s) => {
+          const ref = { sha256: s, size: objects.get(s)! };
           try {
-            await remote.get({ sha256: s, size: objects.get(s)! }, dest);
+            const src = await remote.open(ref);
+            const got = await hashSource(src, ref.size);
+            if (got.sha256 !== ref.sha256 || got.size !== ref.size) corrupt.add(s);
           } catch (e) {
             if (isGitreproError(e, 'GITREPRO_OBJECT_CORRUPT') || isGitreproError(e, 'GITREPRO_OBJECT_MISSING')) corrupt.add(s);
             else throw e;
           }
-          await rm(dest, { force: true });
-        });
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+        },
+        { jobs: repo.config.policy.jobs },
+      );
+      if (r.failed.length) throw r.failed[0]!.error;
     }
     return { has, corrupt, where: `store remote ${info.name}` };
   } finally {

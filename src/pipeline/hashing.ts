@@ -66,7 +66,8 @@ export class Hasher {
     const known = this.memo.get(rel);
     let sha256 = known?.key === key ? known.sha256 : this.cache?.lookup(rel, st)?.sha256;
     if (!sha256) {
-      sha256 = (await hashFile(abs)).sha256;
+      // `hash` decided whether a link at the top may be followed; entries below it are regular files
+      sha256 = (await hashFile(abs, { follow: true })).sha256;
       this.memo.set(rel, { key, sha256 });
     }
     return { sha256, size: st.size, exec: st.exec, stat: st };

@@ -1,20 +1,18 @@
 /**
  * Moving objects between the local store and a store remote (ensureOnRemote for push and the
- * pre-push gate, download and remoteFetcher for fetch, pull and restores): the bounded-parallel pool of
- * store/transfer.ts (policy.jobs workers, retries with backoff) plus progress and the
+ * pre-push gate, download and remoteFetcher for fetch, pull and restores): the bounded-parallel
+ * pool of store/retry.ts (policy.jobs workers, retries with backoff) plus progress and the
  * known-objects cache.
  *
- * Downloads land in the store's tmp dir first (the remote's `get` verifies sha256 and size before
- * its atomic rename) and are then renamed into `objects/`: an interrupted fetch leaves at most a
+ * Downloads go through the local store's own write path (LocalStore.receive: a temp file in its
+ * tmp/, checked as it is written, renamed into `objects/`): an interrupted fetch leaves at most a
  * temp file in tmp/, never a partial object, and a rerun fetches what is still missing.
  * Uploads rely on the remote's own atomicity (temp + rename in a directory remote, a single PUT
  * or a completed multipart upload in S3).
  */
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { GitreproError, isGitreproError } from '../errors.js';
-import { isLocalFs, makeDirs, SMALL_OBJECT } from '../store/fsfast.js';
+import { isLocalFs, SMALL_OBJECT } from '../store/fsfast.js';
 import { KnownCache } from '../store/known.js';
 import { transfer } from '../store/retry.js';
 import type { ObjectRef, Remote } from '../store/types.js';
@@ -27,8 +25,6 @@ export interface MoveOptions {
   jobs: number;
   reporter?: Reporter;
   known?: KnownCache;
-  /** environment of the operation (tests set GITREPRO_TEST_KILL_AFTER_BYTES here) */
-  env?: NodeJS.ProcessEnv;
 }
 
 export interface MoveResult {
@@ -53,34 +49,11 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
   });
 }
 
-/** Downloads objects into the local store, each verified before it enters `objects/`. */
+/** Downloads objects into the local store, each verified (store/receive.ts) before it enters `objects/`. */
 export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
-  // synchronous bookkeeping for small objects on a local store: see store/fsfast.ts
-  const fast = isLocalFs(repo.store.root);
-  const dirs = new Set<string>();
-  if (fast && objs.length > 1) {
-    const absent = objs.filter((x) => !existsSync(repo.store.objectPath(x.sha256)));
-    await makeDirs([repo.store.tmpDir, ...absent.map((x) => path.dirname(repo.store.objectPath(x.sha256)))], dirs);
-  }
+  if (objs.length > 1) await repo.store.prepare(objs);
   return move('downloading', objs, o, async (obj, onBytes) => {
-    const dest = repo.store.objectPath(obj.sha256);
-    const small = fast && obj.size <= SMALL_OBJECT;
-    if (small ? existsSync(dest) : await repo.store.has(obj.sha256)) return;
-    const tmp = await repo.store.tempPath('fetch');
-    try {
-      await remote.get(obj, tmp, { onBytes });
-      if (small) {
-        if (!dirs.has(path.dirname(dest))) mkdirSync(path.dirname(dest), { recursive: true });
-        dirs.add(path.dirname(dest));
-        renameSync(tmp, dest);
-      } else {
-        await repo.store.ensureDir(path.dirname(dest));
-        await rename(tmp, dest);
-      }
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await repo.store.receive(obj, await remote.open(obj), { onBytes, link: true });
   });
 }
 
@@ -89,7 +62,6 @@ async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (o
   let done = 0;
   let bytes = 0;
   let last = 0;
-  const killAt = Number(o.env?.GITREPRO_TEST_KILL_AFTER_BYTES ?? NaN);
   const report = (force: boolean): void => {
     const now = Date.now();
     if (!o.reporter?.progress || (!force && now - last < 100)) return;
@@ -98,8 +70,6 @@ async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (o
   };
   const onBytes = (n: number): void => {
     bytes += n;
-    // test hook: die like a killed process in the middle of a transfer (no cleanup runs)
-    if (bytes >= killAt) process.kill(process.pid, 'SIGKILL');
     report(false);
   };
   const r = await transfer(
@@ -210,7 +180,7 @@ export async function ensureOnRemote(repo: Repo, objects: Map<string, NeededObje
       res.refused = missing;
       return res;
     }
-    const moved = await uploadObjects(repo, remote, missing, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, env: o.env });
+    const moved = await uploadObjects(repo, remote, missing, { jobs: repo.config.policy.jobs, reporter: o.reporter, known });
     res.uploaded = moved.ok;
     res.bytes = moved.bytes;
     res.failed = moved.failed;
@@ -223,7 +193,7 @@ export async function download(repo: Repo, want: NeededObject[], o: { remote?: s
   return withStoreRemote(repo, o.remote, o.env, async ({ info, remote, known }) => {
     where.remote = info.name;
     where.location = remote.display;
-    return downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, env: o.env });
+    return downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known });
   });
 }
 

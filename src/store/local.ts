@@ -1,27 +1,32 @@
 /**
  * The local content-addressed object store: `<root>/<aa>/<bb>/<sha256>`, read-only files.
  *
- * Writes: hash while copying into a temp file in `<tmp>`, make durable, rename into place
- * (exclusive: an existing object is kept). Durability is per file (fsync) for single writes and
- * one syncfs for a batch: measured here, fsync per 16 KiB file costs 0.2 ms (+2 s on W1's
- * 10,000 files), one `sync -f` 14 ms.
+ * The store owns every byte it keeps: each write goes through receive.ts (temp file in `<tmp>`,
+ * sha256 and size computed or checked as the bytes are written, rename into place), by one of
+ * two doors:
+ *   - ingest (`stage` + `commitStaged`, `ingestFile`): work-tree files, named by their hash;
+ *     durable per batch (one syncfs: measured here, fsync per 16 KiB file costs 0.2 ms, +2 s on
+ *     W1's 10,000 files, one `sync -f` 14 ms);
+ *   - `receive`: an object from a remote, checked against the id it was asked for.
+ * An object that already exists is checked (regular file, right size, right hash) before it is
+ * trusted in place of the new copy; a damaged one is moved to quarantine and replaced.
  * Reads: every restore re-hashes the bytes it copies; a mismatch quarantines the object and fails.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm, stat, unlink, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { mapLimit } from '../concurrency.js';
+import { syncFs, tempPath } from '../fs/atomic.js';
+import { isMissing } from '../fs/errno.js';
 import { GitreproError } from '../errors.js';
-import { CHUNK, hashFile, type HashResult } from './hash.js';
+import { isLocalFs, makeDirs } from './fsfast.js';
+import { type HashResult } from './hash.js';
+import { commitStaged, discardSource, hashSource, openSource, receive, SourceRefused, stageSource, type ByteSource, type Staged } from './receive.js';
 import type { ObjectRef, Sha256 } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 
-export interface StagedObject extends HashResult {
-  tmp: string;
-}
+export type StagedObject = Staged;
 
 export class LocalStore {
   readonly root: string;
@@ -41,10 +46,10 @@ export class LocalStore {
     return path.join(this.root, sha.slice(0, 2), sha.slice(2, 4), sha);
   }
 
+  /** True when the store holds the object as a regular file (its bytes are checked when read). */
   async has(sha: Sha256): Promise<boolean> {
     try {
-      await stat(this.objectPath(sha));
-      return true;
+      return (await lstat(this.objectPath(sha))).isFile();
     } catch {
       return false;
     }
@@ -53,7 +58,8 @@ export class LocalStore {
   /** Size of a stored object, or undefined when absent. */
   async sizeOf(sha: Sha256): Promise<number | undefined> {
     try {
-      return (await stat(this.objectPath(sha))).size;
+      const st = await lstat(this.objectPath(sha));
+      return st.isFile() ? st.size : undefined;
     } catch {
       return undefined;
     }
@@ -68,23 +74,20 @@ export class LocalStore {
   /** A fresh temp path in the store's tmp dir (same filesystem as the objects). */
   async tempPath(tag = 'obj'): Promise<string> {
     await this.ensureDir(this.tmpDir);
-    return path.join(this.tmpDir, `${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    return tempPath(this.tmpDir, tag);
   }
 
-  /** Copies `src` into a temp file while hashing it. The caller commits or discards it. */
+  /** Gets ready to receive many objects: the tmp dir and their fan-out dirs, made in parallel. */
+  async prepare(refs: ObjectRef[]): Promise<void> {
+    const absent: string[] = [];
+    for (const r of refs) absent.push(path.dirname(this.objectPath(r.sha256)));
+    await makeDirs([this.tmpDir, ...absent], this.dirsMade);
+  }
+
+  /** Copies the work-tree file `src` into a temp file while hashing it. The caller commits or discards it. */
   async stage(src: string): Promise<StagedObject> {
-    const tmp = await this.tempPath();
-    const out = await open(tmp, 'wx', 0o600);
-    try {
-      const r = await hashFile(src, out);
-      return { ...r, tmp };
-    } catch (e) {
-      await out.close().catch(() => {});
-      await rm(tmp, { force: true });
-      throw e;
-    } finally {
-      await out.close().catch(() => {});
-    }
+    await this.ensureDir(this.tmpDir);
+    return stageSource(await openSource(src), this.tmpDir, { mode: 0o444, durable: false });
   }
 
   /**
@@ -96,27 +99,46 @@ export class LocalStore {
     if (durable) await syncFs(this.tmpDir);
     // fan-out dirs first (W1 has ~9,600 of them for 10,000 objects), then the renames, many in
     // flight: done one object at a time this loop cost as much as hashing and copying (measured)
-    await pool(staged, 16, (s) => this.ensureDir(path.dirname(this.objectPath(s.sha256))));
+    await mapLimit(staged, 16, (s) => this.ensureDir(path.dirname(this.objectPath(s.sha256))));
     let added = 0;
     const seen = new Set<string>();
-    await pool(staged, 16, async (s) => {
-      const dest = this.objectPath(s.sha256);
-      // the same content twice in one batch, or already stored: keep the existing object
+    await mapLimit(staged, 16, async (s) => {
+      // the same content twice in one batch: keep one
       const dup = seen.has(s.sha256);
       seen.add(s.sha256);
-      if (dup || (await exists(dest))) {
-        await unlink(s.tmp).catch(() => {});
-        return;
-      }
-      await chmod(s.tmp, 0o444);
-      await rename(s.tmp, dest);
-      added++;
+      if (dup) return void (await unlink(s.tmp).catch(() => {}));
+      if (await this.commit(s)) added++;
     });
     return added;
   }
 
+  /**
+   * Puts one staged object in place unless an intact copy is there already (true: it was new).
+   * A copy that is not a regular file of the right bytes is quarantined and replaced.
+   */
+  private async commit(s: Staged): Promise<boolean> {
+    const dest = this.objectPath(s.sha256);
+    if (await this.intact({ sha256: s.sha256, size: s.size })) {
+      await unlink(s.tmp).catch(() => {});
+      return false;
+    }
+    await this.quarantine(s.sha256);
+    await commitStaged(s, dest, false);
+    return true;
+  }
 
-  /** Ingests one file durably (fsync), returning its hash; the store keeps an existing object. */
+  /** True when the store holds `ref` as a regular file with exactly its bytes. */
+  async intact(ref: ObjectRef): Promise<boolean> {
+    try {
+      const got = await hashSource(await openSource(this.objectPath(ref.sha256), { size: ref.size }));
+      return got.sha256 === ref.sha256 && got.size === ref.size;
+    } catch (e) {
+      if (e instanceof SourceRefused || isMissing(e)) return false;
+      throw e;
+    }
+  }
+
+  /** Ingests one file durably (fsync), returning its hash; the store keeps an existing intact object. */
   async ingestFile(src: string): Promise<HashResult & { added: boolean }> {
     const s = await this.stage(src);
     const added = await this.commitStaged([s], true);
@@ -124,56 +146,62 @@ export class LocalStore {
   }
 
   /**
-   * Copies object `ref` to `dest` atomically (temp in dest's dir, then rename), re-hashing the
-   * bytes as they are copied. A mismatch quarantines the object and throws GITREPRO_OBJECT_CORRUPT.
+   * Receives object `ref` from `src` (a remote's `open`): staged in tmp/, checked against `ref`,
+   * fsynced, renamed into place. Bytes that do not match fail with the source's own error.
    */
-  async copyOut(ref: ObjectRef, dest: string, mode: number): Promise<void> {
-    const src = this.objectPath(ref.sha256);
-    const tmp = path.join(path.dirname(dest), `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    let inp;
-    try {
-      inp = await open(src, 'r');
-    } catch {
-      throw missingObject(ref.sha256);
-    }
-    const out = await open(tmp, 'wx', mode);
-    let ok = false;
-    try {
-      const h = createHash('sha256');
-      const st = await inp.stat();
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(st.size, 1)));
-      let size = 0;
-      for (;;) {
-        const { bytesRead } = await inp.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        const chunk = buf.subarray(0, bytesRead);
-        h.update(chunk);
-        let off = 0;
-        while (off < chunk.length) off += (await out.write(chunk, off, chunk.length - off)).bytesWritten;
-        size += bytesRead;
+  async receive(ref: ObjectRef, src: ByteSource, o: { onBytes?: (n: number) => void; link?: boolean } = {}): Promise<void> {
+    await this.ensureDir(this.tmpDir);
+    const dest = this.objectPath(ref.sha256);
+    await this.ensureDir(path.dirname(dest));
+    if (this.local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256)) {
+      if (await this.intact(ref)) {
+        await discardSource(src);
+        return;
       }
-      const got = h.digest('hex');
-      if (got !== ref.sha256 || size !== ref.size) {
-        await this.quarantine(ref.sha256);
-        throw new GitreproError('GITREPRO_OBJECT_CORRUPT', `stored object ${ref.sha256.slice(0, 12)} is corrupt (content hashes to ${got.slice(0, 12)}, ${size} bytes)`, {
-          hint: 'it was moved to quarantine; run `gitrepro fetch` to download a good copy, or `gitrepro fsck`',
-          data: { sha256: ref.sha256, got, size },
-        });
-      }
-      await out.chmod(mode);
-      ok = true;
-    } finally {
-      await inp.close();
-      await out.close();
-      if (!ok) await rm(tmp, { force: true });
+      await this.quarantine(ref.sha256);
     }
-    await rename(tmp, dest);
+    await receive(src, ref, dest, { tmpDir: this.tmpDir, mode: 0o444, durable: true, onBytes: o.onBytes, link: o.link });
   }
 
-  /** Re-hashes a stored object; returns true when it matches its name. */
+  /**
+   * Copies object `ref` to `dest` atomically (temp in dest's dir, then rename), re-hashing the
+   * bytes as they are copied. An object whose bytes do not match its name is quarantined
+   * (GITREPRO_OBJECT_CORRUPT, with expected and actual hash). A pointer whose size disagrees
+   * with an intact object is the snapshot's fault, not the object's: GITREPRO_SNAPSHOT_INVALID,
+   * and the good object stays.
+   */
+  async copyOut(ref: ObjectRef, dest: string, mode: number): Promise<void> {
+    const file = this.objectPath(ref.sha256);
+    let src: ByteSource;
+    try {
+      src = await openSource(file, { size: ref.size });
+    } catch (e) {
+      if (!(e instanceof SourceRefused)) throw e;
+      if (e.reason === 'missing') throw missingObject(ref.sha256);
+      if (e.reason === 'size' && (await this.verify(ref.sha256))) throw wrongPointer(ref, (await this.sizeOf(ref.sha256)) ?? -1);
+      throw await this.corruptObject(ref, { sha256: '', size: (await this.sizeOf(ref.sha256)) ?? -1 }, e.detail);
+    }
+    const staged = await stageSource(src, path.dirname(dest), { mode, durable: false, limit: ref.size });
+    if (staged.sha256 !== ref.sha256 || staged.size !== ref.size) {
+      await rm(staged.tmp, { force: true });
+      throw await this.corruptObject(ref, staged);
+    }
+    await commitStaged(staged, dest, false);
+  }
+
+  private async corruptObject(ref: ObjectRef, got: { sha256: string; size: number }, what?: string): Promise<GitreproError> {
+    await this.quarantine(ref.sha256);
+    const found = what ?? `${got.size} bytes hashing to ${got.sha256 || '?'}`;
+    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `stored object ${ref.sha256.slice(0, 12)} is corrupt: expected sha256 ${ref.sha256}, got ${found}`, {
+      hint: 'it was moved to quarantine; run `gitrepro fetch` to download a good copy, or `gitrepro fsck`',
+      data: { sha256: ref.sha256, got: got.sha256, size: got.size },
+    });
+  }
+
+  /** Re-hashes a stored object; returns true when it is a regular file that matches its name. */
   async verify(sha: Sha256): Promise<boolean> {
     try {
-      return (await hashFile(this.objectPath(sha))).sha256 === sha;
+      return (await hashSource(await openSource(this.objectPath(sha)))).sha256 === sha;
     } catch {
       return false;
     }
@@ -201,6 +229,11 @@ export class LocalStore {
       }
     }
   }
+
+  /** True when the store is on a local filesystem (store/fsfast.ts: where synchronous calls pay). */
+  get local(): boolean {
+    return isLocalFs(this.root);
+  }
 }
 
 export function missingObject(sha: string): GitreproError {
@@ -210,22 +243,12 @@ export function missingObject(sha: string): GitreproError {
   });
 }
 
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
+/** A snapshot pointer whose size is not its (intact) object's: the pointer is wrong. */
+export function wrongPointer(ref: ObjectRef, actual: number): GitreproError {
+  return new GitreproError('GITREPRO_SNAPSHOT_INVALID', `a pointer names object ${ref.sha256.slice(0, 12)} with ${ref.size} bytes, but that object is ${actual} bytes and intact: the pointer is wrong`, {
+    hint: 'the snapshot (gitrepro.lock) of this commit is hostile or corrupt; run `gitrepro verify` and restore a good gitrepro.lock',
+    data: { sha256: ref.sha256, size: ref.size, actual },
+  });
 }
 
 async function readdirSafe(d: string): Promise<string[]> {
@@ -236,12 +259,3 @@ async function readdirSafe(d: string): Promise<string[]> {
   }
 }
 
-const execFileP = promisify(execFile);
-/** syncfs(2) on the filesystem holding `dir` (coreutils `sync -f`); falls back to a full sync. */
-export async function syncFs(dir: string): Promise<void> {
-  try {
-    await execFileP('sync', ['-f', dir]);
-  } catch {
-    await execFileP('sync', []).catch(() => {});
-  }
-}

@@ -14,7 +14,8 @@
  * access key id (AWS's SignatureDoesNotMatch has <AWSAccessKeyId>), and causes get printed.
  */
 import { createHash } from 'node:crypto';
-import { open, stat } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline, Transform } from 'node:stream';
 import {
   DeleteObjectsCommand,
@@ -28,8 +29,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { GitreproError, redactText } from '../errors.js';
-import { CHUNK } from './hash.js';
-import { receiveVerified, transfer } from './retry.js';
+import { CHUNK, receive, type ByteSource } from './receive.js';
+import { transfer } from './retry.js';
 import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
@@ -214,7 +215,7 @@ export class S3Remote implements Remote {
     }
   }
 
-  async get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void> {
+  async open(ref: ObjectRef): Promise<ByteSource> {
     let res;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(ref.sha256) }), META);
@@ -227,15 +228,22 @@ export class S3Remote implements Remote {
       body.destroy?.();
       throw this.corrupt(ref, { sha256: '', size: res.ContentLength });
     }
-    try {
-      await receiveVerified(body, ref, dest, { onBytes: progress?.onBytes, corrupt: (got) => this.corrupt(ref, got) });
-    } catch (e) {
-      body.destroy?.();
-      // Local filesystem failures (they carry a path) and our own errors pass through;
-      // anything else broke the download stream (reset, timeout) and is worth a retry.
-      if (e instanceof GitreproError || (e as { path?: unknown }).path !== undefined) throw e;
-      throw await this.explain(e, 'get', ref.sha256);
+    const explain = (e: unknown) => this.explain(e, 'get', ref.sha256);
+    // a broken download stream (reset, timeout) becomes a remote error worth a retry
+    async function* guarded(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* body!;
+      } catch (e) {
+        throw await explain(e);
+      }
     }
+    return { kind: 'stream', stream: guarded(), destroy: () => body.destroy?.(), corrupt: (got) => this.corrupt(ref, got) };
+  }
+
+  async get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void> {
+    const src = await this.open(ref);
+    await mkdir(path.dirname(dest), { recursive: true });
+    await receive(src, ref, dest, { tmpDir: path.dirname(dest), mode: 0o444, durable: true, onBytes: progress?.onBytes, corrupt: (got) => this.corrupt(ref, got) });
   }
 
   async delete(shas: Sha256[]): Promise<void> {

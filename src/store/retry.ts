@@ -1,6 +1,7 @@
 /**
- * Moving objects: a bounded-parallel pool with retries (`transfer`), and the one safe way to
- * land downloaded bytes (`receiveVerified`), shared by the directory and S3 remotes.
+ * Transfers with retries: a bounded-parallel pool (`transfer`) and the tests of which failures
+ * are worth a retry (`isTransientError`) or stop the whole pool (`isFatalError`). Where the bytes
+ * land is receive.ts's business.
  *
  * `jobs` workers pull items from one queue, so at most `jobs` transfers run at once whatever the
  * mix of sizes. A failure that `isTransient` accepts (connection reset, timeout, 5xx, throttling)
@@ -12,12 +13,7 @@
  * unreachable) stops the pool from starting new items: they are reported failed with that error
  * instead of each paying for the same refusal.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { isGitreproError, type ErrorCode } from '../errors.js';
-import { CHUNK } from './hash.js';
-import type { ObjectRef } from './types.js';
 
 export interface TransferOptions<T> {
   /** how many workers run at once (at least 1) */
@@ -133,83 +129,4 @@ function defaultSize(item: unknown): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Writes a downloaded byte stream to `dest` the only safe way: into a temp file next to `dest`,
- * hashing as it goes, and renamed into place only when sha256 and size match `ref` (read-only,
- * fsynced first). On any failure nothing is left at `dest` and the temp file is removed. Stream
- * chunks are gathered into ~1 MiB writev calls: S3 bodies arrive in 16-64 KiB pieces.
- * `corrupt` builds the error for a mismatch (the caller knows which remote to name).
- */
-export async function receiveVerified(
-  source: AsyncIterable<Uint8Array>,
-  ref: ObjectRef,
-  dest: string,
-  opts: {
-    onBytes?: (n: number) => void;
-    corrupt: (got: { sha256: string; size: number }) => Error;
-    /** where the temp file goes (default: dest's directory); must be on dest's filesystem */
-    tmpDir?: string;
-  },
-): Promise<void> {
-  const dir = opts.tmpDir ?? path.dirname(dest);
-  await mkdir(path.dirname(dest), { recursive: true });
-  if (opts.tmpDir) await mkdir(opts.tmpDir, { recursive: true });
-  const tmp = path.join(dir, `.gitrepro-tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  const out = await open(tmp, 'wx', 0o600);
-  let ok = false;
-  try {
-    const h = createHash('sha256');
-    let size = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      let bufs = pending;
-      pending = [];
-      pendingBytes = 0;
-      while (bufs.length > 0) {
-        const { bytesWritten } = await out.writev(bufs);
-        bufs = dropBytes(bufs, bytesWritten);
-      }
-    };
-    for await (const piece of source) {
-      const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
-      size += chunk.length;
-      // A body longer than the object cannot match: stop reading (leaving the loop destroys the stream).
-      if (size > ref.size) break;
-      h.update(chunk);
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= CHUNK) await flush();
-      opts.onBytes?.(chunk.length);
-    }
-    const got = size > ref.size ? '' : h.digest('hex');
-    if (got !== ref.sha256 || size !== ref.size) throw opts.corrupt({ sha256: got, size });
-    await flush();
-    await out.sync();
-    await out.chmod(0o444);
-    ok = true;
-  } finally {
-    await out.close().catch(() => {});
-    if (!ok) await rm(tmp, { force: true });
-  }
-  try {
-    await rename(tmp, dest);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-function dropBytes(bufs: Buffer[], n: number): Buffer[] {
-  const rest: Buffer[] = [];
-  for (const b of bufs) {
-    if (n >= b.length) n -= b.length;
-    else {
-      rest.push(n > 0 ? b.subarray(n) : b);
-      n = 0;
-    }
-  }
-  return rest;
 }

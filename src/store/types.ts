@@ -1,3 +1,5 @@
+import type { ByteSource } from './receive.js';
+
 /**
  * The store interfaces. The local object store is content-addressed by sha256; remotes
  * (directory, S3) sit behind one `Remote` interface and pass one shared contract test suite.
@@ -21,7 +23,9 @@ export interface TransferProgress {
  * - key objects by full sha256 (`<prefix>/objects/aa/bb/<sha256>`);
  * - never expose a partial object under its final key (temp + rename, or a single PUT / multipart);
  * - verify sha256 of every downloaded byte stream before it reaches the caller's destination
- *   (`get` writes to `dest` only through a temp file it renames on success);
+ *   (`get` writes to `dest` only through receive.ts: a temp file renamed on success; `open` hands
+ *   the bytes to a receiver that checks them as it writes, such as the local store);
+ * - read what someone else wrote without following links or blocking (receive.ts openSource);
  * - map failures to GitreproError codes (GITREPRO_REMOTE_*), never leaking credentials.
  */
 export interface Remote {
@@ -34,6 +38,11 @@ export interface Remote {
   put(ref: ObjectRef, src: string, progress?: TransferProgress): Promise<void>;
   /** downloads object `ref` into `dest` atomically, verifying its sha256 and size */
   get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void>;
+  /**
+   * The bytes of object `ref`, unverified (the receiver checks them): GITREPRO_OBJECT_MISSING when
+   * absent, GITREPRO_OBJECT_CORRUPT when what is there cannot be the object (another size, not a file).
+   */
+  open(ref: ObjectRef): Promise<ByteSource>;
   /** removes objects (tests, gc) */
   delete(shas: Sha256[]): Promise<void>;
   /**

@@ -6,14 +6,13 @@
  * symlinked directory.
  */
 import { lstatSync } from 'node:fs';
-import { mkdir, unlink } from 'node:fs/promises';
+import { mkdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { pruneEmptyDirs } from '../fs/atomic.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
 import type { StatCache } from './statcache.js';
@@ -132,4 +131,17 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
 function wrap(e: unknown, p: string): GitreproError {
   if (isGitreproError(e)) return e;
   return new GitreproError('GITREPRO_IO_FAILED', `cannot update ${p}: ${(e as Error).message}`, { cause: e });
+}
+
+/** Removes now-empty parent directories of `rel` up to (not including) `root`. */
+async function pruneEmptyDirs(root: string, rel: string): Promise<void> {
+  let dir = path.dirname(rel);
+  while (dir && dir !== '.' && dir !== '/') {
+    try {
+      await rmdir(path.join(root, dir));
+    } catch {
+      return;
+    }
+    dir = path.dirname(dir);
+  }
 }

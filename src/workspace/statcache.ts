@@ -25,6 +25,19 @@ function racyWindow(mtimeMs: number): number {
 
 const HEADER = 'gitrepro statcache v2';
 
+/**
+ * The one parser of `F` and `S` lines: `<kind> <a>\t<b>\t<flag>\t<path>` (F: a = stat key,
+ * b = sha256, flag = stored; S: a = sha256, b = size, flag = exec). The path is last and may
+ * hold tabs. Undefined for a torn line.
+ */
+function parseEntry(line: string): { a: string; b: string; flag: boolean; path: string } | undefined {
+  const a = line.indexOf('\t', 2);
+  const b = line.indexOf('\t', a + 1);
+  const d = line.indexOf('\t', b + 1);
+  if (a < 0 || b < 0 || d < 0) return undefined;
+  return { a: line.slice(2, a), b: line.slice(a + 1, b), flag: line.charCodeAt(b + 1) === 49, path: line.slice(d + 1) };
+}
+
 export function statKey(s: FileStat): string {
   return `${s.size}:${s.mtimeMs}:${s.ctimeMs}:${s.ino}:${s.exec ? 1 : 0}`;
 }
@@ -71,13 +84,10 @@ export class StatCache {
       const l = lines[i];
       const kind = l.charCodeAt(0);
       if ((kind === 70 /* F */ || kind === 83) /* S */ && l.charCodeAt(1) === 32) {
-        const a = l.indexOf('\t', 2);
-        const b = l.indexOf('\t', a + 1);
-        const d = l.indexOf('\t', b + 1);
-        if (a < 0 || b < 0 || d < 0) continue;
-        const p = l.slice(d + 1);
-        if (kind === 70) c.stat.set(p, { key: l.slice(2, a), sha256: l.slice(a + 1, b), stored: l.charCodeAt(b + 1) === 49 });
-        else (snap ??= new Map()).set(p, { sha256: l.slice(2, a), size: Number(l.slice(a + 1, b)), exec: l.charCodeAt(b + 1) === 49 });
+        const e = parseEntry(l);
+        if (!e) continue;
+        if (kind === 70) c.stat.set(e.path, { key: e.a, sha256: e.b, stored: e.flag });
+        else (snap ??= new Map()).set(e.path, { sha256: e.a, size: Number(e.b), exec: e.flag });
       } else if (l.startsWith('f ')) c.stat.delete(l.slice(2));
       else if (l.startsWith('s ')) snap?.delete(l.slice(2));
       else if (l === 'SV') c.memoValid = true;
@@ -123,11 +133,9 @@ export class StatCache {
       const line = text.slice(start, idx + p.length + 1);
       at = idx;
       if (!line.startsWith('F ')) continue;
-      const a = line.indexOf('\t', 2);
-      const b = line.indexOf('\t', a + 1);
-      const d = line.indexOf('\t', b + 1);
-      if (line.slice(d + 1) !== p) continue;
-      return { key: line.slice(2, a), sha256: line.slice(a + 1, b), stored: line.charCodeAt(b + 1) === 49 };
+      const e = parseEntry(line);
+      if (!e || e.path !== p) continue;
+      return { key: e.a, sha256: e.b, stored: e.flag };
     }
   }
 

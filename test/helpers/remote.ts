@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { run, TestRepo } from './repo.js';
+import { PROJECT, run, TestRepo } from './repo.js';
 
 /** The sandbox directory of a test repo (its parent). */
 export function sandboxOf(r: TestRepo): string {
@@ -88,4 +88,13 @@ export function refsIn(gitDir: string, env: NodeJS.ProcessEnv): Map<string, stri
 export function mkdirp(p: string): string {
   mkdirSync(p, { recursive: true });
   return p;
+}
+
+/**
+ * The environment that makes a gitrepro process die (SIGKILL, no cleanup) once it has written
+ * `bytes` to files and sockets: a test seam loaded with NODE_OPTIONS (kill-after-bytes.mjs).
+ */
+export function killAfterBytes(bytes: number): NodeJS.ProcessEnv {
+  const seam = path.join(PROJECT, 'test', 'helpers', 'kill-after-bytes.mjs');
+  return { NODE_OPTIONS: `--import=${seam}`, GITREPRO_TEST_KILL_AFTER_BYTES: String(bytes) };
 }

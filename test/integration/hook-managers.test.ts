@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run, sandbox, TestRepo } from '../helpers/repo.js';
@@ -65,5 +65,21 @@ describe('other hook managers keep working', () => {
     const res = r.git(['commit', '-m', 'bad'], { ok: [1] });
     expect(res.stderr).toContain('framework: check failed');
     expect(r.git(['log', '--format=%s']).stdout.trim()).toBe('one');
+  });
+
+  it('a chained post-rewrite hook gets the rewrite list, and no temp copy of it stays behind', () => {
+    const r = TestRepo.init({ install: false });
+    const tmp = path.join(path.dirname(r.dir), 'tmp');
+    mkdirSync(tmp);
+    writeExec(path.join(r.dir, '.git', 'hooks', 'post-rewrite'), '#!/bin/sh\ncat >> "$(git rev-parse --git-dir)/rewrites.log"\n');
+    r.gr(['install']);
+    r.gr(['track', 'data/']);
+    r.write('data/x', 'x');
+    r.commit('one');
+    const before = r.head();
+    r.git(['commit', '-q', '--amend', '-m', 'one, amended'], { env: { TMPDIR: tmp } });
+    expect(readFileSync(path.join(r.gitDir(), 'rewrites.log'), 'utf8')).toBe(`${before} ${r.head()}\n`);
+    expect(r.record('HEAD').rewrittenFrom).toEqual([before]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

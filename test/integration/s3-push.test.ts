@@ -11,7 +11,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addOrigin, cloneOf, manifestShas, notesIn } from '../helpers/remote.js';
+import { addOrigin, cloneOf, killAfterBytes, manifestShas, notesIn } from '../helpers/remote.js';
 import { TestRepo } from '../helpers/repo.js';
 import { admin, createBucket, dropBucket, listKeys } from '../s3/admin.js';
 import { s3TestEnv } from '../s3/env.js';
@@ -77,7 +77,7 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     for (let i = 0; i < 10; i++) r.write(`data/f${i}.bin`, randomBytes(MiB));
     r.commit('ten');
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
-    const killed = r.gr(['push'], { ok: [128], env: { GITREPRO_TEST_KILL_AFTER_BYTES: String(4 * MiB) } });
+    const killed = r.gr(['push'], { ok: [128], env: killAfterBytes(4 * MiB) });
     expect(killed.code).toBe(128);
     const partial = await listKeys(env, b, `${PREFIX}/`);
     expect(partial.length).toBeLessThan(10);

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cloneOf, dirRemoteObjects, manifestShas, project } from '../helpers/remote.js';
+import { cloneOf, dirRemoteObjects, killAfterBytes, manifestShas, project } from '../helpers/remote.js';
 import { sha256 } from '../helpers/repo.js';
 
 const SHM = existsSync('/dev/shm') ? '/dev/shm' : undefined;
@@ -47,7 +47,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
     r.commit('six files');
     // the pool runs 2 transfers at a time; die after 7 MiB: one object is half copied
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
-    const killed = r.gr(['push'], { ok: [128], env: { GITREPRO_TEST_KILL_AFTER_BYTES: String(7 << 20) } });
+    const killed = r.gr(['push'], { ok: [128], env: killAfterBytes(7 << 20) });
     expect(killed.code).not.toBe(0);
     const after = dirRemoteObjects(store);
     expect(after.size).toBeLessThan(6);
@@ -67,7 +67,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
     r.commit('four files');
     r.git(['push', '-q', 'origin', 'main']);
     const c = cloneOf(r, bare, 'clone', { install: false });
-    const killed = c.gr(['install'], { ok: [128], env: { GITREPRO_TEST_KILL_AFTER_BYTES: String(5 << 20) } });
+    const killed = c.gr(['install'], { ok: [128], env: killAfterBytes(5 << 20) });
     expect(killed.code).not.toBe(0);
     const mid = storeIntact(c.gitDir());
     expect(mid.bad).toEqual([]);

@@ -77,6 +77,16 @@ describe('public surface', () => {
     expect(loaded).not.toMatch(/aws-sdk|remote-s3|smithy/i);
   });
 
+  it("library warnings stay out of the user's output (shown with --debug)", () => {
+    const warn = `data:text/javascript,${encodeURIComponent("let once = false; process.on('beforeExit', () => { if (!once) { once = true; process.emitWarning('NodeVersionSupportWarning: a library speaks'); } });")}`;
+    const env = { ...process.env, NODE_OPTIONS: `--import=${warn}` };
+    const quiet = spawnSync(BIN, ['frobnicate'], { encoding: 'utf8', env });
+    expect(quiet.stderr).toMatch(/^error \[GITREPRO_USAGE\]/);
+    expect(quiet.stderr).not.toContain('a library speaks');
+    const loud = spawnSync(BIN, ['frobnicate', '--debug'], { encoding: 'utf8', env });
+    expect(loud.stderr).toContain('a library speaks');
+  });
+
   it('an unknown command fails with a usage error and no stack trace', () => {
     const r = spawnSync(BIN, ['frobnicate'], { encoding: 'utf8' });
     expect(r.status).toBe(2);

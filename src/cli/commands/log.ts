@@ -1,5 +1,5 @@
 import { log } from '../../ops/show.js';
-import { formatRecords } from '../render.js';
+import { formatRecords } from '../render-records.js';
 import type { CommandSpec } from '../spec.js';
 
 export const spec: CommandSpec<{ rev?: string; n?: number }> = {
