@@ -129,13 +129,16 @@ export async function writeSnapshot(cwd: string, base: string | undefined, chang
   const body: string[] = [];
   if (base) body.push(`M 040000 ${base} ""`);
   else body.push('deleteall');
+  // deletions first: fast-import applies commands in order, and a file that became a directory
+  // (or back) must be removed before its replacement is written, or the D would remove that
   for (const c of changes) {
     checkPath(c.path);
     if (!c.entry) body.push(`D ${fiPath(c.path)}`);
-    else {
-      const text = formatPointer(c.entry);
-      body.push(`M ${c.entry.exec ? '100755' : '100644'} inline ${fiPath(c.path)}`, `data ${Buffer.byteLength(text)}`, text);
-    }
+  }
+  for (const c of changes) {
+    if (!c.entry) continue;
+    const text = formatPointer(c.entry);
+    body.push(`M ${c.entry.exec ? '100755' : '100644'} inline ${fiPath(c.path)}`, `data ${Buffer.byteLength(text)}`, text);
   }
   const run = (parent: boolean) => {
     const head = [`commit ${SNAPSHOTS_REF}`, 'mark :1', 'committer gitrepro <gitrepro@localhost> now', 'data 0'];

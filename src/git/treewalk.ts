@@ -36,6 +36,7 @@ export class TreeWalker {
   private missingMemo = new Map<string, { count: number; first?: string }>();
   private memoFor?: (sha: string) => boolean;
   private totalsMemo = new Map<string, Promise<{ files: number; bytes: number }>>();
+  private refusedMemo = new Map<string, Promise<string | undefined>>();
 
   constructor(cwd: string) {
     this.cat = new CatFile(cwd);
@@ -155,9 +156,60 @@ export class TreeWalker {
     return r;
   }
 
+  /**
+   * The first path of snapshot `tree` that `allowed` refuses (a directory it covers whole is not
+   * entered), memoized per (subtree, prefix, `key`): `key` names the rule, so commits that share
+   * subtrees and rules check each subtree once.
+   */
+  async firstRefused(tree: string, allowed: PathRule, key: string, prefix = ''): Promise<string | undefined> {
+    const memoKey = `${tree}\0${prefix}\0${key}`;
+    let p = this.refusedMemo.get(memoKey);
+    if (!p) {
+      p = (async () => {
+        const entries = (await this.readTree(tree)) ?? [];
+        for (const e of entries) {
+          const path = prefix ? `${prefix}/${e.name}` : e.name;
+          if (e.mode === '40000') {
+            if (allowed.dir(path)) continue;
+            const below = await this.firstRefused(e.oid, allowed, key, path);
+            if (below !== undefined) return below;
+          } else if (!allowed.file(path)) return path;
+        }
+        return undefined;
+      })();
+      this.refusedMemo.set(memoKey, p);
+    }
+    return p;
+  }
+
+  /**
+   * The first path that snapshot tree `snap` and git tree `gitTree` both hold: data that would
+   * overwrite (or sit inside) a file git tracks. Only directories present on both sides are read.
+   */
+  async firstOverlap(snap: string, gitTree: string, prefix = ''): Promise<string | undefined> {
+    const [a, b] = await Promise.all([this.readTree(snap), this.readTree(gitTree)]);
+    if (!a || !b) return undefined;
+    const git = new Map(b.map((e) => [e.name, e]));
+    for (const e of a) {
+      const g = git.get(e.name);
+      if (!g) continue;
+      const path = prefix ? `${prefix}/${e.name}` : e.name;
+      if (e.mode !== '40000' || g.mode !== '40000') return path;
+      const below = await this.firstOverlap(e.oid, g.oid, path);
+      if (below !== undefined) return below;
+    }
+    return undefined;
+  }
+
   close(): void {
     this.cat.close();
   }
+}
+
+/** Which snapshot paths a rule allows: a file, or a whole directory (then nothing below is checked). */
+export interface PathRule {
+  file(path: string): boolean;
+  dir(path: string): boolean;
 }
 
 export function parseTree(buf: Buffer, oidBytes: number): TreeEntry[] {

@@ -87,9 +87,10 @@ async function restoreHead(repo: Repo): Promise<RemoteRestoreResult | undefined>
   if (head.code !== 0) return undefined;
   const lock = await lockAt(repo, 'HEAD');
   if (!lock) return undefined;
+  const commit = head.stdout.toString('utf8').trim();
   // no records here yet: a fresh clone
   const fresh = (await readRef(repo.root, NOTES_REF)) === undefined;
-  return restoreWithRemotes(repo, lock, { reason: 'install', env: process.env, syncRecords: fresh });
+  return restoreWithRemotes(repo, lock, { reason: 'install', commit, env: process.env, syncRecords: fresh });
 }
 
 export interface UninstallResult {

@@ -19,7 +19,7 @@ export async function syncToWorkTreeLock(ctx: HookContext, reason: string): Prom
     if (isGitreproError(e)) return { code: 1, notes: [{ kind: 'lock-invalid', message: e.message, hint: e.hint }] };
     throw e;
   }
-  const { res, notes } = await syncFetching(ctx, repo, target, reason);
+  const { res, notes } = await syncFetching(ctx, repo, target, reason, 'HEAD');
   return { code: res.failed.length ? 1 : 0, notes };
 }
 

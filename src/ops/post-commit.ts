@@ -33,7 +33,7 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
     const headLock = await lockAt(repo, head);
     const parentLock = await lockAt(repo, `${head}^`).catch(() => undefined);
     if (headLock && headLock.tree !== parentLock?.tree) {
-      notes.push(...(await syncFetching(ctx, repo, headLock, 'commit')).notes);
+      notes.push(...(await syncFetching(ctx, repo, headLock, 'commit', head)).notes);
     } else {
       dataNotCommitted = await workTreeDiffers(repo);
       if (dataNotCommitted) notes.push({ kind: 'skipped-pre-commit' });

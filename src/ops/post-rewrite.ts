@@ -26,7 +26,7 @@ export async function postRewrite(ctx: HookContext): Promise<HookResult> {
   const notes: HookNote[] = [];
   if (ctx.args[0] === 'rebase') {
     const lock = await lockAt(repo, 'HEAD').catch(() => undefined);
-    if (lock) notes.push(...(await syncFetching(ctx, repo, lock, 'rebase')).notes);
+    if (lock) notes.push(...(await syncFetching(ctx, repo, lock, 'rebase', 'HEAD')).notes);
   }
   await startFlush(ctx, repo);
   return hookOk(notes);

@@ -11,6 +11,7 @@ import { blobId } from '../git/revs.js';
 import { formatLock, LOCK_FILE } from '../record/lock.js';
 import { isSetUp, openRepo, type Repo } from '../repo/context.js';
 import { hookOk, indexFileOf, type HookContext, type HookNote, type HookResult } from '../repo/hook-context.js';
+import { isTrackedPath } from '../workspace/walk.js';
 import { addInRepo } from './add.js';
 
 /** Staged (added/modified) paths with their new blob ids, against HEAD or the empty tree. */
@@ -32,20 +33,13 @@ async function blobSizes(repo: Repo, oids: string[]): Promise<number[]> {
   return r.stdout.toString('utf8').trim().split('\n').map((s) => Number(s) || 0);
 }
 
-function isTrackedPath(repo: Repo, p: string): boolean {
-  if (repo.matcher.matches(p)) return true;
-  const parts = p.split('/');
-  for (let i = 1; i < parts.length; i++) if (repo.matcher.matches(parts.slice(0, i).join('/'), true)) return true;
-  return false;
-}
-
 export async function preCommit(ctx: HookContext): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
   if (!isSetUp(repo)) return hookOk();
   const indexFile = indexFileOf(ctx);
   const staged = await stagedChanges(repo, indexFile);
   const refusals: HookNote[] = [];
-  const tracked = staged.filter((s) => s.path !== LOCK_FILE && isTrackedPath(repo, s.path));
+  const tracked = staged.filter((s) => s.path !== LOCK_FILE && isTrackedPath(repo.matcher, s.path));
   for (const t of tracked) refusals.push({ kind: 'tracked-in-git', path: t.path });
   const others = staged.filter((s) => !tracked.includes(s));
   const sizes = await blobSizes(repo, others.map((s) => s.oid));

@@ -20,6 +20,6 @@ export async function pull(o: { cwd: string; remote?: string; env?: NodeJS.Proce
   const commit = await tryResolveCommit(repo.root, 'HEAD');
   if (!commit) throw new GitreproError('GITREPRO_BAD_REVISION', 'HEAD names no commit yet', { hint: 'commit first, or clone a repository with history' });
   const lock = await lockAt(repo, commit);
-  const res = await restoreWithRemotes(repo, lock, { reason: 'pull', full: true, env: o.env ?? process.env, reporter: o.reporter, remote: o.remote, syncRecords: true });
+  const res = await restoreWithRemotes(repo, lock, { reason: 'pull', full: true, commit, env: o.env ?? process.env, reporter: o.reporter, remote: o.remote, syncRecords: true });
   return { ...res, commit };
 }

@@ -3,7 +3,7 @@
  * files, or writes the newest saved version of a path back (storing the current one first).
  */
 import { GitreproError } from '../errors.js';
-import { materialize } from '../workspace/materialize.js';
+import { materialize, restoreTmpDir } from '../workspace/materialize.js';
 import { readRescues, type RescueEntry } from '../workspace/rescue.js';
 import { StatCache } from '../workspace/statcache.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
@@ -28,7 +28,7 @@ export async function recover(opts: { cwd: string; paths: string[] }): Promise<{
     const cache = await StatCache.load(repo.stateDir);
     const res = await materialize(
       [...newest.values()].map((e) => ({ path: e.path, entry: { sha256: e.sha256, size: e.size, exec: e.exec } })),
-      { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: 'recover' },
+      { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: 'recover', tmpDir: await restoreTmpDir(repo.stateDir) },
     );
     await cache.save();
     if (res.failed.length) throw res.failed[0].error;

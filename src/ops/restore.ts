@@ -14,6 +14,6 @@ export async function restore(opts: { cwd: string; rev?: string; paths?: string[
   const commit = await resolveCommit(repo.root, opts.rev ?? 'HEAD');
   const lock = await lockAt(repo, commit);
   const only = pathFilter(repo, opts.cwd, opts.paths);
-  const res = await syncTo(repo, lock, { reason: 'restore', full: true, only });
+  const res = await syncTo(repo, lock, { reason: 'restore', full: true, only, commit });
   return { ...res, commit };
 }

@@ -11,7 +11,7 @@ import { stageSchema, type StageConfig } from '../record/config.js';
 import { shellJoin } from '../pipeline/shell.js';
 import { planOrder, upstreamOf, type Stages } from '../pipeline/graph.js';
 import { editConfig } from '../workspace/config.js';
-import { makeMatcher, type Matcher } from '../workspace/walk.js';
+import { isTrackedPath, makeMatcher } from '../workspace/walk.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { track } from './track.js';
 
@@ -56,21 +56,14 @@ export function stageFromArgs(repo: Repo, cwd: string, name: string, a: StageArg
   return r.data;
 }
 
-/** Whether `p` is already tracked data (itself or a directory above it matches a pattern). */
-export function isTracked(m: Matcher, p: string): boolean {
-  if (m.matches(p)) return true;
-  const parts = p.split('/');
-  for (let i = 1; i < parts.length; i++) if (m.matches(parts.slice(0, i).join('/'), true)) return true;
-  return false;
-}
 
 /** Makes outs tracked data: anchored patterns (`/models/model.json`) for those not yet covered. */
 export async function trackOuts(repo: Repo, cwd: string, outs: string[]): Promise<{ repo: Repo; added: string[]; inGit: string[] }> {
-  const need = outs.filter((o) => !isTracked(repo.matcher, o)).map((o) => `/${o.replace(/([*?[\]\\])/g, '\\$1')}`);
+  const need = outs.filter((o) => !isTrackedPath(repo.matcher, o)).map((o) => `/${o.replace(/([*?[\]\\])/g, '\\$1')}`);
   if (need.length === 0) return { repo, added: [], inGit: [] };
   const r = await track({ cwd: repo.root, patterns: need });
   const m = makeMatcher(need);
-  return { repo: await openRepo(cwd), added: r.added, inGit: r.inGit.filter((p) => isTracked(m, p)) };
+  return { repo: await openRepo(cwd), added: r.added, inGit: r.inGit.filter((p) => isTrackedPath(m, p)) };
 }
 
 export interface AddStageResult {

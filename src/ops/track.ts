@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { git } from '../git/run.js';
 import { editConfig, syncGitignore } from '../workspace/config.js';
 import { clearFastState } from '../workspace/faststate.js';
-import { makeMatcher } from '../workspace/walk.js';
+import { isTrackedPath, makeMatcher } from '../workspace/walk.js';
 import { openRepo } from '../repo/context.js';
 
 export interface TrackResult {
@@ -33,12 +33,7 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
   await clearFastState(repo.stateDir);
   const m = makeMatcher(cfg.track);
   const cached = (await git(repo.root, ['ls-files', '-z', '-c'])).split('\0').filter(Boolean);
-  const inGit = cached.filter((p) => {
-    if (m.matches(p)) return true;
-    const parts = p.split('/');
-    for (let i = 1; i < parts.length; i++) if (m.matches(parts.slice(0, i).join('/'), true)) return true;
-    return false;
-  });
+  const inGit = cached.filter((p) => isTrackedPath(m, p));
   return {
     patterns: cfg.track,
     added: after.filter((p) => !before.includes(p)),

@@ -14,8 +14,11 @@ import { CatFile } from '../git/catfile.js';
 import { readNotes, listNotes } from '../git/notes.js';
 import { gitMaybe } from '../git/run.js';
 import { resolveCommit, revList } from '../git/revs.js';
-import { TreeWalker } from '../git/treewalk.js';
-import { canonicalJson, parseNote, type GitreproRecord } from '../record/index.js';
+import { TreeWalker, type PathRule } from '../git/treewalk.js';
+import { canonicalJson, CONFIG_FILE, parseNote, type GitreproRecord } from '../record/index.js';
+import { sha256Buffer } from '../store/hash.js';
+import { parseConfig } from '../workspace/config.js';
+import { makeMatcher, trackRule } from '../workspace/walk.js';
 import { mapLimit } from '../concurrency.js';
 import { hashSource } from '../store/receive.js';
 import { transfer } from '../store/retry.js';
@@ -104,9 +107,32 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     const objects = await walker.objectsOf(trees);
     const where = o.local ? 'local store' : undefined;
     const present = await presence(repo, o, objects);
+    // one predicate for every commit: missingIn memoizes per subtree for the same predicate
+    const usable = (sha: string): boolean => present.has.has(sha) && !present.corrupt.has(sha) && !present.wrongSize.has(sha);
 
     const current = await currentEnv(repo);
     const read = async (c: string, p: string) => (await cat.read(`${c}:${p}`))?.content;
+    // what a snapshot may hold: data its commit's gitrepro.yaml tracks, never a file git tracks
+    const rules = new Map<string, Promise<{ rule: PathRule; key: string }>>();
+    const ruleOf = (commit: string): Promise<{ rule: PathRule; key: string }> =>
+      read(commit, CONFIG_FILE).then((text) => {
+        const key = text ? sha256Buffer(text) : 'none';
+        let r = rules.get(key);
+        if (!r) {
+          r = parseConfig(text?.toString('utf8'))
+            .then((c) => c.track, () => [] as string[])
+            .then((track) => ({ rule: trackRule(makeMatcher(track)), key }));
+          rules.set(key, r);
+        }
+        return r;
+      });
+    const foreignEntry = async (commit: string, tree: string): Promise<{ path: string; why: string } | undefined> => {
+      const { rule, key } = await ruleOf(commit);
+      const outside = await walker.firstRefused(tree, rule, key);
+      if (outside !== undefined) return { path: outside, why: "which that commit's gitrepro.yaml does not track" };
+      const inGit = await walker.firstOverlap(tree, `${commit}^{tree}`);
+      return inGit === undefined ? undefined : { path: inGit, why: 'a path git itself tracks in that commit' };
+    };
     const byTree = await recordedByTree(repo);
     const verdicts = await mapLimit(data, 8, async (d): Promise<CommitVerdict> => {
       const checks: Check[] = [];
@@ -144,10 +170,17 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           const t = await walker.totals(d.lock.tree);
           if (t.files !== d.lock.files || t.bytes !== d.lock.bytes) {
             checks.push(check('snapshot', 'fail', `snapshot ${d.lock.tree.slice(0, 12)} holds ${t.files} files (${t.bytes} bytes) but the lock says ${d.lock.files} (${d.lock.bytes} bytes)`, 'the lock was edited: restore it from a good commit, or rebuild it with `gitrepro add`, and commit'));
-          } else checks.push(check('snapshot', 'pass', `snapshot ${d.lock.tree.slice(0, 12)} is readable and matches the lock`));
-          const m = await walker.missingIn(d.lock.tree, (sha) => present.has.has(sha) && !present.corrupt.has(sha));
+          } else {
+            const foreign = await foreignEntry(d.commit, d.lock.tree);
+            if (foreign) checks.push(check('snapshot', 'fail', `snapshot ${d.lock.tree.slice(0, 12)} holds ${JSON.stringify(foreign.path)}, ${foreign.why} (a restore refuses it)`, 'the lock is hostile or broken: see who changed it (`git log -p -- gitrepro.lock`) and restore a good one'));
+            else checks.push(check('snapshot', 'pass', `snapshot ${d.lock.tree.slice(0, 12)} is readable, matches the lock and holds only tracked data`));
+          }
+          const m = await walker.missingIn(d.lock.tree, usable);
           if (m.count === 0) checks.push(check('objects', 'pass', `all objects on the ${present.where}${o.deep ? ' and re-hashed' : ''}`));
-          else {
+          else if (present.wrongSize.has(m.first!)) {
+            const w = m.first!;
+            checks.push(check('snapshot', 'fail', `a pointer names object ${w.slice(0, 12)} with ${objects.get(w)} bytes, but that object has ${present.wrongSize.get(w)} bytes and is intact: the pointer is wrong`, 'the lock is hostile or broken: see who changed it (`git log -p -- gitrepro.lock`) and restore a good one'));
+          } else {
             const corrupt = m.first && present.corrupt.has(m.first);
             checks.push(check('objects', 'fail', `${m.count} object(s) ${corrupt ? 'corrupt' : 'missing'} on the ${present.where} (e.g. ${m.first!.slice(0, 12)})`, o.local ? 'fetch them: `gitrepro fetch`' : 'upload them from a clone that has them: `gitrepro push`'));
           }
@@ -180,16 +213,23 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
 }
 
 /** Which objects the store (remote, or local with `local`) holds; with `deep`, which are corrupt. */
-async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, number>): Promise<{ has: Set<string>; corrupt: Set<string>; where: string }> {
+async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, number>): Promise<{ has: Set<string>; corrupt: Set<string>; wrongSize: Map<string, number>; where: string }> {
   const shas = [...objects.keys()];
   const corrupt = new Set<string>();
+  // a pointer whose size is not its (intact) local object's: the snapshot's fault, found wherever
+  // the object is kept locally
+  const wrongSize = new Map<string, number>();
+  await mapLimit(shas, 16, async (s) => {
+    const size = await repo.store.sizeOf(s);
+    if (size !== undefined && size !== objects.get(s) && (await repo.store.verify(s))) wrongSize.set(s, size);
+  });
   if (o.local) {
     const has = new Set<string>();
     await mapLimit(shas, 16, async (s) => {
       if (await repo.store.has(s)) has.add(s);
       if (o.deep && has.has(s) && !(await repo.store.verify(s))) corrupt.add(s);
     });
-    return { has, corrupt, where: 'local store' };
+    return { has, corrupt, wrongSize, where: 'local store' };
   }
   const info = await resolveStoreRemote(repo, o.remote);
   const remote = await openStoreRemote(repo, info, o.env ?? process.env);
@@ -215,7 +255,7 @@ async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, numbe
       );
       if (r.failed.length) throw r.failed[0]!.error;
     }
-    return { has, corrupt, where: `store remote ${info.name}` };
+    return { has, corrupt, wrongSize, where: `store remote ${info.name}` };
   } finally {
     await remote.close();
   }

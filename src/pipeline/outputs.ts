@@ -11,7 +11,7 @@ import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import type { SnapChange } from '../git/snapshot.js';
 import type { LocalStore, StagedObject } from '../store/local.js';
-import { materialize, type MaterializeResult } from '../workspace/materialize.js';
+import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
 import { StatCache } from '../workspace/statcache.js';
 import { statPaths } from '../workspace/walk.js';
 import { listFiles } from './hashing.js';
@@ -38,7 +38,7 @@ function filesAt(root: string, rel: string): string[] {
 
 async function apply(wt: WorkTree, changes: SnapChange[], reason: string): Promise<MaterializeResult> {
   const cache = await StatCache.load(wt.stateDir);
-  const res = await materialize(changes, { root: wt.root, store: wt.store, cache, sharedDir: wt.sharedDir, reason });
+  const res = await materialize(changes, { root: wt.root, store: wt.store, cache, sharedDir: wt.sharedDir, reason, tmpDir: await restoreTmpDir(wt.stateDir) });
   await cache.save();
   const bad = [...res.failed.map((f) => f.error.message), ...res.missing.map((m) => `${m.path}: object ${m.sha256.slice(0, 12)} is not in the store`)];
   if (bad.length) throw new GitreproError('GITREPRO_IO_FAILED', `cannot update outs: ${bad.slice(0, 3).join('; ')}`, { hint: 'see the message; nothing was lost (replaced content is stored first)' });

@@ -94,7 +94,7 @@ export function indexFileOf(ctx: HookContext): string | undefined {
  * store remote (the transfer machinery is loaded only then). What cannot be fetched stays missing
  * and is named.
  */
-export async function syncFetching(ctx: HookContext, repo: Repo, target: Lock | undefined, reason: string): Promise<{ res: SyncResult; notes: HookNote[] }> {
+export async function syncFetching(ctx: HookContext, repo: Repo, target: Lock | undefined, reason: string, commit: string): Promise<{ res: SyncResult; notes: HookNote[] }> {
   const notes: HookNote[] = [];
   let problems: string[] = [];
   const fetchMissing = async (refs: { sha256: string; size: number }[]): Promise<void> => {
@@ -105,13 +105,13 @@ export async function syncFetching(ctx: HookContext, repo: Repo, target: Lock | 
   };
   let res: SyncResult;
   try {
-    res = await syncTo(repo, target, { reason, fetchMissing });
+    res = await syncTo(repo, target, { reason, commit, fetchMissing });
   } catch (e) {
     if (!isGitreproError(e, 'GITREPRO_SNAPSHOT_INVALID') || !target || (await hasObject(repo.root, target.tree))) throw e;
     const { syncRecords } = await import('./record-sync.js');
     const r = await syncRecords(repo);
     if (r.error) notes.push({ kind: 'records-error', message: r.error });
-    res = await syncTo(repo, target, { reason, fetchMissing });
+    res = await syncTo(repo, target, { reason, commit, fetchMissing });
   }
   return { res, notes: [...notes, ...syncNotes({ ...res, problems })] };
 }

@@ -9,15 +9,21 @@ import { blobId } from '../git/revs.js';
 import { formatLock, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
-import { materialize, type MaterializeResult } from '../workspace/materialize.js';
+import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
+import { guardSnapshot, trackMatcherAt } from './snapshot-guard.js';
 import { snapshotTotals } from './snapshot-cache.js';
 import type { Repo } from './context.js';
 import { trace } from '../trace.js';
 
 export interface SyncOptions {
   reason: string;
+  /**
+   * The commit whose data this is: the paths written must be tracked by its gitrepro.yaml (and
+   * not tracked by git in it): snapshot-guard.ts. Without it, by the work tree's config.
+   */
+  commit?: string;
   /** compare the actual work tree (restore) instead of the last synced snapshot (hooks) */
   full?: boolean;
   /** only these repo-relative paths (restore -- <path>) */
@@ -64,13 +70,18 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       changes = await diffSnapshots(repo.root, cache.tree, target?.tree);
       trace(`diffed snapshots: ${changes.length} change(s)`);
     }
+    const writes = changes.filter((c) => c.entry).map((c) => c.path);
+    if (writes.length && target) {
+      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, rules: { own: o.commit ? await trackMatcherAt(repo, o.commit) : repo.matcher } });
+      trace('guarded');
+    }
     if (o.fetchMissing) {
       const need = new Map<string, number>();
       for (const c of changes) if (c.entry && !(await repo.store.has(c.entry.sha256))) need.set(c.entry.sha256, c.entry.size);
       if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
     }
     trace('planned');
-    const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason });
+    const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir) });
     for (const p of [...res.written, ...res.unchanged]) cache.unsetMissing(p);
     cache.setMissing(res.missing.map((m) => m.path), !o.only);
     if (!o.only) {

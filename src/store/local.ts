@@ -164,13 +164,13 @@ export class LocalStore {
   }
 
   /**
-   * Copies object `ref` to `dest` atomically (temp in dest's dir, then rename), re-hashing the
+   * Copies object `ref` to `dest` atomically (temp in `tmpDir`, on dest's filesystem, then rename), re-hashing the
    * bytes as they are copied. An object whose bytes do not match its name is quarantined
    * (GITREPRO_OBJECT_CORRUPT, with expected and actual hash). A pointer whose size disagrees
    * with an intact object is the snapshot's fault, not the object's: GITREPRO_SNAPSHOT_INVALID,
    * and the good object stays.
    */
-  async copyOut(ref: ObjectRef, dest: string, mode: number): Promise<void> {
+  async copyOut(ref: ObjectRef, dest: string, mode: number, tmpDir = path.dirname(dest)): Promise<void> {
     const file = this.objectPath(ref.sha256);
     let src: ByteSource;
     try {
@@ -181,7 +181,7 @@ export class LocalStore {
       if (e.reason === 'size' && (await this.verify(ref.sha256))) throw wrongPointer(ref, (await this.sizeOf(ref.sha256)) ?? -1);
       throw await this.corruptObject(ref, { sha256: '', size: (await this.sizeOf(ref.sha256)) ?? -1 }, e.detail);
     }
-    const staged = await stageSource(src, path.dirname(dest), { mode, durable: false, limit: ref.size });
+    const staged = await stageSource(src, tmpDir, { mode, durable: false, limit: ref.size });
     if (staged.sha256 !== ref.sha256 || staged.size !== ref.size) {
       await rm(staged.tmp, { force: true });
       throw await this.corruptObject(ref, staged);

@@ -5,7 +5,7 @@
  * re-hashed from the store as it is copied. Paths are re-validated and never written through a
  * symlinked directory.
  */
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
@@ -16,7 +16,7 @@ import type { LocalStore } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
 import type { StatCache } from './statcache.js';
-import { statPaths } from './walk.js';
+import { statPaths, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
   written: string[];
@@ -29,6 +29,10 @@ export interface MaterializeResult {
 
 export interface MaterializeOptions {
   root: string;
+  /** the snapshot being restored (named in errors) */
+  tree?: string;
+  /** where temp files go before they are renamed into place (default: next to them); on the work tree's filesystem */
+  tmpDir?: string;
   store: LocalStore;
   cache: StatCache;
   /** shared state dir (rescue journal) */
@@ -57,20 +61,28 @@ function parentsSafe(root: string, rel: string, checked: Map<string, boolean>): 
   return true;
 }
 
+/** The temp dir of restores in a worktree's git dir (`<git-dir>/gitrepro/tmp`), created when missing. */
+export async function restoreTmpDir(stateDir: string): Promise<string> {
+  const dir = path.join(stateDir, 'tmp');
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 export async function materialize(changes: SnapChange[], o: MaterializeOptions): Promise<MaterializeResult> {
   const res: MaterializeResult = { written: [], removed: [], unchanged: [], rescued: [], missing: [], failed: [] };
-  const checked = new Map<string, boolean>();
+  let checked = new Map<string, boolean>();
   const stats = statPaths(o.root, changes.map((c) => c.path));
   const now = new Date().toISOString();
+  const fail = (p: string, e: unknown): void => void res.failed.push({ path: p, error: wrap(e, p, o.tree) });
 
-  /** Makes sure the current content of `rel` is recoverable; returns its sha256 (or undefined when absent). */
-  const secure = async (rel: string): Promise<string | undefined> => {
-    const st = stats.get(rel);
+  /** Makes sure the content of the file at `rel` is recoverable; returns its sha256 (or undefined when absent). */
+  const secureFile = async (rel: string, st: FileStat | undefined): Promise<string | undefined> => {
     if (!st) return undefined;
     const hit = o.cache.lookup(rel, st);
     if (hit?.stored) return hit.sha256;
     const sha = hit?.sha256 ?? (await hashFile(path.join(o.root, rel))).sha256;
-    if (!(await o.store.has(sha))) {
+    // an object of that name that is not intact would not bring the user's version back
+    if (!(await o.store.intact({ sha256: sha, size: st.size }))) {
       const r = await o.store.ingestFile(path.join(o.root, rel));
       const e: RescueEntry = { at: now, path: rel, sha256: r.sha256, size: r.size, exec: st.exec, worktree: o.root, reason: o.reason };
       await appendRescue(o.sharedDir, e);
@@ -79,16 +91,26 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     }
     return sha;
   };
+  const secure = (rel: string) => secureFile(rel, stats.get(rel));
+  // temp files live in the git dir (never next to data, where a scan could take them for data)
+  // when it is on the destination's filesystem (a rename cannot cross filesystems)
+  const devs = new Map<string, number>();
+  const devOf = (d: string): number => {
+    let v = devs.get(d);
+    if (v === undefined) devs.set(d, (v = statSync(d).dev));
+    return v;
+  };
+  const tmpFor = (dir: string): string => (o.tmpDir && devOf(o.tmpDir) === devOf(dir) ? o.tmpDir : dir);
 
-  const valid = changes.filter((c) => {
+  const safe = (c: SnapChange): boolean => {
     const why = unsafePathReason(c.path);
     if (!why && parentsSafe(o.root, c.path, checked)) return true;
     res.failed.push({ path: c.path, error: new GitreproError('GITREPRO_UNSAFE_PATH', `refusing to write ${JSON.stringify(c.path)}: ${why ?? 'a parent directory is a symlink or a file'}`) });
     return false;
-  });
+  };
 
   // deletions first, so a file that becomes a directory (or back) has room
-  for (const c of valid.filter((c) => !c.entry)) {
+  for (const c of changes.filter((c) => !c.entry && safe(c))) {
     try {
       if (!stats.get(c.path)) continue;
       await secure(c.path);
@@ -97,14 +119,19 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       await pruneEmptyDirs(o.root, c.path);
       res.removed.push(c.path);
     } catch (e) {
-      res.failed.push({ path: c.path, error: wrap(e, c.path) });
+      fail(c.path, e);
     }
   }
 
-  const writes = valid.filter((c) => c.entry);
+  // the deletions changed what is a directory: check the parents of the writes afresh
+  checked = new Map();
+  const writes = changes.filter((c) => c.entry && safe(c));
   await mapLimit(writes, 8, async (c) => {
     const entry = c.entry!;
     try {
+      const abs = path.join(o.root, c.path);
+      // a directory where the file goes (a directory that became a file): store what it holds first
+      if (!stats.get(c.path) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
       const cur = await secure(c.path);
       const st = stats.get(c.path);
       if (cur === entry.sha256 && st && st.exec === entry.exec) {
@@ -115,21 +142,64 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         res.missing.push({ path: c.path, sha256: entry.sha256 });
         return;
       }
-      const abs = path.join(o.root, c.path);
       await mkdir(path.dirname(abs), { recursive: true });
-      await o.store.copyOut(entry, abs, entry.exec ? 0o755 : 0o644);
+      await o.store.copyOut(entry, abs, entry.exec ? 0o755 : 0o644, tmpFor(path.dirname(abs)));
       const after = statPaths(o.root, [c.path]).get(c.path);
       if (after) o.cache.set(c.path, after, entry.sha256, true);
       res.written.push(c.path);
     } catch (e) {
-      res.failed.push({ path: c.path, error: wrap(e, c.path) });
+      fail(c.path, e);
     }
   });
   return res;
+
+  /**
+   * Empties the directory `rel` so that a file can take its place: every regular file in it is
+   * made recoverable (rescued when the store lacks it) and removed. Anything else in it (a
+   * symlink, a FIFO) is the user's and is not touched: the write then fails, naming the path.
+   */
+  async function clearDirectory(rel: string): Promise<void> {
+    const files = walkAll(path.join(o.root, rel));
+    if (files.other.length) throw new GitreproError('GITREPRO_IO_FAILED', `cannot replace the directory ${rel} with a data file: it holds ${files.other[0]} (not a regular file)`, { hint: `move ${rel} aside, then run \`gitrepro restore\`` });
+    for (const [sub, st] of files.regular) {
+      const p = `${rel}/${sub}`;
+      await secureFile(p, st);
+      await unlink(path.join(o.root, p));
+      o.cache.delete(p);
+    }
+    for (const d of files.dirs.reverse()) await rmdir(path.join(o.root, rel, d));
+    await rmdir(path.join(o.root, rel));
+  }
 }
 
-function wrap(e: unknown, p: string): GitreproError {
-  if (isGitreproError(e)) return e;
+/** Every entry under `dir`: regular files with their stat, directories (parents first), and the rest. */
+function walkAll(dir: string): { regular: [string, FileStat][]; dirs: string[]; other: string[] } {
+  const out = { regular: [] as [string, FileStat][], dirs: [] as string[], other: [] as string[] };
+  const visit = (rel: string): void => {
+    for (const d of readdirSync(rel ? path.join(dir, rel) : dir, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${d.name}` : d.name;
+      if (d.isDirectory()) {
+        out.dirs.push(r);
+        visit(r);
+      } else if (d.isFile()) {
+        const st = statPaths(dir, [r]).get(r);
+        if (st) out.regular.push([r, st]);
+      } else out.other.push(r);
+    }
+  };
+  visit('');
+  return out;
+}
+
+function wrap(e: unknown, p: string, tree?: string): GitreproError {
+  const snapshot = tree ? ` (data snapshot ${tree.slice(0, 12)})` : '';
+  if (isGitreproError(e)) {
+    // name the path (and the snapshot) that needed the object or the pointer
+    if (['GITREPRO_OBJECT_MISSING', 'GITREPRO_OBJECT_CORRUPT', 'GITREPRO_SNAPSHOT_INVALID'].includes(e.code) && !e.message.startsWith(p)) {
+      return new GitreproError(e.code, `${p}${snapshot}: ${e.message}`, { hint: e.hint, data: { ...e.data, path: p, tree }, cause: e.cause, exitCode: e.exitCode });
+    }
+    return e;
+  }
   return new GitreproError('GITREPRO_IO_FAILED', `cannot update ${p}: ${(e as Error).message}`, { cause: e });
 }
 

@@ -13,6 +13,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { GitreproError } from '../errors.js';
 import { unsafePathReason } from '../record/rules.js';
+import { TEMP_PREFIX } from '../fs/atomic.js';
 
 export interface FileStat {
   size: number;
@@ -90,7 +91,8 @@ export function walkTracked(root: string, m: Matcher): WalkResult {
     }
     const dir = rel ? path.join(root, rel) : root;
     for (const d of entries) {
-      if (d.name.toLowerCase() === '.git') continue;
+      // gitrepro's own temp files (a killed restore's leftovers) are never data
+      if (d.name.toLowerCase() === '.git' || d.name.startsWith(TEMP_PREFIX)) continue;
       const r = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) {
         if (/[\0\n\r]/.test(d.name)) {
@@ -136,6 +138,39 @@ function ancestorsMatch(m: Matcher, rel: string): boolean {
   const parts = rel.split('/');
   for (let i = 1; i < parts.length; i++) if (m.matches(parts.slice(0, i).join('/'), true)) return true;
   return false;
+}
+
+/**
+ * True when `rel` is tracked data: it matches, or a directory above it does (as in git, a file
+ * under a matched directory cannot be re-included by a `!` pattern).
+ */
+export function isTrackedPath(m: Matcher, rel: string): boolean {
+  return m.matches(rel) || ancestorsMatch(m, rel);
+}
+
+/**
+ * The same test as a rule over many paths (a snapshot's), memoized per directory: with a
+ * directory pattern such as `/data/` each file costs a map lookup, not a pattern match.
+ */
+export function trackRule(m: Matcher): { file(rel: string): boolean; dir(rel: string): boolean } {
+  const dirs = new Map<string, boolean>();
+  const covered = (dir: string): boolean => {
+    if (dir === '') return false;
+    let c = dirs.get(dir);
+    if (c === undefined) {
+      const slash = dir.lastIndexOf('/');
+      c = covered(slash < 0 ? '' : dir.slice(0, slash)) || m.matches(dir, true);
+      dirs.set(dir, c);
+    }
+    return c;
+  };
+  return {
+    dir: covered,
+    file: (rel) => {
+      const slash = rel.lastIndexOf('/');
+      return covered(slash < 0 ? '' : rel.slice(0, slash)) || m.matches(rel);
+    },
+  };
 }
 
 /** Stats a list of paths (restore, status of a subset). */

