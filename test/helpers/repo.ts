@@ -42,8 +42,9 @@ export function sandbox(prefix = 'gr-test-'): { dir: string; env: NodeJS.Process
   return { dir, env };
 }
 
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, opts: { input?: string; ok?: number[] } = {}): RunResult {
-  const r = spawnSync(cmd, args, { cwd, env, input: opts.input ?? '', encoding: 'utf8', maxBuffer: 256 << 20 });
+export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, opts: { input?: string; ok?: number[]; timeoutMs?: number } = {}): RunResult {
+  const r = spawnSync(cmd, args, { cwd, env, input: opts.input ?? '', encoding: 'utf8', maxBuffer: 256 << 20, timeout: opts.timeoutMs, killSignal: 'SIGKILL' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') throw new CommandError(`${cmd} ${args.join(' ')} did not end within ${opts.timeoutMs} ms in ${cwd}\n--- stderr\n${r.stderr}`);
   const res = { code: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   if (!(opts.ok ?? [0]).includes(res.code)) {
     throw new CommandError(`${cmd} ${args.join(' ')} exited ${res.code} in ${cwd}\n--- stdout\n${res.stdout}\n--- stderr\n${res.stderr}`);
@@ -76,11 +77,11 @@ export class TestRepo {
     return { ...this.env, GIT_AUTHOR_DATE: d, GIT_COMMITTER_DATE: d, ...extra };
   }
 
-  git(args: string[], opts: { input?: string; ok?: number[]; env?: NodeJS.ProcessEnv } = {}): RunResult {
+  git(args: string[], opts: { input?: string; ok?: number[]; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): RunResult {
     return run('git', args, this.dir, this.dated(opts.env), opts);
   }
 
-  gr(args: string[], opts: { input?: string; ok?: number[]; env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunResult {
+  gr(args: string[], opts: { input?: string; ok?: number[]; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): RunResult {
     return run(BIN, args, opts.cwd ?? this.dir, { ...this.env, ...opts.env }, opts);
   }
 

@@ -4,7 +4,8 @@
  * using plumbing where it must (test/helpers/hostile.ts), the victim doing only ordinary git and
  * gitrepro commands.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forgeLock, plantObject, pushRaw } from '../helpers/hostile.js';
@@ -114,5 +115,63 @@ describe('trust boundary: what arrives by pull', () => {
     expect(victim.read('data/a.bin').toString()).toBe('the real bytes\n');
     const v = victim.gr(['verify', bad, '--local'], { ok: [1] });
     expect(v.stdout).toMatch(/pointer names object [0-9a-f]{12} with 22 bytes, but that object has 15 bytes and is intact/);
+  });
+
+  it('3. a FIFO at an object path of a directory store: git pull and install end in bounded time, naming object and remote', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.write('data/b.csv', 'b\n');
+    evil.commit('b');
+    evil.git(['push', '-q', 'origin', 'main']);
+    const sha = sha256('b\n');
+    const obj = path.join(store, 'objects', sha.slice(0, 2), sha.slice(2, 4), sha);
+    rmSync(obj);
+    execFileSync('mkfifo', [obj]);
+
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1], timeoutMs: 30_000 });
+    expect(pull.stderr).toMatch(new RegExp(`${sha.slice(0, 12)} on store remote "store" is corrupt \\(a FIFO\\)`));
+    expect(victim.exists('data/b.csv')).toBe(false);
+    expect(existsSync(victim.objectPath(sha))).toBe(false);
+    const fresh = cloneOf(victim, bare, 'fresh', { install: false });
+    const install = fresh.gr(['install'], { ok: [1], timeoutMs: 30_000 });
+    expect(install.stderr).toMatch(/on store remote "store" is corrupt \(a FIFO\)/);
+    expect(fresh.read('data/a.csv').toString()).toBe('a\n');
+  });
+
+  it('4. a symlink at an object path never becomes a symlink in a clone; objects of another user are copied, never hard-linked', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.write('data/secret-link.csv', 'will be a link\n');
+    evil.write('data/shared.csv', 'shared bytes\n');
+    evil.commit('two files');
+    evil.git(['push', '-q', 'origin', 'main']);
+    const linkSha = sha256('will be a link\n');
+    const linkObj = path.join(store, 'objects', linkSha.slice(0, 2), linkSha.slice(2, 4), linkSha);
+    rmSync(linkObj);
+    symlinkSync('/etc/hostname', linkObj);
+    // the shared store's other object belongs to another user (as it would on a team share)
+    const sharedSha = sha256('shared bytes\n');
+    const sharedObj = path.join(store, 'objects', sharedSha.slice(0, 2), sharedSha.slice(2, 4), sharedSha);
+    chownSync(sharedObj, 65534, 65534);
+
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1], timeoutMs: 30_000 });
+    expect(pull.stderr).toMatch(new RegExp(`${linkSha.slice(0, 12)} on store remote "store" is corrupt \\(a symbolic link\\)`));
+    expect(existsSync(victim.objectPath(linkSha))).toBe(false);
+    expect(victim.exists('data/secret-link.csv')).toBe(false);
+    expect(victim.read('data/shared.csv').toString()).toBe('shared bytes\n');
+    // copied, not linked: the owner of the store's file rewriting it in place changes nothing here
+    expect(lstatSync(victim.objectPath(sharedSha)).ino).not.toBe(lstatSync(sharedObj).ino);
+    chmodSync(sharedObj, 0o644);
+    writeFileSync(sharedObj, 'rewritten by the store\'s owner\n');
+    expect(sha256(readFileSync(victim.objectPath(sharedSha)))).toBe(sharedSha);
+    expect(victim.read('data/shared.csv').toString()).toBe('shared bytes\n');
+    // fsck finds nothing but regular, intact objects
+    expect(victim.grJson(['fsck']).corrupt).toEqual([]);
   });
 });
