@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   GITREPRO_STAGE_INVALID: 'a pipeline stage definition is wrong',
   GITREPRO_STAGE_FAILED: 'a pipeline stage exited non-zero',
   GITREPRO_PIPELINE_CYCLE: 'pipeline stages depend on each other in a cycle',
+  GITREPRO_UNTRUSTED: 'a setting changed by others waits for this clone to accept it (gitrepro trust)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   repro: { summary: 'run the pipeline stages whose inputs changed, recording each run', load: () => import('./commands/repro.js') },
   run: { summary: 'run an ad-hoc command and record it like a stage', load: () => import('./commands/run.js') },
   // <<< pipelines
+  trust: { summary: 'accept the settings of gitrepro.yaml that others changed (remotes, track, env)', load: () => import('./commands/trust.js') },
   remote: { summary: 'add, list, remove or pick the default store remote', load: () => import('./commands/remote.js') },
   push: { summary: 'upload the data of commits to a store remote', load: () => import('./commands/push.js') },
   fetch: { summary: 'download the records and the data of commits', load: () => import('./commands/fetch.js') },

@@ -12,7 +12,7 @@ import { ENV_SCHEMA, envSnapshotSchema, type EnvSnapshot } from '../record/env.j
 import { collectGpu } from './gpu.js';
 import { hashLockfiles } from './lockfiles.js';
 import { collectPackages } from './packages.js';
-import { scrubDeep } from './redact.js';
+import { scrubDeep } from '../secrets.js';
 import { makeRunner } from './probe.js';
 import { collectRuntimes } from './runtimes.js';
 import { collectSystem } from './system.js';
@@ -35,6 +35,8 @@ export interface CollectOptions {
   packagesTimeoutMs?: number;
   /** the run's seed, when the caller knows it */
   seed?: number;
+  /** executables that must never run as probes (the repository's own files; probe.ts) */
+  untrusted?: (absFile: string) => boolean;
 }
 
 /**
@@ -50,13 +52,14 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
   const started = performance.now();
   const capturedAt = new Date().toISOString();
   const env = opts.env ?? process.env;
-  const run = makeRunner(env, opts.timeoutMs ?? 2000);
+  const run = makeRunner(env, opts.timeoutMs ?? 2000, { untrusted: opts.untrusted });
 
+  const lockfileErrors: Record<string, string> = {};
   const [system, gpu, runtimes, lockfiles] = await Promise.all([
     collectSystem(env),
     collectGpu(run),
     collectRuntimes(run),
-    hashLockfiles(opts.cwd),
+    hashLockfiles(opts.cwd, lockfileErrors),
   ]);
   const packages = opts.packages
     ? await collectPackages({ env, run, lockfiles, runtimes, cacheDir: opts.cacheDir, timeoutMs: opts.packagesTimeoutMs ?? 30_000 })
@@ -78,6 +81,7 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
   if (system.container) snapshot.container = system.container;
   if (packages) snapshot.packages = packages;
   if (opts.seed !== undefined) snapshot.seed = opts.seed;
+  if (Object.keys(lockfileErrors).length) snapshot.lockfileErrors = lockfileErrors;
   snapshot.captureMs = Math.round((performance.now() - started) * 10) / 10;
   // Last line of defence: CPU model strings, distro names, GPU names and tool output are
   // scanned too, not only the variables.

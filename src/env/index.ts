@@ -4,7 +4,7 @@
  */
 export { collectEnv, type CollectOptions } from './collect.js';
 export { diffEnv, isImportantField, type EnvDiff } from './diff.js';
-export { isDeniedName, redactValue, redactionMarker, scrubText, scrubDeep, containsSecret } from './redact.js';
+export { isDeniedName, redactValue, redactionMarker, redactParams, scrubText, scrubDeep, containsSecret } from '../secrets.js';
 export { DEFAULT_ALLOW, DETERMINISM_VARS, THREAD_VARS, LOCALE_VARS, matchesAllow } from './vars.js';
 export { LOCKFILE_NAMES, hashLockfiles, isLockfileName } from './lockfiles.js';
 export { parseGpuQueryCsv, parseSmiBanner, GPU_QUERY_ARGS } from './gpu.js';

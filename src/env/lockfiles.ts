@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 
 /** Exact root-level names hashed (requirements*.txt is matched by pattern). */
@@ -34,19 +34,27 @@ export function hashLockfileContent(content: Buffer): string {
 }
 
 /** name → sha256 for each lockfile found directly in `root` (sorted by name; {} if none or unreadable). */
-export async function hashLockfiles(root: string): Promise<Record<string, string>> {
+export async function hashLockfiles(root: string, errors?: Record<string, string>): Promise<Record<string, string>> {
   let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch {
     return {};
   }
-  // Symlinked lockfiles are followed (monorepos link them); directories are not lockfiles.
+  const realRoot = await realpath(root).catch(() => root);
+  // A symlinked lockfile is followed only while it stays inside the work tree (monorepos link
+  // them): one that leads out of it (a committed link to ~/.ssh/id_rsa, say) is never read,
+  // and recorded as an error instead. Directories are not lockfiles.
   const names = entries.filter((e) => (e.isFile() || e.isSymbolicLink()) && isLockfileName(e.name)).map((e) => e.name).sort();
   const hashes = await Promise.all(
-    names.map(async (name) => {
+    names.map(async (name): Promise<string | undefined> => {
       try {
-        const content = await readFile(path.join(root, name));
+        const target = await realpath(path.join(root, name));
+        if (target !== realRoot && !target.startsWith(realRoot + path.sep)) {
+          if (errors) errors[name] = 'a symbolic link leading out of the work tree: not read';
+          return undefined;
+        }
+        const content = await readFile(target);
         return content.length > MAX_LOCKFILE_BYTES ? undefined : hashLockfileContent(content);
       } catch {
         return undefined; // dangling link, permission: not a lockfile we can vouch for

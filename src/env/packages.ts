@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { packagesSchema, type EnvSnapshot, type PackageLists } from '../record/env.js';
-import { scrubText } from './redact.js';
+import { scrubText } from '../secrets.js';
 import type { Runner } from './probe.js';
 
 export interface PackageOptions {
@@ -36,7 +36,9 @@ function lines(out: string): string[] {
 async function listNow(o: PackageOptions): Promise<PackageLists> {
   const python = o.runtimes.python3 !== undefined ? 'python3' : o.runtimes.python !== undefined ? 'python' : undefined;
   const [pip, conda] = await Promise.all([
-    python ? o.run(python, ['-m', 'pip', 'freeze', '--all', '--disable-pip-version-check'], { timeoutMs: o.timeoutMs, maxBytes: 16 << 20 }) : undefined,
+    // -I: isolated (no current directory, user site or PYTHON* variables on the import path): a
+    // pip.py or sitecustomize.py of the repository is never imported
+    python ? o.run(python, ['-I', '-m', 'pip', 'freeze', '--all', '--disable-pip-version-check'], { timeoutMs: o.timeoutMs, maxBytes: 16 << 20 }) : undefined,
     // conda is only asked inside an activated env: starting it costs about a second.
     o.env.CONDA_PREFIX ? o.run('conda', ['list', '--export'], { timeoutMs: o.timeoutMs, maxBytes: 16 << 20 }) : undefined,
   ]);

@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import type { EnvSnapshot } from '../record/env.js';
-import { isDeniedName, redactValue } from './redact.js';
+import { isDeniedName, redactValue } from '../secrets.js';
 
 /** Locale variables recorded under `locale` (plus the resolved time zone). */
 export const LOCALE_VARS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;

@@ -5,13 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
-import { writeSnapshot, type SnapChange, type SnapEntry } from '../git/snapshot.js';
+import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry } from '../git/snapshot.js';
 import { blobId, stageFile } from '../git/revs.js';
 import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { scanWorkTree } from '../workspace/scan.js';
+import { isTrackedPath, walkTracked } from '../workspace/walk.js';
+import { trustState, untrusted } from '../repo/trust.js';
 import { StatCache } from '../workspace/statcache.js';
 import { openRepo, pathFilter, requireSetUp, type Repo, type Reporter } from '../repo/context.js';
 import { loadSnapshot, snapshotTotals } from '../repo/snapshot-cache.js';
@@ -52,6 +54,7 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
   const only = pathFilter(repo, opts.cwd, opts.paths);
   return withRepoLock(repo.sharedDir, async () => {
     const scanStart = Date.now();
+    await refuseUnacceptedPatterns(repo, opts.indexFile);
     const cache = await StatCache.load(repo.stateDir);
     trace('stat cache loaded');
     const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: true, only });
@@ -107,4 +110,21 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     }
     return { lock, ...res, stored: scan.added, hashedBytes: scan.hashedBytes, staged, skipped: scan.skipped, notRestored };
   }, { what: 'add data' });
+}
+
+/**
+ * A track pattern that others added and this clone has not accepted (repo/trust.ts) must not
+ * make gitrepro store a file only it matches (a committed `/.env` or `*.pem` would otherwise
+ * ship the user's secrets with their next push): refused before any file is read. Files the
+ * staged snapshot already holds are not new.
+ */
+async function refuseUnacceptedPatterns(repo: Repo, indexFile?: string): Promise<void> {
+  if (!repo.config.track.some((p) => !p.startsWith('!'))) return;
+  const state = await trustState(repo);
+  const pending = state.pending.filter((p) => p.key.startsWith('track:'));
+  if (pending.length === 0) return;
+  const base = await lockAt(repo, ':', indexFile);
+  const held = base ? await readSnapshot(repo.root, base.tree) : new Map();
+  const fresh = [...walkTracked(repo.root, repo.matcher).files.keys()].filter((p) => !isTrackedPath(state.acceptedTrack, p) && !held.has(p)).sort();
+  if (fresh.length) throw untrusted(pending, `${fresh.length} file(s) only it matches were not stored (${fresh.slice(0, 3).join(', ')}${fresh.length > 3 ? ', ...' : ''})`);
 }

@@ -2,12 +2,10 @@
  * `gitrepro diff <a> [<b>]`: data added, removed or changed between two commits' snapshots (or
  * commit `a` and the work tree), params keys changed, environment fields changed.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { diffEnv, type EnvDiff } from '../env/index.js';
+import { diffEnv, redactParams, type EnvDiff } from '../env/index.js';
 import { resolveCommit } from '../git/revs.js';
 import type { GitreproRecord } from '../record/index.js';
-import { diffParams, parseParams } from '../workspace/params.js';
+import { diffParams, parseParams, readInWorkTree } from '../workspace/params.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { loadSnapshot } from '../repo/snapshot-cache.js';
@@ -50,8 +48,8 @@ async function workTreeSide(repo: Repo, paramFiles: string[]): Promise<Side> {
   const snap: Snapshot = new Map([...scan.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
   const params: GitreproRecord['params'] = {};
   for (const f of paramFiles) {
-    const text = await readFile(path.join(repo.root, f), 'utf8').catch(() => undefined);
-    if (text !== undefined) params[f] = { sha256: '', values: parseParams(text, f) as Record<string, never> };
+    const text = (await readInWorkTree(repo.root, f).catch(() => undefined))?.toString('utf8');
+    if (text !== undefined) params[f] = { sha256: '', values: redactParams(parseParams(text, f)) as Record<string, never> };
   }
   return { label: 'work tree', snap, params, env: await currentEnv(repo) };
 }

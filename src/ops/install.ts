@@ -20,6 +20,7 @@ import { lockAt } from '../repo/lock-file.js';
 import { restoreWithRemotes, type RemoteRestoreResult } from '../repo/worktree-fetch.js';
 import { ensureFetchRefspecs, recordRefspecs } from '../repo/record-sync.js';
 import { VERSION } from '../version.js';
+import { trustOnFirstUse } from '../repo/trust.js';
 
 export interface InstallOptions {
   cwd: string;
@@ -76,6 +77,8 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   for (const remote of await gitRemoteNames(repo.root)) await ensureFetchRefspecs(repo, remote);
   const hooks = await installHooks(repo.paths.hooksDir, opts.templateDir, opts.bin);
   await mkdir(repo.sharedDir, { recursive: true });
+  // trust on first use: this clone accepts the settings it was installed with (repo/trust.ts)
+  await trustOnFirstUse(repo);
   await writeFile(path.join(repo.sharedDir, 'installed'), `gitrepro ${VERSION}\n`);
   const restore = await restoreHead(repo);
   return { hooksDir: repo.paths.hooksDir, hooks, createdConfig, restore };

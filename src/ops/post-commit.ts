@@ -13,6 +13,7 @@ import { isSetUp, openRepo, type Repo } from '../repo/context.js';
 import { hookOk, startFlush, syncFetching, type HookContext, type HookNote, type HookResult } from '../repo/hook-context.js';
 import { lockAt } from '../repo/lock-file.js';
 import { journalPending } from '../repo/record-journal.js';
+import { acceptOwnCommit } from '../repo/trust.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 
@@ -29,7 +30,8 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
   let dataNotCommitted = false;
   if (!headLockText || marker !== blobId(headLockText, repo.paths.objectFormat)) {
     // pre-commit did not run for this commit: a commit made by git's machinery (cherry-pick,
-    // revert, rebase, am) or `--no-verify`
+    // revert, rebase, am) or `--no-verify`; what the user changed in gitrepro.yaml is theirs
+    await acceptOwnCommit(repo, head);
     const headLock = await lockAt(repo, head);
     const parentLock = await lockAt(repo, `${head}^`).catch(() => undefined);
     if (headLock && headLock.tree !== parentLock?.tree) {

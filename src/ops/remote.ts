@@ -10,6 +10,7 @@ import type { Config } from '../record/config.js';
 import { validateRemoteDef, type RemoteDef } from '../store/backends.js';
 import { editConfig } from '../workspace/config.js';
 import { openRepo } from '../repo/context.js';
+import { acceptOwnEdit } from '../repo/trust.js';
 import { knownFile, REMOTE_NAME_RE, resolveStoreRemote, storeRemotes, type RemoteInfo } from '../repo/remote-config.js';
 
 export type { RemoteInfo };
@@ -39,6 +40,7 @@ export async function remoteAdd(o: RemoteAddOptions): Promise<RemoteInfo[]> {
     doc.setIn(['remotes', o.name], doc.createNode(def));
     if (o.makeDefault) doc.set('default_remote', o.name);
   });
+  await acceptOwnEdit(repo, repo.config, config);
   return storeRemotes({ ...repo, config });
 }
 
@@ -59,6 +61,7 @@ export async function remoteRemove(o: { cwd: string; name: string }): Promise<Re
       doc.deleteIn(['remotes', o.name]);
       if (doc.get('default_remote') === o.name) doc.delete('default_remote');
     });
+    await acceptOwnEdit(repo, repo.config, config);
   }
   for (const k of ['url', 'endpoint', 'region']) await configUnset(repo.root, `gitrepro.remote.${o.name}.${k}`);
   await rm(knownFile(repo, o.name), { force: true });

@@ -14,6 +14,7 @@ import { editConfig } from '../workspace/config.js';
 import { isTrackedPath, makeMatcher } from '../workspace/walk.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { track } from './track.js';
+import { acceptOwnEdit } from '../repo/trust.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -84,12 +85,13 @@ export async function addStage(o: StageArgs & { cwd: string; name: string; force
   if (replaced && !o.force) throw invalid(o.name, 'a stage of that name exists', 'pass --force to replace it');
   const next: Stages = { ...repo.config.stages, [o.name]: stage };
   planOrder(next); // cycles, outs written twice
-  await editConfig(repo.root, (doc) => {
+  const after = await editConfig(repo.root, (doc) => {
     const node = doc.createNode(Object.fromEntries(Object.entries(stage).filter(([, v]) => !(Array.isArray(v) && v.length === 0))));
     doc.setIn(['stages', o.name], node);
     const stagesNode = doc.get('stages', true);
     if (YAML.isMap(stagesNode)) stagesNode.flow = false;
   });
+  await acceptOwnEdit(repo, repo.config, after);
   const t = await trackOuts(repo, o.cwd, stage.outs);
   return { name: o.name, stage, replaced, tracked: t.added, inGit: t.inGit };
 }

@@ -10,6 +10,7 @@ import { editConfig, syncGitignore } from '../workspace/config.js';
 import { clearFastState } from '../workspace/faststate.js';
 import { isTrackedPath, makeMatcher } from '../workspace/walk.js';
 import { openRepo } from '../repo/context.js';
+import { acceptOwnEdit } from '../repo/trust.js';
 
 export interface TrackResult {
   patterns: string[];
@@ -30,6 +31,7 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
     if (YAML.isSeq(node)) node.flow = false;
   });
   await syncGitignore(repo.root, cfg.track);
+  await acceptOwnEdit(repo, repo.config, cfg);
   await clearFastState(repo.stateDir);
   const m = makeMatcher(cfg.track);
   const cached = (await git(repo.root, ['ls-files', '-z', '-c'])).split('\0').filter(Boolean);

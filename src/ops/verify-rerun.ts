@@ -25,7 +25,9 @@ import { rerunRecorded, type RerunRunResult } from '../pipeline/replay.js';
 import { parseConfig } from '../workspace/config.js';
 import { openRepo, type Repo, type Reporter } from '../repo/context.js';
 import { lockAt } from '../repo/lock-file.js';
-import { completePending, recordsOf } from '../repo/record-io.js';
+import { completePending, recordsOf, repoExecutables } from '../repo/record-io.js';
+import { scrubText } from '../secrets.js';
+import { effectiveEnvSettings } from '../repo/trust.js';
 
 export type { OutputVerdict, RunVerdict, SkipKind };
 export type { RerunOutput, RerunInput } from '../pipeline/replay.js';
@@ -113,12 +115,13 @@ async function rerunCommit(repo: Repo, commit: string, o: RerunOptions): Promise
     const recordEnv = rec.records[rec.records.length - 1].env;
     const runs: RerunRun[] = [];
     for (const run of sel.verify) {
-      o.reporter?.info?.(`rerunning ${run.stage} at ${commit.slice(0, 12)}${o.repeat > 1 ? ` (${o.repeat} times)` : ''}: ${run.cmd}`);
+      o.reporter?.info?.(`rerunning ${run.stage} at ${commit.slice(0, 12)}${o.repeat > 1 ? ` (${o.repeat} times)` : ''}: ${scrubText(run.cmd)}`);
       const { result, childEnv } = await rerunRecorded(
         { root: wt, store: repo.store, defaultParamsFile: cfg?.params?.[0] ?? 'params.yaml', repeat: o.repeat, env: o.env ?? process.env, io: o.io, committed: (p) => committedHash(snap, p) },
         run,
       );
-      const now = await collectEnv({ cwd: wt, env: childEnv, allow: repo.config.env.allow, packages: repo.config.env.packages, cacheDir: repo.sharedDir, seed: run.seed });
+      const { allow, packages } = await effectiveEnvSettings(repo);
+      const now = await collectEnv({ cwd: wt, env: childEnv, allow, packages, cacheDir: repo.sharedDir, seed: run.seed, untrusted: await repoExecutables(repo, childEnv) });
       runs.push({ ...result, env: diffEnv(run.env ?? (recordEnv as EnvSnapshot), now) });
     }
     return { commit, status: 'verified', runs, skipped };

@@ -14,7 +14,7 @@ import { CatFile } from '../git/catfile.js';
 import { readNotes, listNotes } from '../git/notes.js';
 import { gitMaybe } from '../git/run.js';
 import { resolveCommit, revList } from '../git/revs.js';
-import { TreeWalker, type PathRule } from '../git/treewalk.js';
+import { parseTree, TreeWalker, type PathRule } from '../git/treewalk.js';
 import { canonicalJson, CONFIG_FILE, parseNote, type GitreproRecord } from '../record/index.js';
 import { sha256Buffer } from '../store/hash.js';
 import { parseConfig } from '../workspace/config.js';
@@ -73,18 +73,18 @@ async function defaultBase(repo: Repo): Promise<string | undefined> {
   return undefined;
 }
 
-export async function commitsToVerify(repo: Repo, o: VerifyOptions): Promise<{ label: string; commits: string[] }> {
-  if (o.range?.includes('..')) return { label: o.range, commits: await revList(repo.root, [o.range]) };
-  if (o.range) return { label: o.range, commits: [await resolveCommit(repo.root, o.range)] };
+export async function commitsToVerify(repo: Repo, o: VerifyOptions): Promise<{ label: string; commits: string[]; base?: string }> {
   const base = o.base ?? (await defaultBase(repo));
+  if (o.range?.includes('..')) return { label: o.range, commits: await revList(repo.root, [o.range]), base: o.range.split('..')[0] || base };
+  if (o.range) return { label: o.range, commits: [await resolveCommit(repo.root, o.range)], base };
   const head = await resolveCommit(repo.root, 'HEAD');
   if (base) {
     await resolveCommit(repo.root, base);
     const commits = await revList(repo.root, [head, '--not', base]);
-    if (commits.length) return { label: `${base}..HEAD`, commits };
+    if (commits.length) return { label: `${base}..HEAD`, commits, base };
   }
   // on the base branch itself (or no base at all): the tip is what a merge would publish
-  return { label: 'HEAD', commits: [head] };
+  return { label: 'HEAD', commits: [head], base };
 }
 
 const check = (name: CheckName, status: CheckStatus, message: string, fix?: string): Check => ({ name, status, message, ...(fix ? { fix } : {}) });
@@ -92,7 +92,7 @@ const check = (name: CheckName, status: CheckStatus, message: string, fix?: stri
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const repo = await openRepo(o.cwd);
   await completePending(repo);
-  const { label, commits } = await commitsToVerify(repo, o);
+  const { label, commits, base } = await commitsToVerify(repo, o);
   const data = await commitData(repo, commits);
   const notes = await readNotes(repo.root, commits);
   const cat = new CatFile(repo.root);
@@ -106,12 +106,20 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     const trees = new Set(data.flatMap((d) => (d.lock ? [d.lock.tree] : [])));
     const objects = await walker.objectsOf(trees);
     const where = o.local ? 'local store' : undefined;
-    const present = await presence(repo, o, objects);
+    const present = await presence(repo, o, objects, base);
     // one predicate for every commit: missingIn memoizes per subtree for the same predicate
     const usable = (sha: string): boolean => present.has.has(sha) && !present.corrupt.has(sha) && !present.wrongSize.has(sha);
 
     const current = await currentEnv(repo);
     const read = async (c: string, p: string) => (await cat.read(`${c}:${p}`))?.content;
+    // a file's mode, from its directory's tree (same cat-file process)
+    const modeOf = async (c: string, p: string): Promise<string | undefined> => {
+      const slash = p.lastIndexOf('/');
+      const dir = await cat.read(slash < 0 ? `${c}^{tree}` : `${c}:${p.slice(0, slash)}`);
+      if (!dir || dir.type !== 'tree') return undefined;
+      const mode = parseTree(dir.content, dir.oid.length === 64 ? 32 : 20).find((e) => e.name === p.slice(slash + 1))?.mode;
+      return mode === undefined ? undefined : mode.padStart(6, '0');
+    };
     // what a snapshot may hold: data its commit's gitrepro.yaml tracks, never a file git tracks
     const rules = new Map<string, Promise<{ rule: PathRule; key: string }>>();
     const ruleOf = (commit: string): Promise<{ rule: PathRule; key: string }> =>
@@ -188,7 +196,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
       }
       // params
       if (records.length) {
-        const inTree = await paramsAt(repo, d.commit, read);
+        const inTree = await paramsAt(repo, d.commit, { read, mode: modeOf });
         const rec = records[records.length - 1].params;
         const diffs = [...new Set([...Object.keys(inTree), ...Object.keys(rec)])].filter((f) => canonicalJson(inTree[f] ?? null) !== canonicalJson(rec[f] ?? null));
         if (diffs.length) checks.push(check('params', 'fail', `params differ from the commit's files: ${diffs.join(', ')}`, `re-record from the committed files: gitrepro record ${d.commit.slice(0, 12)} --force`));
@@ -213,7 +221,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
 }
 
 /** Which objects the store (remote, or local with `local`) holds; with `deep`, which are corrupt. */
-async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, number>): Promise<{ has: Set<string>; corrupt: Set<string>; wrongSize: Map<string, number>; where: string }> {
+async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, number>, base?: string): Promise<{ has: Set<string>; corrupt: Set<string>; wrongSize: Map<string, number>; where: string }> {
   const shas = [...objects.keys()];
   const corrupt = new Set<string>();
   // a pointer whose size is not its (intact) local object's: the snapshot's fault, found wherever
@@ -232,7 +240,8 @@ async function presence(repo: Repo, o: VerifyOptions, objects: Map<string, numbe
     return { has, corrupt, wrongSize, where: 'local store' };
   }
   const info = await resolveStoreRemote(repo, o.remote);
-  const remote = await openStoreRemote(repo, info, o.env ?? process.env);
+  // in a clone that accepted nothing (a CI checkout of a pull request), trust comes from the base
+  const remote = await openStoreRemote(repo, info, o.env ?? process.env, { baseRev: base });
   try {
     const has = shas.length ? await remote.has(shas) : new Set<string>();
     if (o.deep && has.size) {

@@ -11,6 +11,7 @@
  */
 import type { RunRecord } from '../record/record.js';
 import { overlaps } from './graph.js';
+import { scrubText } from '../secrets.js';
 
 export type OutputVerdict = 'identical' | 'different' | 'nondeterministic' | 'missing';
 export type RunVerdict = 'identical' | 'different' | 'nondeterministic' | 'failed';
@@ -56,8 +57,9 @@ export function vouchedRuns(sel: RunSelection, stages: Record<string, { cmd: str
   for (const r of sel.verify) {
     const s = Object.hasOwn(stages, r.stage) ? stages[r.stage] : undefined;
     if (!s) out.skipped.push({ run: r, why: 'an ad-hoc run: its command is only in the record (not a stage of gitrepro.yaml at this commit)', kind: 'ad-hoc' });
-    else if (s.cmd !== r.cmd || (s.wdir ?? '') !== (r.wdir ?? '')) out.skipped.push({ run: r, why: `recorded cmd ${JSON.stringify(r.cmd)} is not stage ${r.stage}'s in gitrepro.yaml at this commit (${JSON.stringify(s.cmd)})`, kind: 'config-mismatch' });
-    else out.verify.push(r);
+    else if (scrubText(s.cmd) !== r.cmd || (s.wdir ?? '') !== (r.wdir ?? '')) out.skipped.push({ run: r, why: `recorded cmd ${JSON.stringify(r.cmd)} is not stage ${r.stage}'s in gitrepro.yaml at this commit (${JSON.stringify(scrubText(s.cmd))})`, kind: 'config-mismatch' });
+    // what runs is the commit's own command (a record holds it with secrets redacted)
+    else out.verify.push({ ...r, cmd: s.cmd });
   }
   return out;
 }

@@ -20,6 +20,7 @@ import { execStage, stageEnv, type StageIO } from './shell.js';
 import { Hasher } from './hashing.js';
 import { assertInTree, placeResolved, resolveHash } from './outputs.js';
 import { ParamsReader } from './stage-params.js';
+import { scrubText } from '../secrets.js';
 
 export interface RerunOutput {
   path: string;
@@ -117,7 +118,7 @@ export async function rerunRecorded(t: RerunTree, run: RunRecord): Promise<{ res
     return { path: o, recorded: run.outs[o], obtained: got, verdict: classifyOutput(run.outs[o], got), ...(committed ? { committed } : {}) };
   });
   const result: RerunRunResult = {
-    stage: run.stage, cmd: run.cmd, ...(run.wdir ? { wdir: run.wdir } : {}), ...(run.seed !== undefined ? { seed: run.seed } : {}),
+    stage: run.stage, cmd: scrubText(run.cmd), ...(run.wdir ? { wdir: run.wdir } : {}), ...(run.seed !== undefined ? { seed: run.seed } : {}),
     recordedAt: run.startedAt,
     exit: { recorded: run.exit, obtained: exits },
     durationsMs: durations,

@@ -22,6 +22,7 @@ import { resolveHash, restoreOutputs } from './outputs.js';
 import { ParamsReader } from './stage-params.js';
 import { runKey, type RunInputs } from './runcache.js';
 import { appendPendingRuns } from './runlog.js';
+import { scrubText } from '../secrets.js';
 
 export type StageAction = 'ran' | 'skipped' | 'restored' | 'would-run' | 'would-restore';
 
@@ -59,7 +60,8 @@ export async function readInputs(hasher: Hasher, params: ParamsReader, name: str
     }
     deps[d] = st.sha256;
   }
-  return { cmd: s.cmd, wdir: s.wdir, deps, params: await params.values(name, s.params), seed: s.seed };
+  // the command as a record holds it (secrets redacted), so that recorded runs and this one key alike
+  return { cmd: scrubText(s.cmd), wdir: s.wdir, deps, params: await params.values(name, s.params), seed: s.seed };
 }
 
 /** True when every out of `s` is in the cached run and the work tree holds exactly that. */
@@ -129,7 +131,7 @@ export async function reproduce(p: Pipeline, stages: Stages, order: string[], o:
       for (const out of s.outs) known.set(out, null);
       continue;
     }
-    p.reporter?.info?.(`running stage ${name} (${reason}): ${s.cmd}`);
+    p.reporter?.info?.(`running stage ${name} (${reason}): ${scrubText(s.cmd)}`);
     const run = await runStage(p, name, s, inputs, outcomes);
     outcomes.push({ stage: name, action: 'ran', reason, run });
   }

@@ -13,6 +13,7 @@ import { execStage, stageEnv, type StageIO } from './shell.js';
 import { removeOutputs, storeOutputs, type WorkTree } from './outputs.js';
 import type { RunCache, RunInputs } from './runcache.js';
 import { appendPendingRuns } from './runlog.js';
+import { scrubText } from '../secrets.js';
 
 export interface Pipeline {
   wt: WorkTree;
@@ -44,7 +45,9 @@ export async function runStage(p: Pipeline, name: string, s: StageConfig, inputs
   const r = await execStage({ cmd: s.cmd, cwd: s.wdir ? path.join(p.wt.root, s.wdir) : p.wt.root, env: childEnv, io: p.io });
   const env = await envP;
   const run: RunRecord = {
-    stage: name, cmd: s.cmd, wdir: s.wdir, deps: inputs.deps, outs: {}, params: inputs.params, seed: s.seed,
+    // argv passes the same secret scan as variables: records are pushed, and a token in a
+    // command line (`curl -H 'Authorization: Bearer ghp_...'`) must not go with them
+    stage: name, cmd: scrubText(s.cmd), wdir: s.wdir, deps: inputs.deps, outs: {}, params: inputs.params, seed: s.seed,
     exit: r.exit, durationMs: r.durationMs, startedAt: r.startedAt, ...(env ? { env } : {}),
   };
   const fail = (msg: string, exitCode: number) =>
@@ -55,7 +58,7 @@ export async function runStage(p: Pipeline, name: string, s: StageConfig, inputs
     });
   if (r.exit !== 0) {
     await p.wt.locked(() => appendPendingRuns(p.wt.sharedDir, [{ base: p.base, run }]));
-    throw fail(`stage ${name} failed with exit ${r.exit}: ${s.cmd}`, r.exit);
+    throw fail(`stage ${name} failed with exit ${r.exit}: ${scrubText(s.cmd)}`, r.exit);
   }
   return p.wt.locked(async () => {
     const stored = await storeOutputs(p.wt, s.outs);

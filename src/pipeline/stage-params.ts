@@ -3,10 +3,9 @@
  * `conf/train.yaml:lr`. A key naming a section (`train`) takes every value under it. Only the
  * values a stage names enter its run key, so editing another key does not rerun it.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { GitreproError } from '../errors.js';
-import { parseParams, type ParamValues } from '../workspace/params.js';
+import { parseParams, readInWorkTree, type ParamValues } from '../workspace/params.js';
+import { redactParams } from '../secrets.js';
 
 const FILE_KEY = /^(.+\.(?:ya?ml|json)):(.+)$/;
 
@@ -27,8 +26,9 @@ export class ParamsReader {
   private file(name: string): Promise<ParamValues | undefined> {
     let p = this.files.get(name);
     if (!p) {
-      p = readFile(path.join(this.root, name), 'utf8').then(
-        (t) => parseParams(t, name),
+      // read only inside the work tree, and as a record would hold them (secrets redacted)
+      p = readInWorkTree(this.root, name).then(
+        (t) => (t === undefined ? undefined : (redactParams(parseParams(t.toString('utf8'), name)) as ParamValues)),
         () => undefined,
       );
       this.files.set(name, p);

@@ -83,6 +83,8 @@ export const envSnapshotSchema = z.looseObject({
   }),
   /** lockfile name at the repo root → sha256 of its content (CRLF normalised to LF) */
   lockfiles: z.record(lockName, sha256),
+  /** lockfiles that were found but not read, and why (a symbolic link leading out of the work tree) */
+  lockfileErrors: z.record(lockName, short).optional(),
   locale: z.looseObject({
     LANG: text.optional(),
     LC_ALL: text.optional(),

@@ -14,6 +14,8 @@ import { readPendingRuns } from '../pipeline/runlog.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { StatCache } from '../workspace/statcache.js';
 import type { Repo, Reporter } from './context.js';
+import { repoExecutables } from './record-io.js';
+import { effectiveEnvSettings } from './trust.js';
 
 /** Every run in the records (git notes) and every pending run: the run cache's contents. */
 export async function recordedRuns(repo: Repo): Promise<RunRecord[]> {
@@ -53,6 +55,8 @@ export async function pipelineFor(repo: Repo, o: PipelineOptions, cache: RunCach
     reporter: o.reporter,
     statCache: await StatCache.load(repo.stateDir),
     snapshotEnv: (childEnv, seed) =>
-      collectEnv({ cwd: repo.root, env: childEnv, allow: repo.config.env.allow, packages: repo.config.env.packages, cacheDir: repo.sharedDir, seed }),
+      Promise.all([repoExecutables(repo, childEnv), effectiveEnvSettings(repo)]).then(([untrusted, { allow, packages }]) =>
+        collectEnv({ cwd: repo.root, env: childEnv, allow, packages, cacheDir: repo.sharedDir, seed, untrusted }),
+      ),
   };
 }

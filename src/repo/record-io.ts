@@ -9,9 +9,10 @@
  * before reading it (appends made meanwhile go to a fresh file) and deletes it when done, so no
  * line is lost; leftovers of a dead flusher are picked up by the next one.
  */
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, realpath, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { collectEnv } from '../env/index.js';
+import { collectEnv, redactParams, scrubText } from '../env/index.js';
+import { absolutePath } from '../env/probe.js';
 import { isGitreproError } from '../errors.js';
 import { listNotes, readNote, readNotes, writeNote } from '../git/notes.js';
 import { readFileAt, tryResolveCommit } from '../git/revs.js';
@@ -31,6 +32,7 @@ import { VERSION } from '../version.js';
 
 import { journalPending, type PendingExtra } from './record-journal.js';
 import { setting } from '../settings.js';
+import { effectiveEnvSettings } from './trust.js';
 
 export function emptyTreeId(objectFormat: string): string {
   return objectFormat === 'sha256'
@@ -39,28 +41,47 @@ export function emptyTreeId(objectFormat: string): string {
 }
 
 
-/** Params values of a commit, from the params files its own tree names. */
-export async function paramsAt(
-  repo: Repo,
-  commit: string,
-  read: (commit: string, path: string) => Promise<Buffer | undefined> = (c, p) => readFileAt(repo.root, c, p),
-): Promise<GitreproRecord['params']> {
-  const cfgText = await read(commit, CONFIG_FILE);
+/** Reads files of commits: their bytes, and their mode (120000 is a symbolic link). */
+export interface TreeReader {
+  read(commit: string, path: string): Promise<Buffer | undefined>;
+  mode(commit: string, path: string): Promise<string | undefined>;
+}
+
+/** A TreeReader with one git process per call (a record is one commit; verify brings its own). */
+export function gitTreeReader(repo: Repo): TreeReader {
+  return {
+    read: (c, p) => readFileAt(repo.root, c, p),
+    mode: async (c, p) => (await runGit(repo.root, ['ls-tree', '-z', c, '--', p], { ok: [0, 128] })).stdout.toString('utf8').split(' ')[0] || undefined,
+  };
+}
+
+/**
+ * Params values of a commit, from the params files its own tree names. A params file committed as
+ * a symbolic link is never followed (its target could be any file of whoever records): it is
+ * recorded with an error. Values pass the secret scan (env/redact.ts): a key named like a
+ * credential, or a value shaped like one, is recorded redacted.
+ */
+export async function paramsAt(repo: Repo, commit: string, reader: TreeReader = gitTreeReader(repo)): Promise<GitreproRecord['params']> {
+  const cfgText = await reader.read(commit, CONFIG_FILE);
   let files: string[] | undefined;
   try {
-    files = (await parseConfig(cfgText?.toString("utf8"))).params;
+    files = (await parseConfig(cfgText?.toString('utf8'))).params;
   } catch {
     files = undefined; // an invalid config at that commit: fall back to the default file
   }
   const out: GitreproRecord['params'] = {};
   for (const name of files ?? ['params.yaml']) {
-    const buf = await read(commit, name);
+    const buf = await reader.read(commit, name);
     if (!buf) continue;
+    if ((await reader.mode(commit, name)) === '120000') {
+      out[name] = { sha256: sha256Buffer(buf), values: {}, error: 'a symbolic link: not followed (params files must be regular files)' };
+      continue;
+    }
     try {
-      out[name] = { sha256: sha256Buffer(buf), values: parseParams(buf.toString('utf8'), name) as Record<string, never> };
+      out[name] = { sha256: sha256Buffer(buf), values: redactParams(parseParams(buf.toString('utf8'), name)) as Record<string, never> };
     } catch (e) {
       // a params file that does not parse is still recorded (by hash, with why), never a reason to skip the record
-      out[name] = { sha256: sha256Buffer(buf), values: {}, error: (e as Error).message.slice(0, 300) };
+      out[name] = { sha256: sha256Buffer(buf), values: {}, error: scrubText((e as Error).message.slice(0, 300)) };
     }
   }
   return out;
@@ -96,7 +117,25 @@ export async function buildRecord(repo: Repo, commit: string, o: BuildOptions): 
 }
 
 export async function currentEnv(repo: Repo): Promise<EnvSnapshot> {
-  return collectEnv({ cwd: repo.root, allow: repo.config.env.allow, packages: repo.config.env.packages, cacheDir: repo.sharedDir });
+  const { allow, packages } = await effectiveEnvSettings(repo);
+  return collectEnv({ cwd: repo.root, allow, packages, cacheDir: repo.sharedDir, untrusted: await repoExecutables(repo) });
+}
+
+/**
+ * The files an environment probe must never run: those git tracks in PATH directories that lie
+ * inside the work tree (a committed `bin/python3` is someone else's code). An untracked
+ * virtualenv inside the work tree is the user's own and stays usable.
+ */
+export async function repoExecutables(repo: Repo, env: NodeJS.ProcessEnv = process.env): Promise<(file: string) => boolean> {
+  const root = await realpath(repo.root).catch(() => repo.root);
+  const inside = (d: string): boolean => d === root || d.startsWith(root + path.sep) || d === repo.root || d.startsWith(repo.root + path.sep);
+  const dirs = absolutePath(env.PATH).map((d) => path.resolve(d)).filter(inside);
+  if (dirs.length === 0) return () => false;
+  const rels = dirs.map((d) => path.relative(d.startsWith(root) ? root : repo.root, d) || '.');
+  const out = await runGit(repo.root, ['ls-files', '-z', '-c', '--', ...rels], { ok: [0, 1, 128] });
+  const tracked = new Set<string>();
+  for (const rel of out.stdout.toString('utf8').split('\0')) if (rel) tracked.add(path.join(root, rel)).add(path.join(repo.root, rel));
+  return (file) => tracked.has(file) || (inside(file) && file.split(path.sep).includes('.git'));
 }
 
 async function takeJournal(repo: Repo): Promise<string[]> {

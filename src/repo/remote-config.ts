@@ -18,6 +18,7 @@ import { configGetRegexp } from '../git/refs.js';
 import { openRemote, type RemoteDef } from '../store/backends.js';
 import type { Remote } from '../store/types.js';
 import type { Repo } from './context.js';
+import { assertRemoteTrusted } from './trust.js';
 
 export const REMOTE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -90,8 +91,14 @@ export async function resolveStoreRemote(repo: Repo, name?: string): Promise<Rem
   });
 }
 
-/** Opens a store remote. Directory urls are relative to the repository root; S3 keys come from `env`. */
-export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv): Promise<Remote> {
+/**
+ * Opens a store remote. Directory urls are relative to the repository root; S3 keys come from
+ * `env`. A definition that others changed and this clone has not accepted is refused before
+ * anything is contacted (repo/trust.ts); a git config override is the user's own and counts as
+ * accepted. `baseRev`: where trust comes from in a clone that accepted nothing (verify in CI).
+ */
+export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv, o: { baseRev?: string } = {}): Promise<Remote> {
+  if (info.source === 'gitrepro.yaml') await assertRemoteTrusted(repo, info.name, info.overridden, o);
   return openRemote(info.name, info.def, { cwd: repo.root, env });
 }
 

@@ -56,6 +56,10 @@ export async function guardSnapshot(repo: Repo, o: { tree: string; commit?: stri
   const rules: { rule: PathRule; why: string }[] = [{ rule: trackRule(o.rules.own), why: `which ${o.commit ? "that commit's" : 'the'} gitrepro.yaml does not track` }, ...(o.rules.also ?? [])];
   const walker = new TreeWalker(repo.root);
   try {
+    if (o.commit) {
+      const overlap = await walker.firstOverlap(o.tree, `${o.commit}^{tree}`);
+      if (overlap !== undefined) throw refuse(o.tree, o.commit, overlap, 'a path that git itself tracks in that commit');
+    }
     for (const { rule, why } of rules) {
       if (o.paths) {
         for (const p of o.paths) if (!rule.file(p)) throw refuse(o.tree, o.commit, p, why);
@@ -63,10 +67,6 @@ export async function guardSnapshot(repo: Repo, o: { tree: string; commit?: stri
         const bad = await walker.firstRefused(o.tree, rule, why);
         if (bad !== undefined) throw refuse(o.tree, o.commit, bad, why);
       }
-    }
-    if (o.commit) {
-      const overlap = await walker.firstOverlap(o.tree, `${o.commit}^{tree}`);
-      if (overlap !== undefined) throw refuse(o.tree, o.commit, overlap, 'a path that git itself tracks in that commit');
     }
   } finally {
     walker.close();

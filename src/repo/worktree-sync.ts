@@ -14,6 +14,9 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
 import { guardSnapshot, trackMatcherAt } from './snapshot-guard.js';
 import { snapshotTotals } from './snapshot-cache.js';
+import { trustState } from './trust.js';
+import { trackRule } from '../workspace/walk.js';
+import type { PathRule } from '../git/treewalk.js';
 import type { Repo } from './context.js';
 import { trace } from '../trace.js';
 
@@ -72,7 +75,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     }
     const writes = changes.filter((c) => c.entry).map((c) => c.path);
     if (writes.length && target) {
-      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, rules: { own: o.commit ? await trackMatcherAt(repo, o.commit) : repo.matcher } });
+      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, rules: { own: o.commit ? await trackMatcherAt(repo, o.commit) : repo.matcher, also: await acceptedRules(repo) } });
       trace('guarded');
     }
     if (o.fetchMissing) {
@@ -101,3 +104,13 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
   }, { what: 'restore data' });
 }
 
+/**
+ * The extra rule a restore's paths must pass while track patterns from others are pending: they
+ * must be tracked by the patterns this clone accepted (a hostile commit could add a pattern and
+ * a snapshot entry for, say, `.envrc` in one go).
+ */
+async function acceptedRules(repo: Repo): Promise<{ rule: PathRule; why: string }[]> {
+  const state = await trustState(repo);
+  if (!state.pending.some((p) => p.key.startsWith('track:'))) return [];
+  return [{ rule: trackRule(state.acceptedTrack), why: 'which only a track pattern this clone has not accepted matches (see `gitrepro trust --show`)' }];
+}

@@ -2,6 +2,8 @@
  * Params files (YAML or JSON): parsed and flattened to dotted keys ("train.lr": 0.01), so two
  * records compare key by key. Arrays stay values (a list of layer sizes is one param).
  */
+import { readFile, realpath } from 'node:fs/promises';
+import path from 'node:path';
 import YAML from 'yaml';
 import { GitreproError } from '../errors.js';
 
@@ -32,6 +34,25 @@ export function parseParams(text: string, name: string): ParamValues {
   }
   // JSON round trip: dates and other YAML types become plain JSON values
   return JSON.parse(JSON.stringify(flattenParams(raw))) as ParamValues;
+}
+
+/**
+ * A file of the work tree, read only when it is one: a symbolic link that leads out of the work
+ * tree (a committed `params.yaml -> ~/.aws/credentials`) is refused (GITREPRO_UNSAFE_PATH), and
+ * an absent file gives undefined.
+ */
+export async function readInWorkTree(root: string, rel: string): Promise<Buffer | undefined> {
+  let real: string;
+  try {
+    real = await realpath(path.join(root, rel));
+  } catch {
+    return undefined;
+  }
+  const top = await realpath(root).catch(() => root);
+  if (real !== top && !real.startsWith(top + path.sep)) {
+    throw new GitreproError('GITREPRO_UNSAFE_PATH', `${rel} is a symbolic link leading out of the work tree: not read`, { hint: `make ${rel} a regular file of the repository` });
+  }
+  return readFile(real);
 }
 
 /** Keys whose values differ between two flat param sets. */

@@ -5,7 +5,8 @@
  * gitrepro commands.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forgeLock, plantObject, pushRaw } from '../helpers/hostile.js';
@@ -34,7 +35,7 @@ describe('trust boundary: what arrives by pull', () => {
     expect(victim.head()).toBe(bad); // git did its part
     expect(victim.read('src/train.py').toString()).toBe('print("train")\n');
     expect(victim.exists('.venv')).toBe(false);
-    expect(pull.stderr).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", which that commit's gitrepro\.yaml does not track: nothing of it was restored/);
+    expect(pull.stderr).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", (which that commit's gitrepro\.yaml does not track|a path that git itself tracks in that commit): nothing of it was restored/);
     expect(victim.read('data/a.csv').toString()).toBe('a,b\n1,2\n');
     // a restore by hand refuses it too, and writes nothing
     const restore = victim.gr(['restore'], { ok: [1] });
@@ -43,7 +44,7 @@ describe('trust boundary: what arrives by pull', () => {
     // the gate: verify fails for that commit, naming the path
     const v = victim.gr(['verify', bad, '--local'], { ok: [1] });
     expect(v.stdout).toContain(bad.slice(0, 12));
-    expect(v.stdout).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", which that commit's gitrepro\.yaml does not track/);
+    expect(v.stdout).toMatch(/holds "(src\/train\.py|\.venv\/bin\/activate)", (which that commit's gitrepro\.yaml does not track|a path git itself tracks in that commit)/);
   });
 
   it('1b. a lock naming a file git tracks, under a track: pattern the same commit widened, is refused too', () => {
@@ -173,5 +174,136 @@ describe('trust boundary: what arrives by pull', () => {
     expect(victim.read('data/shared.csv').toString()).toBe('shared bytes\n');
     // fsck finds nothing but regular, intact objects
     expect(victim.grJson(['fsck']).corrupt).toEqual([]);
+  });
+
+  it('6. a committed env.packages with a local pip.py, sitecustomize.py and tool shims: no code of the repository runs on commit or verify', () => {
+    const { r: victim, bare } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    const marks = path.join(path.dirname(victim.dir), 'pwned');
+    const payload = (name: string) => `import os\nopen(${JSON.stringify(path.join(marks, name))}, "w").write("ran")\n`;
+    const shim = (name: string) => `#!/bin/sh\necho ran > ${JSON.stringify(path.join(marks, name))}\necho "Python 9.9.9"\n`;
+    evil.write('gitrepro.yaml', `${evil.read('gitrepro.yaml').toString()}env:\n  packages: true\n`);
+    evil.write('pip.py', payload('pip.py'));
+    evil.write('pip/__init__.py', payload('pip-package'));
+    evil.write('pip/__main__.py', payload('pip-main'));
+    evil.write('sitecustomize.py', payload('sitecustomize'));
+    evil.write('usercustomize.py', payload('usercustomize'));
+    evil.write('requirements.txt', 'numpy==1.26.4\n');
+    for (const tool of ['python3', 'python', 'nvidia-smi', 'nvcc', 'conda']) evil.write(`bin/${tool}`, shim(tool), 0o755);
+    evil.commit('tooling');
+    evil.git(['push', '-q', 'origin', 'main']);
+    mkdirSync(marks);
+    // the victim even accepts the settings, and has the repository's bin/ on PATH, relative and absolute
+    victim.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    victim.gr(['trust']);
+    const env = { PATH: `bin::${victim.path('bin')}:${victim.env.PATH}`, PYTHONPATH: victim.dir, PYTHONSTARTUP: victim.path('pip.py') };
+    victim.write('data/b.csv', 'b\n');
+    victim.gr(['add'], { env });
+    victim.git(['commit', '-q', '-am', 'b'], { env });
+    const rec = victim.record('HEAD');
+    victim.gr(['verify', 'HEAD', '--local'], { env, ok: [0, 1] });
+    expect(readdirSync(marks)).toEqual([]);
+    expect(rec.env.runtimes.python3).not.toBe('9.9.9');
+    expect(rec.env.runtimes.python3).toBe(execFileSync('/usr/bin/env', ['python3', '--version'], { encoding: 'utf8' }).trim().replace('Python ', ''));
+  });
+
+  it('7. a track: change from others that would store .env and *.pem: the victim\'s commit is refused and nothing is stored until `gitrepro trust`', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.write('.gitignore', `${victim.read('.gitignore').toString()}.env\n*.pem\n`);
+    victim.write('.env', 'DB_PASS=hunter2-secret\n');
+    victim.write('deploy.pem', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n');
+    victim.commit('start');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.git(['config', 'user.name', 'Eve']);
+    evil.git(['config', 'user.email', 'eve@example.com']);
+    evil.gr(['track', '/.env', '*.pem']);
+    evil.commit('track configs too');
+    const bad = evil.head();
+    evil.git(['push', '-q', 'origin', 'main']);
+
+    victim.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    victim.write('train.py', 'lr = 0.1\n');
+    victim.git(['add', 'train.py']);
+    const c = victim.git(['commit', '-q', '-m', 'code'], { ok: [1] });
+    expect(c.stderr).toContain(`track pattern "/.env" was added in commit ${bad.slice(0, 12)} by Eve <eve@example.com>, and this clone has not accepted it`);
+    expect(c.stderr).toMatch(/2 file\(s\) only it matches were not stored \(\.env, deploy\.pem\)/);
+    expect(c.stderr).toMatch(/gitrepro trust/);
+    expect(victim.gr(['add'], { ok: [1] }).stderr).toMatch(/GITREPRO_UNTRUSTED/);
+    const secrets = [sha256('DB_PASS=hunter2-secret\n'), sha256(victim.read('deploy.pem'))];
+    for (const s of secrets) {
+      expect(existsSync(victim.objectPath(s))).toBe(false);
+      expect(existsSync(path.join(store, 'objects', s.slice(0, 2), s.slice(2, 4), s))).toBe(false);
+    }
+    expect(victim.gr(['trust', '--show']).stdout).toMatch(/track pattern "\*\.pem": added \(commit [0-9a-f]{12} by Eve <eve@example\.com>\)/);
+    // the user's own consent makes it take effect
+    victim.gr(['trust']);
+    victim.git(['commit', '-q', '-m', 'code']);
+    expect(existsSync(victim.objectPath(secrets[0]!))).toBe(true);
+  });
+
+  it('8. a store remote url changed by others: the victim\'s git push refuses to send anything there until `gitrepro trust`', () => {
+    const { r: victim, bare, store } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.git(['config', 'user.name', 'Eve']);
+    evil.git(['config', 'user.email', 'eve@example.com']);
+    const evilStore = path.join(path.dirname(victim.dir), 'evil-store');
+    evil.write('gitrepro.yaml', evil.read('gitrepro.yaml').toString().replace(store, evilStore));
+    evil.commit('move the store');
+    evil.git(['push', '-q', 'origin', 'main']);
+
+    victim.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    victim.write('data/b.csv', 'the victim\'s new data\n');
+    victim.commit('b');
+    const before = victim.git(['--git-dir', bare, 'rev-parse', 'main']).stdout.trim();
+    const push = victim.git(['push', 'origin', 'main'], { ok: [1] });
+    expect(push.stderr).toMatch(new RegExp(`store remote "store" url is now "${evilStore.replace(/[/.]/g, '\\$&')}" in commit [0-9a-f]{12} by Eve <eve@example\\.com>, and this clone has not accepted it: store remote "store" was not contacted`));
+    const mine = sha256('the victim\'s new data\n');
+    const inEvil = () => existsSync(path.join(evilStore, 'objects', mine.slice(0, 2), mine.slice(2, 4), mine));
+    expect(inEvil()).toBe(false);
+    expect(victim.git(['--git-dir', bare, 'rev-parse', 'main']).stdout.trim()).toBe(before);
+    expect(victim.gr(['push'], { ok: [1] }).stderr).toMatch(/GITREPRO_UNTRUSTED/);
+    // the victim's own override of the url (git config) is theirs: it works without accepting
+    victim.git(['config', 'gitrepro.remote.store.url', store]);
+    victim.git(['push', '-q', 'origin', 'main']);
+    expect(inEvil()).toBe(false);
+    expect(existsSync(path.join(store, 'objects', mine.slice(0, 2), mine.slice(2, 4), mine))).toBe(true);
+  });
+
+  it('8b. an S3 endpoint changed by others: no request, signed or not, reaches that server', async () => {
+    const server = createServer((s) => {
+      hits++;
+      s.destroy();
+    });
+    let hits = 0;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const { r: victim, bare, store } = project();
+      victim.write('data/a.csv', 'a\n');
+      victim.commit('a');
+      victim.git(['push', '-q', 'origin', 'main']);
+      const evil = cloneOf(victim, bare, 'evil');
+      evil.write('gitrepro.yaml', evil.read('gitrepro.yaml').toString().replace(`url: ${store}`, `url: s3://team-data\n    endpoint: http://127.0.0.1:${port}`));
+      evil.commit('s3 now');
+      pushRaw(evil);
+      victim.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+      victim.write('data/b.csv', 'b\n');
+      victim.commit('b');
+      const env = { AWS_ACCESS_KEY_ID: 'AKIAVICTIMKEY0000000', AWS_SECRET_ACCESS_KEY: 'victim-secret' };
+      const push = victim.git(['push', 'origin', 'main'], { ok: [1], env });
+      expect(push.stderr).toMatch(/store remote "store" (url|endpoint) is now .* and this clone has not accepted it/);
+      await new Promise((r) => setTimeout(r, 200)); // connections the kernel accepted meanwhile
+      expect(hits).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 });

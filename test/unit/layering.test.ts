@@ -6,17 +6,18 @@ import { PROJECT } from '../helpers/repo.js';
 /**
  * STYLE §1 and docs/architecture.md: imports point one way, cli → ops → repo → pipeline →
  * workspace → {store, git, env} → record, and the leaves (errors, trace, settings, version,
- * concurrency, fs) import nothing of ours but each other as listed. A file or directory of src/
+ * concurrency, fs, secrets) import nothing of ours but each other as listed. A file or directory of src/
  * that this table does not name fails the test: a new room must say where it sits.
  * Layering nothing checks drifts: this test checks it.
  */
 const SRC = path.join(PROJECT, 'src');
-const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs'];
+const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs', 'secrets'];
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   settings: [],
   version: [],
   concurrency: [],
+  secrets: [],
   trace: ['settings'],
   fs: ['fs', 'errors'],
   record: ['record'],

@@ -1,6 +1,7 @@
 /**
- * Secret redaction for environment snapshots. Notes are pushed with the code, so everything in a
- * snapshot is treated as public (DESIGN §1). Three layers:
+ * Secret redaction for everything that enters a record (environment snapshots, command lines,
+ * params values) or a message. Notes are pushed with the code, so everything in a record is
+ * treated as public (DESIGN §1). A leaf module (env, pipeline and repo use it). Three layers:
  *   1. env vars are recorded by allowlist only (vars.ts);
  *   2. a deny-by-name rule drops credential-looking names even when allowlisted;
  *   3. a value scan replaces secret-looking values by `<redacted:` + 12 hex of sha256 + `>`, so a
@@ -10,8 +11,18 @@
  */
 import { createHash } from 'node:crypto';
 
-/** Substrings of a variable name that mark it as a credential (case-insensitive). */
-const DENY_NAME_RE = /TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|PWD|KEY|CRED|AUTH|COOKIE|SESSION|PRIVATE|DSN|SIGNATURE/i;
+/**
+ * Substrings of a variable name that mark it as a credential (case-insensitive). Deliberately
+ * broad: a variable wrongly left out costs a line in a diff, one wrongly recorded leaks a secret.
+ * PASS covers PASSWORD, PASSWD, PASSPHRASE and DB_PASS; PW only as a whole word (DB_PW, not PWM).
+ */
+const DENY_NAME_RE = /TOKEN|SECRET|PASS|PWD|(^|_)PW(_|$)|KEY|CRED|AUTH|COOKIE|SESSION|PRIVATE|DSN|SIGNATURE|(^|_)SIG(_|$)|WEBHOOK|BEARER|SALT|(^|_)OTP(_|$)|(^|_)PIN(_|$)|CERT/i;
+
+/**
+ * A params or metrics key (its last dotted part) named like a credential. Narrower than the
+ * variable rule: ML configs are full of `max_tokens` and `keypoints`, so only whole words count.
+ */
+const DENY_KEY_RE = /(^|[_-])(password|passwd|passphrase|pass|pwd|pw|secret|secrets|token|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|credentials?|auth|bearer|webhook|webhook[_-]?url|cookie|session[_-]?id|dsn|signature)$/i;
 
 /** True when a variable must never be recorded, whatever the allowlist says. */
 export function isDeniedName(name: string): boolean {
@@ -31,7 +42,17 @@ const PATTERNS: RegExp[] = [
   /\bxox[abposre]-[A-Za-z0-9-]{8,}/g, // Slack tokens
   /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, // JWT (header.payload.signature)
   /\b(?:sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{20,}|glpat-[A-Za-z0-9_-]{20,}|AIza[0-9A-Za-z_-]{35}|npm_[A-Za-z0-9]{36})/g,
+  /\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}/g, // Stripe secret and restricted keys
+  /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, // SendGrid
+  /\bya29\.[A-Za-z0-9_-]{20,}/g, // Google OAuth access token
+  /\bdop_v1_[a-f0-9]{64}\b/g, // DigitalOcean
+  /\b(?:pypi-AgE|pypi-)[A-Za-z0-9_-]{40,}/g, // PyPI upload token
+  /\bhttps:\/\/(?:hooks\.slack\.com\/services|discord(?:app)?\.com\/api\/webhooks|[\w.-]+\.webhook\.office\.com)\/\S+/g, // chat webhooks (the URL is the secret)
 ];
+// credential-named query parameters of a URL: ?token=..., &sig=..., &X-Amz-Signature=...
+const URL_QUERY_SECRET_RE = /([?&][\w.-]*(?:token|key|secret|sig|signature|password|passwd|pass|pwd|auth|credential|session)[\w.-]*=)([^&\s#"']+)/gi;
+// `--api-key X`, `--password=X`, `-p X` style options in a command line
+const FLAG_NAME_RE = /^--?[\w-]*(?:token|key|secret|password|passwd|pass|pwd|auth|credential|cookie|webhook|signature)[\w-]*$/i;
 // scheme://user:password@host: only the userinfo is replaced so the host stays readable.
 // The password part is greedy so that an unencoded '@' inside it is still covered.
 const URL_CREDENTIALS_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#:@]*:[^\s/?#]*)@/gi;
@@ -69,7 +90,30 @@ export function scrubText(text: string): string {
     MARKER_RE.test(cred) ? m : `${scheme}${redactionMarker(cred)}@`, // already redacted: keep idempotent
   );
   for (const re of PATTERNS) out = out.replace(re, (m) => redactionMarker(m));
+  out = out.replace(URL_QUERY_SECRET_RE, (m, name: string, value: string) => (MARKER_RE.test(value) ? m : `${name}${redactionMarker(value)}`));
+  out = redactFlagValues(out);
   return out.replace(TOKEN_CANDIDATE_RE, (m) => (looksRandom(m) ? redactionMarker(m) : m));
+}
+
+/**
+ * In a command line, the value of an option named like a credential (`--api-key X`,
+ * `--password=X`, `--token 'X'`) is replaced whatever it looks like: a short password is no
+ * random token, and the scan above would let it through.
+ */
+function redactFlagValues(text: string): string {
+  const words = text.split(/(\s+)/);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const eq = w.indexOf('=');
+    if (eq > 0 && FLAG_NAME_RE.test(w.slice(0, eq))) {
+      const value = w.slice(eq + 1);
+      if (value && !MARKER_RE.test(value)) words[i] = `${w.slice(0, eq + 1)}${redactionMarker(value.replace(/^['"]|['"]$/g, ''))}`;
+    } else if (FLAG_NAME_RE.test(w) && i + 2 < words.length) {
+      const value = words[i + 2]!;
+      if (value && !value.startsWith('-') && !MARKER_RE.test(value)) words[i + 2] = redactionMarker(value.replace(/^['"]|['"]$/g, ''));
+    }
+  }
+  return words.join('');
 }
 
 /** True when the value holds anything the scan would redact. */
@@ -92,4 +136,18 @@ export function scrubDeep<T>(value: T): T {
     return out as T;
   }
   return value;
+}
+
+/**
+ * Flat params or metrics values (dotted keys) as they may be recorded: a value under a key whose
+ * last part is named like a credential (`db.password`, `api_key`) is replaced by its marker;
+ * string values (and strings in arrays) pass the value scan.
+ */
+export function redactParams(values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(values)) {
+    const last = k.slice(k.lastIndexOf('.') + 1);
+    out[k] = DENY_KEY_RE.test(last) && v !== null && typeof v !== 'boolean' ? redactionMarker(JSON.stringify(v)) : scrubDeep(v);
+  }
+  return out;
 }
