@@ -7,8 +7,9 @@ GR_EOF
 gr_mark=
 [ -f "$gr_gd/gitrepro/precommit" ] && read -r gr_mark < "$gr_gd/gitrepro/precommit"
 if [ -n "$gr_lock" ] && [ "$gr_mark" = "$gr_lock" ] && [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
-  rm -f "$gr_gd/gitrepro/precommit"
+  # journal first, then drop the marker: killed in between, the marker still leads to the commit
   printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
+  rm -f "$gr_gd/gitrepro/precommit"
   # the flusher inherits this commit's environment; readers wait for it (flusher.pid) first
   (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
   exit 0

@@ -1,9 +1,16 @@
 # Fast path: nothing changed since the last scan (stamp), the staged lock is the one the work
 # tree matches, no tracked path and no file over policy.maxGitFileSize is staged. Else: node.
-{ read -r gr_top; read -r gr_gd; read -r gr_cd; read -r gr_hk; read -r gr_of; read -r gr_lock; } <<GR_EOF
-$(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format :gitrepro.lock 2>/dev/null)
+{ read -r gr_top; read -r gr_gd; read -r gr_cd; read -r gr_hk; read -r gr_of; read -r gr_lock; read -r gr_head; read -r gr_hlock; } <<GR_EOF
+$(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format :gitrepro.lock HEAD HEAD:gitrepro.lock 2>/dev/null)
 GR_EOF
 gr_st="$gr_gd/gitrepro"
+# A commit whose post-commit never ran (git was killed after the commit landed) left the marker
+# of its pre-commit, naming its lock: journal it before the marker is overwritten, so that its
+# record is written (journaling a recorded commit again is harmless: it is skipped).
+if [ -n "$gr_hlock" ] && [ -f "$gr_st/precommit" ]; then
+  read -r gr_mark < "$gr_st/precommit"
+  [ "$gr_mark" = "$gr_hlock" ] && printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
+fi
 if [ -n "$gr_lock" ] && [ -f "$gr_st/fast" ] && [ -f "$gr_st/stamp" ]; then
   . "$gr_st/fast"
   if [ "$gr_lock" = "$GR_LOCK" ] &&

@@ -24,7 +24,6 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
   if (!head) return hookOk();
   const markerFile = path.join(repo.stateDir, 'precommit');
   const marker = (await readFile(markerFile, 'utf8').catch(() => '')).trim();
-  await rm(markerFile, { force: true });
   const headLockText = (await readFileAt(repo.root, head, LOCK_FILE))?.toString('utf8');
   const notes: HookNote[] = [];
   let dataNotCommitted = false;
@@ -41,7 +40,9 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
       if (dataNotCommitted) notes.push({ kind: 'skipped-pre-commit' });
     }
   }
+  // journal first, then drop the marker: killed in between, the marker still leads to the commit
   await journalPending(repo, head, dataNotCommitted ? { dataNotCommitted } : undefined);
+  await rm(markerFile, { force: true });
   await startFlush(ctx, repo);
   return hookOk(notes);
 }

@@ -36,6 +36,9 @@ export interface StatusResult {
 export async function status(opts: { cwd: string }): Promise<StatusResult> {
   const repo = await openRepo(opts.cwd);
   requireSetUp(repo);
+  // a record still journaled (or left unjournaled by a crash) is written now: status is where a
+  // user looks after something went wrong
+  await (await import('../repo/record-io.js')).completePending(repo);
   const head = await tryResolveCommit(repo.root, 'HEAD');
   const headLock = head ? await lockAt(repo, head) : undefined;
   const staged = await lockAt(repo, ':').catch(() => undefined);

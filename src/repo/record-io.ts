@@ -16,7 +16,7 @@ import { absolutePath } from '../env/probe.js';
 import { isGitreproError } from '../errors.js';
 import { listNotes, readNote, readNotes, writeNote } from '../git/notes.js';
 import { readFileAt, tryResolveCommit } from '../git/revs.js';
-import { runGit } from '../git/run.js';
+import { gitMaybe, runGit } from '../git/run.js';
 import {
   CONFIG_FILE, formatNote, GIT_OID_RE, LOCK_FILE, parseLock, parseNote, RECORD_SCHEMA,
   type EnvSnapshot, type GitreproRecord, type RunRecord,
@@ -166,10 +166,24 @@ async function waitForFlusher(repo: Repo, maxMs = 30_000): Promise<void> {
   while (alive(pid) && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 20));
 }
 
-/** Writes the records of every journaled commit. Returns the commits recorded. */
+/**
+ * A commit whose post-commit never ran (git killed after the commit landed) is found by the
+ * marker its pre-commit left: the marker names HEAD's lock. It is journaled (as hooks/pre-commit.sh
+ * does before it writes a new marker), so no record is lost to a crash.
+ */
+async function journalOrphan(repo: Repo): Promise<void> {
+  const marker = (await readFile(path.join(repo.stateDir, 'precommit'), 'utf8').catch(() => '')).trim();
+  if (!marker) return;
+  const ids = (await gitMaybe(repo.root, ['rev-parse', 'HEAD', 'HEAD:gitrepro.lock'])) ?? '';
+  const [head, lock] = ids.split('\n');
+  if (head && lock === marker) await journalPending(repo, head);
+}
+
+/** Writes the records of every journaled commit (and of a commit a crash left unjournaled). Returns the commits recorded. */
 export async function completePending(repo: Repo): Promise<string[]> {
   if (!setting('GITREPRO_DETACHED')) await waitForFlusher(repo);
   return withRepoLock(repo.sharedDir, async () => {
+    await journalOrphan(repo);
     const files = await takeJournal(repo);
     if (files.length === 0) return [];
     const todo = new Map<string, PendingExtra>();

@@ -4,13 +4,13 @@
  * using plumbing where it must (test/helpers/hostile.ts), the victim doing only ordinary git and
  * gitrepro commands.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forgeLock, plantObject, pushRaw } from '../helpers/hostile.js';
-import { cloneOf, project } from '../helpers/remote.js';
+import { cloneOf, notesIn, project } from '../helpers/remote.js';
 import { sha256 } from '../helpers/repo.js';
 
 /** Names of gitrepro temp files anywhere under `dir` (never left next to data). */
@@ -306,4 +306,136 @@ describe('trust boundary: what arrives by pull', () => {
       server.close();
     }
   });
+
+  it('9. secrets never reach a note: 36 patterns in variables, values, URLs, argv and params; a symlinked lockfile leaving the tree is not read', () => {
+    const { r: victim, bare } = project();
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.write('gitrepro.yaml', `${evil.read('gitrepro.yaml').toString()}env:\n  allow: [DB_*, SMTP_*, SLACK_*, APP_*, GITHUB_*, CI_*, DATABASE_*, SENTRY_*, HF_*]\n`);
+    // a lockfile that is a link to a file of the victim's, outside the work tree
+    const keyFile = path.join(path.dirname(victim.dir), 'home', '.ssh', 'id_ed25519');
+    mkdirSync(path.dirname(keyFile), { recursive: true });
+    writeFileSync(keyFile, 'ssh private key bytes 7f3a\n');
+    symlinkSync(path.relative(evil.dir, keyFile.replace(path.dirname(victim.dir), path.dirname(evil.dir))), evil.path('requirements.txt'));
+    evil.commit('record more variables');
+    evil.git(['push', '-q', 'origin', 'main']);
+    victim.git(['pull', '-q', '--no-rebase', 'origin', 'main']);
+    victim.gr(['trust']); // even accepted, a denied name or a secret value is never recorded
+
+    const vars: Record<string, string> = {
+      DB_PASS: 'hunter2-dbpass',
+      DB_PW: 'correct-horse-pw',
+      DB_PASSWORD: 'Tr0ub4dor-and-3',
+      SMTP_PASS: 'smtp-pass-31415',
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0001/B0001/slackhooksecret1',
+      SLACK_BOT_TOKEN: 'xoxb-1234567890-abcdefghijkl',
+      GITHUB_TOKEN: 'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      APP_API_KEY: 'apikey-plain-5566',
+      APP_SECRET_KEY_BASE: 'secret-key-base-7788',
+      DATABASE_URL: 'postgres://app:dburlpw-9911@db.internal:5432/app',
+      SENTRY_DSN: 'https://sentrydsnkey42@o1.ingest.sentry.io/1',
+      HF_TOKEN: 'hf_abcdefghijklmnopqrstuvwxyzABCD',
+      APP_AUTH_HEADER: 'Bearer bearer-value-2468',
+      CI_JOB_JWT: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaS1qb2IifQ.c2lnbmF0dXJlLXBhcnQ',
+      APP_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nMIIEprivatekeybody\n-----END PRIVATE KEY-----',
+      APP_SIG: 'sig-value-1357',
+      APP_COOKIE: 'session=cookie-value-8642',
+      APP_SALT: 'salt-value-9753',
+      APP_OTP: 'otp-value-998877',
+      APP_PIN: 'pin-value-4421',
+      APP_ENDPOINT: 'https://user:endpointpw-55@api.example.com/v1',
+      APP_CALLBACK: 'https://api.example.com/cb?token=querytok-a1b2c3&x=1',
+      APP_UPLOAD: 'https://bucket.s3.amazonaws.com/k?X-Amz-Signature=presignsig0f9e8d7c6b5a&X-Amz-Expires=60',
+      APP_AWS_ID: 'AKIAIOSFODNN7EXAMPLE',
+      APP_STRIPE: 'sk_live_51Habcdefghijklmnopqrstu',
+      APP_DISCORD: 'https://discord.com/api/webhooks/123456/discordhooksecret',
+      APP_MODE: 'production-mode', // not a secret: recorded
+    };
+    const argvSecrets = ['sk-proj-abcdefghijklmnopqrstuv', 'plainpw-argv-xyz', 'ghp_ARGVabcdefghijklmnopqrstuvwxyz0123', 'argvurlpass-77', 'tok-argv-778899'];
+    victim.write('params.yaml', [
+      'train:\n  lr: 0.125',
+      'db:\n  password: params-pw-1001',
+      'api_key: params-key-2002',
+      'aws:\n  secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'webhook_url: https://hooks.slack.com/services/T1/B1/paramshooksecret',
+      'callback: https://host.example/x?token=params-tok-3003',
+      '',
+    ].join('\n'));
+    const paramSecrets = ['params-pw-1001', 'params-key-2002', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'paramshooksecret', 'params-tok-3003'];
+    victim.gr(['run', '-n', 'fetch', '-o', 'data/out.txt', '--', 'sh', '-c',
+      `echo ok > data/out.txt # --api-key ${argvSecrets[0]} --password=${argvSecrets[1]} -H "Authorization: Bearer ${argvSecrets[2]}" https://me:${argvSecrets[3]}@host.example/x --token ${argvSecrets[4]}`], { env: vars });
+    victim.write('data/b.csv', 'b\n');
+    victim.commit('with secrets around', { env: vars });
+    victim.git(['push', '-q', 'origin', 'main'], { env: vars });
+
+    const notes = [...notesIn(bare, victim.env).values()].join('\n');
+    const rec = victim.record('HEAD');
+    expect(rec.env.vars.APP_MODE).toBe('production-mode');
+    expect(rec.params['params.yaml'].values['train.lr']).toBe(0.125);
+    expect(rec.runs).toHaveLength(1);
+    expect(rec.env.lockfileErrors?.['requirements.txt']).toMatch(/leading out of the work tree/);
+    const secrets = [
+      ...Object.entries(vars).filter(([k]) => k !== 'APP_MODE').map(([, v]) => v),
+      ...argvSecrets, ...paramSecrets, sha256('ssh private key bytes 7f3a\n'),
+    ];
+    expect(secrets.length).toBeGreaterThanOrEqual(36);
+    // each secret, and each secret part a redaction must remove, is absent from every pushed note
+    const leaks = secrets.flatMap((s) => [s, ...s.split(/[:@/?&=\s.]+/).filter((p) => p.length >= 12 && /[0-9]/.test(p))]).filter((s) => notes.includes(s));
+    expect(leaks).toEqual([]);
+  });
+
+  it('10. git commit killed at 40 random instants: every commit that landed has its record after one `gitrepro status`', async () => {
+    const { r } = project({ detachedRecords: true });
+    r.write('data/base.csv', 'base\n');
+    r.commit('base');
+    // kill instants spread over one and a half commits' time, measured here: some fall before the
+    // commit lands, some in its hooks, some after (whatever the machine's speed)
+    r.write('data/timing.csv', 't\n');
+    r.write('code.txt', 'timing\n');
+    r.git(['add', 'code.txt']);
+    const t0 = Date.now();
+    r.git(['commit', '-q', '-m', 'timing']);
+    const span = Math.max(50, (Date.now() - t0) * 1.5);
+    const rnd = seeded(20261206);
+    let landed = 0;
+    for (let i = 0; i < 40; i++) {
+      r.write(`data/f${i}.csv`, `${i}\n`);
+      r.write('code.txt', `${i}\n`);
+      r.git(['add', 'code.txt']);
+      const before = r.head();
+      // like a closed terminal: the whole process group (git, its hooks, a flusher they started)
+      const child = spawn('git', ['commit', '-q', '-m', `c${i}`], { cwd: r.dir, env: r.env, detached: true, stdio: 'ignore' });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      await new Promise((res) => setTimeout(res, Math.floor(rnd() * span)));
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        /* already done */
+      }
+      await exited;
+      // what git tells a user to do after a crash: remove its stale lock files
+      for (const f of ['index.lock', 'HEAD.lock', 'refs/heads/main.lock']) rmSync(path.join(r.dir, '.git', f), { force: true });
+      if (r.head() !== before) landed++;
+    }
+    r.gr(['status']);
+    const commits = r.git(['rev-list', 'HEAD']).stdout.trim().split('\n');
+    const unrecorded = commits.filter((c) => r.git(['notes', '--ref=gitrepro', 'show', c], { ok: [0, 1] }).code !== 0);
+    expect(landed).toBeGreaterThanOrEqual(3); // the kills fell before, inside and after commits
+    expect(landed).toBeLessThanOrEqual(37);
+    expect(unrecorded).toEqual([]);
+  });
 });
+
+/** A small deterministic generator (mulberry32): the same kill instants on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
