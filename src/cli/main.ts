@@ -5,6 +5,7 @@
  */
 import { reportError } from './errors.js';
 import { trace } from '../trace.js';
+import { endOnSignals } from '../shutdown.js';
 
 /**
  * Libraries' process warnings (the AWS SDK's Node version notice, deprecations) are for
@@ -19,6 +20,7 @@ function quietWarnings(debug: boolean): void {
 async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   quietWarnings(debug);
+  endOnSignals();
   trace('started');
   try {
     if (argv[0] === 'hook') {

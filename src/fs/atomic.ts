@@ -11,13 +11,21 @@ import { closeSync, constants, fsyncSync, openSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { keepOnSignal, removeOnSignal } from '../shutdown.js';
 
 /** The prefix of every temp file gitrepro creates (walks skip such names; see workspace/walk.ts). */
 export const TEMP_PREFIX = '.gitrepro-tmp-';
 
 /** A fresh temp path in `dir`: `.gitrepro-tmp-<tag>-<pid>-<random>`. */
 export function tempPath(dir: string, tag = 'file'): string {
-  return path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const p = path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  removeOnSignal(p); // shutdown.ts: a process stopped by Ctrl-C leaves no temp file
+  return p;
+}
+
+/** A temp file was renamed into place or removed. */
+export function tempDone(p: string): void {
+  keepOnSignal(p);
 }
 
 /** Writes a file atomically: temp file in the same dir, fsync (unless `durable: false`), rename. */
@@ -38,6 +46,8 @@ export async function writeFileAtomic(file: string, data: string | Buffer, opts:
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
+  } finally {
+    tempDone(tmp);
   }
 }
 

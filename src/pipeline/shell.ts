@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { GitreproError } from '../errors.js';
+import { stopWithUs } from '../shutdown.js';
 
 /** 'inherit': the child writes to our stdout/stderr; a function receives every chunk. */
 export type StageIO = 'inherit' | ((chunk: Buffer, fd: 1 | 2) => void);
@@ -41,6 +42,7 @@ export function execStage(o: { cmd: string; cwd: string; env: NodeJS.ProcessEnv;
   const inherit = o.io === 'inherit';
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', o.cmd], { cwd: o.cwd, env: o.env, stdio: inherit ? ['inherit', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'] });
+    stopWithUs(child); // a Ctrl-C or SIGTERM that stops gitrepro stops the stage too
     let tail = Buffer.alloc(0);
     const sink = (fd: 1 | 2) => (chunk: Buffer) => {
       tail = Buffer.concat([tail, chunk]);

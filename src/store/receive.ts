@@ -13,7 +13,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { syncDir, syncDirSync, tempPath } from '../fs/atomic.js';
+import { syncDir, syncDirSync, tempDone, tempPath } from '../fs/atomic.js';
 import { errnoOf, isLinkRefused, isMissing } from '../fs/errno.js';
 import type { ObjectRef } from './types.js';
 
@@ -290,6 +290,8 @@ export async function commitStaged(staged: Staged, dest: string, durable: boolea
   } catch (e) {
     await rm(staged.tmp, { force: true });
     throw e;
+  } finally {
+    tempDone(staged.tmp);
   }
   if (durable) await syncDir(path.dirname(dest));
 }
@@ -301,6 +303,8 @@ export function commitStagedSync(staged: Staged, dest: string, durable: boolean)
   } catch (e) {
     rmSync(staged.tmp, { force: true });
     throw e;
+  } finally {
+    tempDone(staged.tmp);
   }
   if (durable) syncDirSync(path.dirname(dest));
 }

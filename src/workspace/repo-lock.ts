@@ -10,6 +10,7 @@ import path from 'node:path';
 import { hostname } from 'node:os';
 import { GitreproError } from '../errors.js';
 import { setting } from '../settings.js';
+import { keepOnSignal, removeOnSignal } from '../shutdown.js';
 
 const held = new Map<string, number>();
 
@@ -76,10 +77,12 @@ export async function withRepoLock<T>(sharedDir: string, fn: () => Promise<T>, o
     delay = Math.min(delay * 2, 200);
   }
   held.set(file, 1);
+  removeOnSignal(file); // Ctrl-C releases the lock (shutdown.ts)
   try {
     return await fn();
   } finally {
     held.delete(file);
     await rm(file, { force: true });
+    keepOnSignal(file);
   }
 }

@@ -6,20 +6,21 @@ import { PROJECT } from '../helpers/repo.js';
 /**
  * STYLE §1 and docs/architecture.md: imports point one way, cli → ops → repo → pipeline →
  * workspace → {store, git, env} → record, and the leaves (errors, trace, settings, version,
- * concurrency, fs, secrets) import nothing of ours but each other as listed. A file or directory of src/
+ * concurrency, fs, secrets, shutdown) import nothing of ours but each other as listed. A file or directory of src/
  * that this table does not name fails the test: a new room must say where it sits.
  * Layering nothing checks drifts: this test checks it.
  */
 const SRC = path.join(PROJECT, 'src');
-const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs', 'secrets'];
+const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs', 'secrets', 'shutdown'];
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   settings: [],
   version: [],
   concurrency: [],
   secrets: [],
+  shutdown: [],
   trace: ['settings'],
-  fs: ['fs', 'errors'],
+  fs: ['fs', 'errors', 'shutdown'],
   record: ['record'],
   store: ['store', 'record', ...LEAVES],
   git: ['git', 'record', ...LEAVES],
@@ -28,7 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   pipeline: ['pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
   repo: ['repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
   ops: ['ops', 'repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
-  cli: ['cli', 'ops', 'record', 'errors', 'trace', 'settings', 'version'],
+  cli: ['cli', 'ops', 'record', 'errors', 'trace', 'settings', 'version', 'shutdown'],
 };
 
 function files(dir: string): string[] {
