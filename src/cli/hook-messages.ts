@@ -13,8 +13,9 @@ export function describeRestore(r: RestoreReport): string[] {
   for (const p of r.problems ?? []) lines.push(`${P} could not fetch data: ${p}`);
   for (const e of r.rescued) lines.push(`${P} saved your unsaved ${e.path} before replacing it; get it back with: gitrepro recover -- ${e.path}`);
   if (r.missing.length) {
-    const names = r.missing.slice(0, 5).map((m) => m.path).join(', ');
-    lines.push(`${P} ${r.missing.length} data file(s) not restored, their objects are not in the local store (${names}${r.missing.length > 5 ? ', ...' : ''}); run \`gitrepro pull\` to fetch them`);
+    const names = r.missing.slice(0, 5).map((m) => `${m.path} needs object ${m.sha256.slice(0, 12)}`).join(', ');
+    const of = r.tree ? `data snapshot ${r.tree.slice(0, 12)}: ` : '';
+    lines.push(`${P} ${r.missing.length} data file(s) not restored, their objects are not in the local store (${of}${names}${r.missing.length > 5 ? ', ...' : ''}); run \`gitrepro pull\` to fetch them`);
   }
   for (const f of r.failed) lines.push(`${P} ${f.error.message}`);
   return lines;

@@ -4,16 +4,33 @@
  * and which one a command uses: repo/remote-config.ts.
  */
 import { rm } from 'node:fs/promises';
-import { GitreproError } from '../errors.js';
+import { GitreproError, redactText } from '../errors.js';
+import { scrubText } from '../secrets.js';
 import { configSet, configUnset } from '../git/refs.js';
 import type { Config } from '../record/config.js';
 import { validateRemoteDef, type RemoteDef } from '../store/backends.js';
 import { editConfig } from '../workspace/config.js';
-import { openRepo } from '../repo/context.js';
-import { acceptOwnEdit } from '../repo/trust.js';
+import { openRepo, type Repo } from '../repo/context.js';
+import { acceptOwnEdit, trustState } from '../repo/trust.js';
 import { knownFile, REMOTE_NAME_RE, resolveStoreRemote, storeRemotes, type RemoteInfo } from '../repo/remote-config.js';
 
+/** A remote as commands show it: credentials embedded in a url or endpoint never leave. */
+export interface ShownRemote extends RemoteInfo {
+  /** its definition changed by others and waits for `gitrepro trust` */
+  pending?: boolean;
+}
+
 export type { RemoteInfo };
+
+async function shown(repo: Repo, list: RemoteInfo[]): Promise<ShownRemote[]> {
+  const { pending } = await trustState(repo);
+  const clean = (v: string | undefined) => (v === undefined ? undefined : scrubText(redactText(v)));
+  return list.map((r) => ({
+    ...r,
+    def: { ...r.def, url: clean(r.def.url)!, ...(r.def.endpoint !== undefined ? { endpoint: clean(r.def.endpoint) } : {}) },
+    ...(pending.some((p) => p.key.startsWith(`remote:${r.name}.`)) ? { pending: true } : {}),
+  }));
+}
 
 export interface RemoteAddOptions {
   cwd: string;
@@ -26,7 +43,7 @@ export interface RemoteAddOptions {
 }
 
 /** `gitrepro remote add`: a new definition in gitrepro.yaml (validated, never with credentials). */
-export async function remoteAdd(o: RemoteAddOptions): Promise<RemoteInfo[]> {
+export async function remoteAdd(o: RemoteAddOptions): Promise<ShownRemote[]> {
   const repo = await openRepo(o.cwd);
   if (!REMOTE_NAME_RE.test(o.name)) {
     throw new GitreproError('GITREPRO_USAGE', `"${o.name}" is not a valid remote name`, { hint: 'use letters, digits, ".", "_" and "-", starting with a letter or digit' });
@@ -41,16 +58,17 @@ export async function remoteAdd(o: RemoteAddOptions): Promise<RemoteInfo[]> {
     if (o.makeDefault) doc.set('default_remote', o.name);
   });
   await acceptOwnEdit(repo, repo.config, config);
-  return storeRemotes({ ...repo, config });
+  return shown(repo, await storeRemotes({ ...repo, config }));
 }
 
 /** `gitrepro remote list`. */
-export async function remoteList(o: { cwd: string }): Promise<RemoteInfo[]> {
-  return storeRemotes(await openRepo(o.cwd));
+export async function remoteList(o: { cwd: string }): Promise<ShownRemote[]> {
+  const repo = await openRepo(o.cwd);
+  return shown(repo, await storeRemotes(repo));
 }
 
 /** `gitrepro remote remove`: drops the definition (and default_remote when it named it). */
-export async function remoteRemove(o: { cwd: string; name: string }): Promise<RemoteInfo[]> {
+export async function remoteRemove(o: { cwd: string; name: string }): Promise<ShownRemote[]> {
   const repo = await openRepo(o.cwd);
   const inYaml = o.name in repo.config.remotes;
   const inGit = (await storeRemotes(repo)).some((r) => r.name === o.name);
@@ -65,11 +83,11 @@ export async function remoteRemove(o: { cwd: string; name: string }): Promise<Re
   }
   for (const k of ['url', 'endpoint', 'region']) await configUnset(repo.root, `gitrepro.remote.${o.name}.${k}`);
   await rm(knownFile(repo, o.name), { force: true });
-  return storeRemotes({ ...repo, config });
+  return shown(repo, await storeRemotes({ ...repo, config }));
 }
 
 /** `gitrepro remote default <name>`: in gitrepro.yaml, or with `local` for this clone only. */
-export async function remoteDefault(o: { cwd: string; name: string; local?: boolean }): Promise<RemoteInfo[]> {
+export async function remoteDefault(o: { cwd: string; name: string; local?: boolean }): Promise<ShownRemote[]> {
   const repo = await openRepo(o.cwd);
   await resolveStoreRemote(repo, o.name); // must exist
   let config: Config = repo.config;
@@ -80,5 +98,5 @@ export async function remoteDefault(o: { cwd: string; name: string; local?: bool
     }
     config = await editConfig(repo.root, (doc) => doc.set('default_remote', o.name));
   }
-  return storeRemotes({ ...repo, config });
+  return shown(repo, await storeRemotes({ ...repo, config }));
 }

@@ -3,6 +3,7 @@
  * and mirrored into the managed block of .gitignore.
  */
 import { existsSync, statSync } from 'node:fs';
+import { GitreproError } from '../errors.js';
 import path from 'node:path';
 import YAML from 'yaml';
 import { git } from '../git/run.js';
@@ -18,6 +19,8 @@ export interface TrackResult {
   removed: string[];
   /** files matching the patterns that git already tracks: they need `git rm --cached` */
   inGit: string[];
+  /** things worth a word (a path that does not exist yet) */
+  warnings?: string[];
 }
 
 async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Promise<TrackResult> {
@@ -51,10 +54,15 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
  * and hooks walk only it. In gitignore syntax a lone `data/` would match at any depth.
  */
 export function normalizePattern(root: string, cwd: string, pattern: string): string {
+  // an absolute path inside the work tree means that path: anchored at the root
+  if (pattern.startsWith(`${root}/`)) pattern = pattern.slice(root.length);
   if (/[*?[\\!#]/.test(pattern) || pattern.startsWith('/')) return pattern;
   const abs = path.resolve(cwd, pattern);
   const rel = path.relative(root, abs).split(path.sep).join('/');
-  if (!rel || rel.startsWith('..')) return pattern;
+  if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) {
+    throw new GitreproError('GITREPRO_USAGE', `${pattern} is outside the work tree (${root})`, { hint: 'track paths inside the repository (copy or move the data in, then track it)' });
+  }
+  if (!rel) return pattern;
   // `data/` names a directory here even before it exists (a fresh project): anchor it, so the
   // hooks watch only it (measured: an unanchored `data/` sends every code commit to node, 0.21 s
   // instead of 0.037 s). A bare name that does not exist keeps git's any-depth meaning.
@@ -66,7 +74,12 @@ export function normalizePattern(root: string, cwd: string, pattern: string): st
 export async function track(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {
   const root = (await openRepo(opts.cwd)).root;
   const want = opts.patterns.map((p) => normalizePattern(root, opts.cwd, p));
-  return setPatterns(opts.cwd, (cur) => [...cur, ...want.filter((p, i, a) => !cur.includes(p) && a.indexOf(p) === i)]);
+  // a plain path that does not exist yet is tracked all the same, with a word (a typo is common)
+  const warnings = opts.patterns
+    .filter((p, i) => !/[*?[\\!#]/.test(p) && !existsSync(path.join(root, want[i]!.replace(/^\/+/, ''))) && !existsSync(path.resolve(opts.cwd, p)))
+    .map((p) => `${p} does not exist yet: it is tracked once it does`);
+  const r = await setPatterns(opts.cwd, (cur) => [...cur, ...want.filter((p, i, a) => !cur.includes(p) && a.indexOf(p) === i)]);
+  return { ...r, warnings };
 }
 
 export async function untrack(opts: { cwd: string; patterns: string[] }): Promise<TrackResult> {

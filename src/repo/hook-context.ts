@@ -54,7 +54,7 @@ export interface HookResult {
 export const hookOk = (notes: HookNote[] = []): HookResult => ({ code: 0, notes });
 
 /** What a restore did that needs the user's attention (cli/hook-messages.ts words it, for hooks and commands alike). */
-export type RestoreReport = Pick<SyncResult, 'rescued' | 'missing' | 'failed'> & { problems?: string[] };
+export type RestoreReport = Pick<SyncResult, 'rescued' | 'missing' | 'failed'> & { problems?: string[]; tree?: string };
 
 function syncNotes(r: RestoreReport): HookNote[] {
   return r.problems?.length || r.rescued.length || r.missing.length || r.failed.length ? [{ kind: 'restore', report: r }] : [];

@@ -225,6 +225,18 @@ async function blame(repo: Repo, pending: PendingSetting[]): Promise<void> {
   }
 }
 
+/**
+ * The accepted track patterns when the work tree's config has track patterns others added that
+ * this clone has not accepted; undefined when it has none (the common case). Reads the trust
+ * file only: cheap enough for a checkout hook.
+ */
+export async function acceptedTrack(repo: Repo): Promise<Matcher | undefined> {
+  const accepted = await readTrust(repo);
+  if (!accepted) return undefined; // nothing accepted yet: trust on first use takes these settings
+  const pending = pendingItems(trustItems(repo.config), accepted).some((p) => p.key.startsWith('track:'));
+  return pending ? makeMatcher(Object.keys(accepted).filter((k) => k.startsWith('track:')).map((k) => k.slice(6))) : undefined;
+}
+
 /** One line saying which setting changed, where, by whom, and how to accept it. */
 export function pendingMessage(p: PendingSetting, consequence: string): string {
   const now = p.value === undefined ? 'was removed' : p.key.startsWith('remote:') ? `is now ${JSON.stringify(p.value)}` : 'was added';

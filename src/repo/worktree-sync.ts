@@ -12,9 +12,9 @@ import { withRepoLock } from '../workspace/repo-lock.js';
 import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { StatCache } from '../workspace/statcache.js';
-import { guardSnapshot, trackMatcherAt } from './snapshot-guard.js';
+import { guardSnapshot } from './snapshot-guard.js';
 import { snapshotTotals } from './snapshot-cache.js';
-import { trustState } from './trust.js';
+import { acceptedTrack } from './trust.js';
 import { trackRule } from '../workspace/walk.js';
 import type { PathRule } from '../git/treewalk.js';
 import type { Repo } from './context.js';
@@ -75,7 +75,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     }
     const writes = changes.filter((c) => c.entry).map((c) => c.path);
     if (writes.length && target) {
-      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, rules: { own: o.commit ? await trackMatcherAt(repo, o.commit) : repo.matcher, also: await acceptedRules(repo) } });
+      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, also: await acceptedRules(repo) });
       trace('guarded');
     }
     if (o.fetchMissing) {
@@ -110,7 +110,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
  * a snapshot entry for, say, `.envrc` in one go).
  */
 async function acceptedRules(repo: Repo): Promise<{ rule: PathRule; why: string }[]> {
-  const state = await trustState(repo);
-  if (!state.pending.some((p) => p.key.startsWith('track:'))) return [];
-  return [{ rule: trackRule(state.acceptedTrack), why: 'which only a track pattern this clone has not accepted matches (see `gitrepro trust --show`)' }];
+  const accepted = await acceptedTrack(repo);
+  if (!accepted) return [];
+  return [{ rule: trackRule(accepted), why: 'which only a track pattern this clone has not accepted matches (see `gitrepro trust --show`)' }];
 }

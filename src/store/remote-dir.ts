@@ -208,14 +208,14 @@ export class DirRemote implements Remote {
   }
 
   private localCorrupt(ref: ObjectRef, got: { sha256: string; size: number }, what?: string): GitreproError {
-    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `local object ${ref.sha256.slice(0, 12)} is corrupt (${what ?? `${got.size} bytes hashing to ${got.sha256.slice(0, 12) || '?'}`}): not pushed`, {
+    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `local object ${ref.sha256.slice(0, 12)} is corrupt (${what ?? `expected sha256 ${ref.sha256}, got ${got.sha256 || '?'} (${got.size} bytes)`}): not pushed`, {
       hint: 'run `gitrepro fsck` to find and quarantine damaged objects',
       data: { sha256: ref.sha256, got: got.sha256, size: got.size },
     });
   }
 
   private corrupt(ref: ObjectRef, got: { sha256: string; size: number }, what?: string): GitreproError {
-    const found = what ?? `got ${got.size} bytes hashing to ${got.sha256.slice(0, 12) || '?'}`;
+    const found = what ?? `expected sha256 ${ref.sha256} (${ref.size} bytes), got ${got.sha256 || '?'} (${got.size} bytes)`;
     return new GitreproError('GITREPRO_OBJECT_CORRUPT', `the copy of ${ref.sha256.slice(0, 12)} on store remote "${this.name}" is corrupt (${found}): not downloaded`, {
       hint: 'push the object again from a clone with a good copy (`gitrepro push` replaces a damaged one)',
       data: { sha256: ref.sha256, expectedSize: ref.size, got: got.sha256, size: got.size, remote: this.name },

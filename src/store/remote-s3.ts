@@ -306,7 +306,7 @@ export class S3Remote implements Remote {
   }
 
   private corrupt(ref: ObjectRef, got: { sha256: string; size: number }): GitreproError {
-    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `the copy of ${ref.sha256.slice(0, 12)} on store remote "${this.name}" is corrupt (got ${got.size} bytes${got.sha256 ? ` hashing to ${got.sha256.slice(0, 12)}` : ''}): not downloaded`, {
+    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `the copy of ${ref.sha256.slice(0, 12)} on store remote "${this.name}" is corrupt (expected sha256 ${ref.sha256} (${ref.size} bytes), got ${got.sha256 || 'a body of another size'} (${got.size} bytes)): not downloaded`, {
       hint: 'push the object again from a clone with a good copy (`gitrepro push` overwrites it)',
       data: { sha256: ref.sha256, expectedSize: ref.size, got: got.sha256, size: got.size, remote: this.name },
     });

@@ -386,6 +386,46 @@ describe('trust boundary: what arrives by pull', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('smaller guarantees: track outside the tree, remote urls with credentials, missing and corrupt objects named', () => {
+    const { r, bare, store } = project();
+    // track: a path outside the work tree is a usage error; one that does not exist yet, a warning
+    const outside = r.gr(['track', '../elsewhere/'], { ok: [2] });
+    expect(outside.stderr).toMatch(/^error \[GITREPRO_USAGE\]: \.\.\/elsewhere\/ is outside the work tree/);
+    const later = r.gr(['track', 'models/']);
+    expect(later.stderr).toContain('gitrepro: warning: models/ does not exist yet: it is tracked once it does');
+    expect(later.stdout).toContain('tracking /models/');
+    // remote list never shows credentials embedded in a url or endpoint
+    r.git(['config', 'gitrepro.remote.mirror.url', 's3://bucket/pfx']);
+    r.git(['config', 'gitrepro.remote.mirror.endpoint', 'https://AKIAQWERTYUIOPASDFGH:listsecretpw@s3.example.com']);
+    for (const out of [r.gr(['remote', 'list']).stdout, r.gr(['remote', 'list', '--json']).stdout]) {
+      expect(out).toContain('mirror');
+      expect(out).not.toContain('listsecretpw');
+      expect(out).not.toContain('AKIAQWERTYUIOPASDFGH');
+    }
+    // a missing object's message names the object and the snapshot that needs it
+    r.write('data/m.bin', 'missing later\n');
+    r.commit('m');
+    r.git(['push', '-q', 'origin', 'main']);
+    const sha = sha256('missing later\n');
+    rmSync(path.join(store, 'objects', sha.slice(0, 2), sha.slice(2, 4), sha));
+    const c = cloneOf(r, bare, 'c', { install: false });
+    const tree = /^tree ([0-9a-f]+)$/m.exec(c.read('gitrepro.lock').toString())![1]!;
+    const res = c.gr(['install'], { ok: [1] });
+    expect(res.stderr).toContain(`data file(s) not restored, their objects are not in the local store (data snapshot ${tree.slice(0, 12)}: `);
+    expect(res.stderr).toContain(`data/m.bin needs object ${sha.slice(0, 12)}`);
+    // a corrupt object's message gives the expected and the actual hash
+    const a = sha256('a\n');
+    r.write('data/a.csv', 'a\n');
+    r.commit('a');
+    r.git(['push', '-q', 'origin', 'main']);
+    const file = path.join(store, 'objects', a.slice(0, 2), a.slice(2, 4), a);
+    chmodSync(file, 0o644);
+    writeFileSync(file, 'b\n');
+    c.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1] });
+    const again = c.gr(['pull'], { ok: [1] });
+    expect(again.stderr).toContain(`expected sha256 ${a} (2 bytes), got ${sha256('b\n')} (2 bytes)`);
+  });
+
   it('10. git commit killed at 40 random instants: every commit that landed has its record after one `gitrepro status`', async () => {
     const { r } = project({ detachedRecords: true });
     r.write('data/base.csv', 'base\n');

@@ -1,5 +1,5 @@
 import { GitreproError } from '../../errors.js';
-import { remoteAdd, remoteDefault, remoteList, remoteRemove, type RemoteInfo } from '../../ops/remote.js';
+import { remoteAdd, remoteDefault, remoteList, remoteRemove, type ShownRemote } from '../../ops/remote.js';
 import type { Output } from '../output.js';
 import type { CommandSpec } from '../spec.js';
 
@@ -10,11 +10,11 @@ function need(v: string | undefined, what: string): string {
   return v;
 }
 
-function print(list: RemoteInfo[], out: Output): void {
+function print(list: ShownRemote[], out: Output): void {
   if (list.length === 0) out.line('no store remotes (add one: gitrepro remote add <name> <dir | s3://bucket/prefix> --default)');
   for (const r of list) {
     const extra = [r.def.endpoint && `endpoint ${r.def.endpoint}`, r.def.region && `region ${r.def.region}`].filter(Boolean).join(', ');
-    const notes = [r.default && 'default', r.source === 'git config' && 'this clone only', r.overridden.length && `${r.overridden.join('/')} from git config`].filter(Boolean).join('; ');
+    const notes = [r.default && 'default', r.source === 'git config' && 'this clone only', r.overridden.length && `${r.overridden.join('/')} from git config`, r.pending && out.color.yellow('changed by others, not accepted: gitrepro trust --show')].filter(Boolean).join('; ');
     out.line(`${r.default ? '*' : ' '} ${r.name}\t${r.def.url}${extra ? ` (${extra})` : ''}${notes ? `  [${notes}]` : ''}`);
   }
 }
@@ -23,7 +23,7 @@ export const spec: CommandSpec<Args> = {
   command: 'remote <action> [name] [url]',
   summary: 'add, list, remove or pick the default store remote',
   description:
-    'Store remotes hold the data objects other clones fetch: a directory (a path or file:// URL; on the same filesystem objects are hard-linked) or S3 (s3://bucket[/prefix], with --endpoint for Ceph, MinIO and other S3 servers, which selects path-style addressing). Definitions live in gitrepro.yaml (commit it) and never hold credentials: S3 keys come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws). A clone can override a url with `git config gitrepro.remote.<name>.url <url>` and its default with `remote default <name> --local`.\n\nactions: add <name> <url>, list, remove <name>, default <name>',
+    'Store remotes hold the data objects other clones fetch: a directory (a path or file:// URL; on the same filesystem, read-only objects that belong to you are hard-linked, others copied) or S3 (s3://bucket[/prefix], with --endpoint for Ceph, MinIO and other S3 servers, which selects path-style addressing). Definitions live in gitrepro.yaml (commit it) and never hold credentials: S3 keys come from the AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ~/.aws). A clone can override a url with `git config gitrepro.remote.<name>.url <url>` and its default with `remote default <name> --local`.\n\nactions: add <name> <url>, list, remove <name>, default <name>',
   positionals: {
     action: { describe: 'add | list | remove | default', type: 'string' },
     name: { describe: 'remote name', type: 'string' },
@@ -42,7 +42,7 @@ export const spec: CommandSpec<Args> = {
     ['git config gitrepro.remote.team.url /media/usb/data-store', 'use another copy of "team" in this clone only'],
   ],
   async run(args, out) {
-    let list: RemoteInfo[];
+    let list: ShownRemote[];
     switch (args.action) {
       case 'add':
         list = await remoteAdd({ cwd: args.cwd, name: need(args.name, 'a name'), url: need(args.url, 'a url'), endpoint: args.endpoint, region: args.region, makeDefault: args.default });

@@ -12,7 +12,7 @@ export const spec: CommandSpec<{ stages?: string[]; force?: boolean; dryRun?: bo
   command: 'repro [stages..]',
   summary: 'run the pipeline stages whose inputs changed, recording each run',
   description:
-    'Runs the stages of gitrepro.yaml (or the named ones and what they depend on) upstream first. A stage whose cmd, dep hashes, params values and seed equal a recorded run is skipped, or its outs are restored from the store when the work tree holds others. Each command\'s output is streamed; a failing stage stops the pipeline with its exit code. Runs join the record of the next commit.',
+    'Runs the stages of gitrepro.yaml (or the named ones and what they depend on) upstream first. A stage whose cmd, dep hashes, params values and seed equal a recorded run is skipped, or its outs are restored from the store when the work tree holds others. Each command\'s output is streamed; a failing stage stops the pipeline with its exit code. Runs join the record of the next commit. Security: repro runs the commands of gitrepro.yaml by design, as `make` runs a Makefile: run it on a commit you trust (recording, committing, pulling and `verify` without --rerun never run a command of the repository).',
   positionals: { stages: { describe: 'stages to bring up to date (default: all)', type: 'string', array: true } },
   options: {
     force: { alias: 'f', type: 'boolean', describe: 'run the named stages (all when none is named) even when cached' },

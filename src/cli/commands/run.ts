@@ -8,7 +8,7 @@ export const spec: CommandSpec<Args> = {
   command: 'run',
   summary: 'run an ad-hoc command and record it like a stage',
   description:
-    '`gitrepro run [-n <name>] [-d <dep>]... [-o <out>]... [--seed N] -- <cmd...>` runs the command once (never skipped), streams its output, stores its outs as tracked data and records the run (command, dep and out hashes, params, seed, exit code, duration, environment) for the next commit. A single argument after -- is taken as a shell command line.',
+    '`gitrepro run [-n <name>] [-d <dep>]... [-o <out>]... [--seed N] -- <cmd...>` runs the command once (never skipped), streams its output, stores its outs as tracked data and records the run (command, dep and out hashes, params, seed, exit code, duration, environment) for the next commit. A single argument after -- is taken as a shell command line. The command line is recorded with secrets redacted (tokens, passwords of credential-named options, userinfo in URLs); it runs as given.',
   options: {
     name: { alias: 'n', type: 'string', describe: 'name of the step in the record (default: run)' },
     deps: { alias: 'd', type: 'string', array: true, describe: 'input file or directory (repeatable)' },

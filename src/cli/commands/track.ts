@@ -8,6 +8,7 @@ export function printTrack(r: TrackResult, json: boolean, out: Output): number {
     out.json(r);
     return 0;
   }
+  for (const w of r.warnings ?? []) out.err(`gitrepro: warning: ${w}`);
   for (const p of r.added) out.line(`tracking ${p}`);
   for (const p of r.removed) out.line(`no longer tracking ${p}`);
   out.line(`patterns: ${r.patterns.join(' ') || '(none)'}`);
