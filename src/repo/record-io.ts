@@ -27,6 +27,7 @@ import { parseConfig } from '../workspace/config.js';
 import { alive, withRepoLock } from '../workspace/repo-lock.js';
 import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
+import { metricsAt } from './metrics-at.js';
 import { VERSION } from '../version.js';
 
 import { journalPending, type PendingExtra } from './record-journal.js';
@@ -86,6 +87,7 @@ export async function buildRecord(repo: Repo, commit: string, o: BuildOptions): 
     recordedAt: new Date().toISOString(),
     data,
     params: await paramsAt(repo, commit),
+    ...(await metricsField(repo, commit)), // >>><<< metrics (issue 13)
     env: o.env,
     runs: o.runs ?? [],
     ...(o.recordedLater ? { recordedLater: true } : {}),
@@ -94,6 +96,13 @@ export async function buildRecord(repo: Repo, commit: string, o: BuildOptions): 
     ...(o.dataNotCommitted ? { dataNotCommitted: true } : {}),
   };
 }
+
+// >>> metrics (issue 13): a record holds `metrics` only when the commit's config names a metrics file
+async function metricsField(repo: Repo, commit: string): Promise<{ metrics?: GitreproRecord['metrics'] }> {
+  const metrics = await metricsAt(repo, commit);
+  return metrics ? { metrics } : {};
+}
+// <<< metrics
 
 export async function currentEnv(repo: Repo): Promise<EnvSnapshot> {
   return collectEnv({ cwd: repo.root, allow: repo.config.env.allow, packages: repo.config.env.packages, cacheDir: repo.sharedDir });

@@ -12,10 +12,12 @@
  * GITREPRO_METRICS_INVALID naming the file, line and column; `readMetrics` never throws: it
  * records the file by hash with the error, as params files are recorded.
  */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
 import YAML from 'yaml';
 import { GitreproError } from '../errors.js';
 import { scrubDeep } from '../env/index.js';
-import { sha256Buffer } from '../store/hash.js';
+import { hashFile, sha256Buffer } from '../store/hash.js';
 import type { MetricsFile } from '../record/record.js';
 import { METRICS_LIMITS } from '../record/rules.js';
 import { flattenParams } from './params.js';
@@ -176,4 +178,27 @@ export function readMetrics(buf: Buffer, name: string): MetricsFile {
 /** The metrics files a config names: `metrics:` first, then every stage's, each once. */
 export function metricsFilesOf(config: { metrics?: string[]; stages?: Record<string, { metrics?: string[] }> }): string[] {
   return [...new Set([...(config.metrics ?? []), ...Object.values(config.stages ?? {}).flatMap((s) => s.metrics ?? [])])];
+}
+
+/** Reads one metrics file of a directory (a work tree): undefined when it is not there. */
+export async function readMetricsFileIn(root: string, file: string): Promise<MetricsFile | undefined> {
+  const full = path.join(root, file);
+  const st = await stat(full).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  if (st.size > METRICS_LIMITS.fileBytes) {
+    return { sha256: (await hashFile(full, { follow: true })).sha256, values: {}, error: `metrics file ${file}: ${st.size} bytes, more than the ${METRICS_LIMITS.fileBytes} read as metrics` };
+  }
+  const buf = await readFile(full).catch(() => undefined);
+  return buf ? readMetrics(buf, file) : undefined;
+}
+
+/** Every named metrics file that exists under `root`, read (a stage's run records these). */
+export async function readMetricsFiles(root: string, files: string[] | undefined): Promise<Record<string, MetricsFile> | undefined> {
+  if (!files?.length) return undefined;
+  const out: Record<string, MetricsFile> = {};
+  for (const f of files) {
+    const m = await readMetricsFileIn(root, f);
+    if (m) out[f] = m;
+  }
+  return out;
 }
