@@ -70,7 +70,7 @@ async function commitSide(repo: Repo, tree: TreeReader, rev: string): Promise<Si
   const last: GitreproRecord | undefined = rec?.ok ? rec.records[rec.records.length - 1] : undefined;
   // no record (or one from before metrics were recorded): the commit's own files, read the same way
   const params = last?.params ?? (await paramsAt(repo, commit));
-  const metrics = last?.metrics ?? (await tree.metricsAt(commit)) ?? {};
+  const metrics = last?.metrics ?? (await tree.metricsLater(commit));
   return { label: rev, commit, params, metrics };
 }
 

@@ -73,8 +73,9 @@ export function reportModel(e: Experiments, o: Omit<ReportOptions, 'cwd' | 'out'
     data: c.data, params: c.params, metrics: c.metrics, errors: c.errors, envChanges: c.envChanges,
     series: Object.fromEntries(Object.entries(c.series).map(([k, s]) => [k, { x: s.x, xs: s.xs, ys: s.ys, rows: s.rows }])),
   }));
+  const direction = Object.fromEntries(Object.keys(e.keys.metric).map((k) => [k, k === primary?.key ? primary.direction : LOSS_LIKE.test(k) ? 'min' : 'max'] as const));
   return {
-    project, range: e.range, tool: `gitrepro ${VERSION}`, generatedAt: new Date().toISOString(), commits, withoutRecord: e.withoutRecord.length,
+    project, range: e.range, direction, tool: `gitrepro ${VERSION}`, generatedAt: new Date().toISOString(), commits, withoutRecord: e.withoutRecord.length,
     varying: e.varying, constants: e.constants, primary, scatters, lineKeys: ordered.slice(0, MAX_LINE_PLOTS),
     seriesKeys: seriesKeys.slice(0, MAX_SERIES_PLOTS), maxSeriesLines: o.maxLines ?? 50, notes,
   };

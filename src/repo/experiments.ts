@@ -126,7 +126,7 @@ export async function readExperiments(repo: Repo, o: { range?: string; maxCount?
         continue;
       }
       // a record from before metrics were recorded: read them from the commit's files
-      const metrics = rec.metrics ?? (await tree.metricsAt(info.commit)) ?? {};
+      const metrics = rec.metrics ?? (await tree.metricsLater(info.commit));
       const params: PerFile = Object.fromEntries(Object.entries(rec.params).map(([f, p]) => [f, p.values]));
       raws.push({ info, rec, params, metrics });
     }

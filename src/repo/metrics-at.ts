@@ -74,6 +74,15 @@ export class TreeReader {
     return out;
   }
 
+  /**
+   * Metrics of a commit whose record holds none (written before metrics were recorded, or no
+   * record at all): the files its own gitrepro.yaml names, else those the current one names,
+   * so that naming a metrics file today shows it for every earlier commit too.
+   */
+  async metricsLater(commit: string): Promise<MetricsMap> {
+    return (await this.metricsAt(commit)) ?? (await this.metricsAt(commit, metricsFilesOf(this.repo.config))) ?? {};
+  }
+
   close(): void {
     this.cat.close();
   }
@@ -84,6 +93,16 @@ export async function metricsAt(repo: Repo, commit: string): Promise<MetricsMap 
   const r = new TreeReader(repo);
   try {
     return await r.metricsAt(commit);
+  } finally {
+    r.close();
+  }
+}
+
+/** The metrics of a commit whose record holds none (see TreeReader.metricsLater). */
+export async function metricsLater(repo: Repo, commit: string): Promise<MetricsMap> {
+  const r = new TreeReader(repo);
+  try {
+    return await r.metricsLater(commit);
   } finally {
     r.close();
   }

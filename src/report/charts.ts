@@ -83,6 +83,10 @@ export function seriesChart(key: string, xName: string, lines: SeriesLine[], f: 
   const y = linear(all.map((p) => p[1]), f.height - f.bottom, f.top);
   const out = [open('series', key, lines.length, `${key} per ${xName}, one line per commit`, f), yAxis(f, y, key)];
   out.push(xAxis(f, x.ticks.map((t) => ({ x: x(t), label: fmt(t) })), xName));
+  // a legend while it fits (the newest commits last, as drawn); past that, hover names a line
+  if (lines.length <= 8) {
+    lines.forEach((l, n) => out.push(`<g class="legend"><rect x="${f.width - f.right - 86}" y="${f.top + 4 + n * 14}" width="10" height="3" fill="${PALETTE[n % PALETTE.length]}"/><text x="${f.width - f.right - 72}" y="${f.top + 9 + n * 14}">${esc(l.commit)}</text></g>`));
+  }
   lines.forEach((l, n) => {
     const p = pairs[n];
     const d = spread(p.length, maxPoints)

@@ -40,6 +40,8 @@ export interface ReportModel {
   constants: { param: Record<string, unknown>; metric: Record<string, unknown> };
   /** the metric the answer and the default scatters are about */
   primary?: { key: string; direction: 'max' | 'min' };
+  /** which end of each metric is best (a lower loss is better) */
+  direction: Record<string, 'max' | 'min'>;
   /** scatters to draw: [x key, y key] */
   scatters: [string, string][];
   /** metric keys drawn as line plots */
@@ -66,7 +68,7 @@ p.meta,.note{color:var(--mute)}nav a{margin-right:14px}a{color:var(--accent)}
 table{border-collapse:collapse;font-size:13px}th,td{padding:3px 8px;border-bottom:1px solid var(--line);text-align:left;white-space:nowrap}
 th{position:sticky;top:0;background:#fff;box-shadow:0 1px 0 var(--line)}td.num{text-align:right;font-variant-numeric:tabular-nums}
 th.metric{color:#6b3fa0}th.param{color:#2d6a4f}code,.mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
-.up{color:var(--up)}.down{color:var(--down)}.best{font-weight:700;background:#fff6d6}.imp{color:var(--warn);font-weight:600}
+.better{color:var(--up)}.worse{color:var(--down)}.best{font-weight:700;background:#fff6d6}.imp{color:var(--warn);font-weight:600}
 .plots{display:flex;flex-wrap:wrap;gap:12px}svg.plot{border:1px solid var(--line);background:#fff;max-width:100%;height:auto}
 svg.plot text{font:11px system-ui,sans-serif;fill:#5b6576}svg.plot .plot-title{font-size:13px;fill:#1d2430;font-weight:600}
 svg.plot .tick line{stroke:#eceff4}svg.plot .axis{stroke:#9aa3b2}svg.plot path.line{fill:none;stroke:#4e79a7;stroke-width:1.5}
@@ -120,22 +122,23 @@ function table(m: ReportModel, byId: Map<string, ReportCommit>): string {
   const best = new Map<string, number>();
   for (const k of M) {
     const nums = m.commits.map((c) => c.metrics[k]).filter(isNum);
-    if (nums.length) best.set(k, m.primary?.key === k && m.primary.direction === 'min' ? Math.min(...nums) : Math.max(...nums));
+    if (nums.length) best.set(k, nums.reduce((a, b) => (m.direction[k] === 'min' ? Math.min(a, b) : Math.max(a, b))));
   }
   const head = `<tr><th>commit</th><th>date</th><th>subject</th>${P.map((k) => `<th class="param" title="param">${esc(k)}</th>`).join('')}${M.map((k) => `<th class="metric" title="metric">${esc(k)}</th>`).join('')}<th>data</th><th>environment vs parent</th></tr>`;
   const rows = [...m.commits].reverse().map((c) => {
     const parent = c.parent ? byId.get(c.parent) : undefined;
-    const cell = (v: unknown, cls: string[], was?: unknown) => {
-      if (isNum(v) && isNum(was) && v !== was) cls.push(v > was ? 'up' : 'down');
+    const cell = (v: unknown, cls: string[], was?: unknown, dir?: 'max' | 'min') => {
+      if (isNum(v) && isNum(was) && v !== was) cls.push((v > was) === (dir !== 'min') ? 'better' : 'worse');
       const arrow = isNum(v) && isNum(was) && v !== was ? (v > was ? ' ▲' : ' ▼') : '';
       return `<td class="${[isNum(v) ? 'num' : '', ...cls].filter(Boolean).join(' ')}">${esc(clip(fmt(v), 40))}${arrow}</td>`;
     };
     const env = c.envChanges;
-    const imp = env?.filter((e) => e.important).length ?? 0;
-    const envCell = env === undefined ? '<td class="note">no parent record</td>' : env.length === 0 ? '<td class="note">none</td>' : `<td><a href="#c-${esc(c.short)}">${env.length} difference(s)</a>${imp ? ` <span class="imp">⚠ ${imp} important</span>` : ''}</td>`;
-    return `<tr id="row-${esc(c.short)}"><td class="mono"><a href="#c-${esc(c.short)}">${esc(c.short)}</a></td><td>${esc(c.date.slice(0, 10))}</td><td title="${esc(c.subject)}">${esc(clip(c.subject, 48))}</td>${P.map((k) => cell(c.params[k], [])).join('')}${M.map((k) => cell(c.metrics[k], best.get(k) === c.metrics[k] ? ['best'] : [], parent?.metrics[k])).join('')}<td class="num">${esc(bytes(c.data.bytes))} · ${c.data.files} files</td>${envCell}</tr>`;
+    const impFields = env?.filter((e) => e.important).map((e) => e.field) ?? [];
+    const imp = impFields.length;
+    const envCell = env === undefined ? '<td class="note">no parent record</td>' : env.length === 0 ? '<td class="note">none</td>' : `<td><a href="#c-${esc(c.short)}">${env.length} difference(s)</a>${imp ? ` <span class="imp">⚠ ${imp} important: ${esc(impFields.slice(0, 2).join(', '))}${imp > 2 ? ', …' : ''}</span>` : ''}</td>`;
+    return `<tr id="row-${esc(c.short)}"><td class="mono"><a href="#c-${esc(c.short)}">${esc(c.short)}</a></td><td>${esc(c.date.slice(0, 10))}</td><td title="${esc(c.subject)}">${esc(clip(c.subject, 48))}</td>${P.map((k) => cell(c.params[k], [])).join('')}${M.map((k) => cell(c.metrics[k], best.get(k) === c.metrics[k] ? ['best'] : [], parent?.metrics[k], m.direction[k])).join('')}<td class="num">${esc(bytes(c.data.bytes))} · ${c.data.files} files</td>${envCell}</tr>`;
   });
-  return `<div class="scroll"><table id="experiments"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div><p class="note">Newest first. ▲▼: the metric went up or down from the commit's parent. Bold: the best value of the column (highest; lowest for ${esc(m.primary?.direction === 'min' ? m.primary.key : 'loss-like primary metrics')}).</p>`;
+  return `<div class="scroll"><table id="experiments"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table></div><p class="note">Newest first. ▲▼: the metric went up or down from the commit's parent, green when that is better. Bold: the best value of the column (the highest; the lowest for ${esc(Object.keys(m.direction).filter((k) => m.direction[k] === 'min' && M.includes(k)).join(', ') || 'loss-like metrics')}).</p>`;
 }
 
 function lines(m: ReportModel): string {

@@ -94,7 +94,7 @@ export interface Frame {
   bottom: number;
 }
 
-export const FRAME: Frame = { width: 640, height: 300, left: 64, right: 16, top: 28, bottom: 44 };
+export const FRAME: Frame = { width: 560, height: 300, left: 64, right: 16, top: 28, bottom: 44 };
 
 /** Gridlines and tick labels of a y scale. */
 export function yAxis(f: Frame, y: Scale, label: string): string {
