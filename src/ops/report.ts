@@ -3,6 +3,7 @@
  * HTML file (src/report/): the table, a plot per metric over the commits, metric series, a
  * param against a metric, and per commit its data size and environment differences.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -92,9 +93,11 @@ export async function report(o: ReportOptions): Promise<ReportResult> {
   const model = reportModel(e, o, path.basename(repo.root));
   const html = renderReport(model);
   const file = path.resolve(o.cwd, o.out ?? 'report.html');
-  await writeFileAtomic(file, html).catch((err: Error) => {
-    throw new GitreproError('GITREPRO_IO_FAILED', `cannot write ${file}: ${err.message}`, { hint: 'pick a writable path with -o', cause: err });
-  });
+  await mkdir(path.dirname(file), { recursive: true })
+    .then(() => writeFileAtomic(file, html))
+    .catch((err: Error) => {
+      throw new GitreproError('GITREPRO_IO_FAILED', `cannot write ${file}: ${err.message}`, { hint: 'pick a writable path with -o', cause: err });
+    });
   const plots: ReportResult['plots'] = [
     ...model.lineKeys.map((key) => ({ kind: 'line' as const, key })),
     ...model.seriesKeys.map((key) => ({ kind: 'series' as const, key })),
