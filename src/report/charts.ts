@@ -35,7 +35,7 @@ export function lineChart(key: string, commits: { commit: string; y: number | un
     d += `${p.i === prev + 1 ? 'L' : 'M'}${r2(x(p.i))} ${r2(y(p.y))}`;
     prev = p.i;
   }
-  if (d) out.push(`<path class="line" d="${d}"/>`);
+  if (d) out.push(`<path class="line${commits.length > 200 ? ' dense' : ''}" d="${d}"/>`);
   const r = commits.length > 200 ? 1.6 : 3;
   for (const p of pts) out.push(`<circle class="pt" cx="${r2(x(p.i))}" cy="${r2(y(p.y))}" r="${r}" data-commit="${esc(p.commit)}"><title>${esc(p.title)}</title></circle>`);
   out.push('</svg>');

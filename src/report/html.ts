@@ -71,7 +71,7 @@ th.metric{color:#6b3fa0}th.param{color:#2d6a4f}code,.mono{font-family:ui-monospa
 .better{color:var(--up)}.worse{color:var(--down)}.best{font-weight:700;background:#fff6d6}.imp{color:var(--warn);font-weight:600}
 .plots{display:flex;flex-wrap:wrap;gap:12px}svg.plot{border:1px solid var(--line);background:#fff;max-width:100%;height:auto}
 svg.plot text{font:11px system-ui,sans-serif;fill:#5b6576}svg.plot .plot-title{font-size:13px;fill:#1d2430;font-weight:600}
-svg.plot .tick line{stroke:#eceff4}svg.plot .axis{stroke:#9aa3b2}svg.plot path.line{fill:none;stroke:#4e79a7;stroke-width:1.5}
+svg.plot .tick line{stroke:#eceff4}svg.plot .axis{stroke:#9aa3b2}svg.plot path.line{fill:none;stroke:#4e79a7;stroke-width:1.5}svg.plot path.line.dense{stroke-width:.5;opacity:.6}
 svg.plot circle.pt{fill:#4e79a7;stroke:#fff;stroke-width:.8}svg.plot g.series path{fill:none;stroke-width:1.5;opacity:.85}
 details{border-bottom:1px solid var(--line);padding:4px 0}summary{cursor:pointer}ul.env{margin:4px 0 8px;padding-left:20px}
 @media print{.scroll{max-height:none;overflow:visible}}
