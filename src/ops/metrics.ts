@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveCommit } from '../git/revs.js';
+import { resolveCommit, tryResolveCommit } from '../git/revs.js';
 import type { GitreproRecord } from '../record/index.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { TreeReader, metricsInWorkTree } from '../repo/metrics-at.js';
@@ -85,7 +85,11 @@ async function sides(cwd: string, revs: (string | undefined)[]): Promise<{ list:
   const tree = new TreeReader(repo);
   try {
     const list: Side[] = [];
-    for (const r of revs) list.push(r === undefined ? await workTreeSide(repo) : await commitSide(repo, tree, r));
+    for (const r of revs) {
+      // `workspace` names the work tree, as in DVC, unless a revision has that name
+      const work = r === undefined || (r === WORKSPACE && !(await tryResolveCommit(repo.root, r)));
+      list.push(work ? await workTreeSide(repo) : await commitSide(repo, tree, r));
+    }
     return { list };
   } finally {
     tree.close();

@@ -12,7 +12,7 @@
  * GITREPRO_METRICS_INVALID naming the file, line and column; `readMetrics` never throws: it
  * records the file by hash with the error, as params files are recorded.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { GitreproError } from '../errors.js';
@@ -185,6 +185,12 @@ export async function readMetricsFileIn(root: string, file: string): Promise<Met
   const full = path.join(root, file);
   const st = await stat(full).catch(() => undefined);
   if (!st?.isFile()) return undefined;
+  // a link (of the file or of a directory above it) that leaves the work tree is not read:
+  // its values could be recorded and pushed with the records
+  const [real, top] = await Promise.all([realpath(full).catch(() => full), realpath(root).catch(() => root)]);
+  if (real !== top && !real.startsWith(top + path.sep)) {
+    return { sha256: sha256Buffer(''), values: {}, error: `metrics file ${file}: a symbolic link out of the work tree, not read` };
+  }
   if (st.size > METRICS_LIMITS.fileBytes) {
     return { sha256: (await hashFile(full, { follow: true })).sha256, values: {}, error: `metrics file ${file}: ${st.size} bytes, more than the ${METRICS_LIMITS.fileBytes} read as metrics` };
   }

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The report as a reader sees it: opened from disk in headless Chromium (Debian's, driven by
  * playwright-core). Every plot must hold one point (one line, for a series) per commit, each

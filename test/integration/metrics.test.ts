@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sha256, TestRepo } from '../helpers/repo.js';
 
@@ -133,6 +134,24 @@ describe('gitrepro metrics show / diff, params diff', () => {
     r.commit('broken');
     const h = r.gr(['metrics', 'show', 'HEAD']);
     expect(h.stderr).toMatch(/^gitrepro: warning: metrics of HEAD: metrics file metrics\.json: line 1, column 22/m);
+  });
+});
+
+describe('metrics files are input', () => {
+  it('a link out of the work tree is not read, neither from the work tree nor from a commit', () => {
+    const r = project();
+    experiment(r, 0.1, 0.8);
+    const outside = path.join(path.dirname(r.dir), 'secret.json');
+    writeFileSync(outside, '{"token": "the-secret-value"}');
+    rmSync(r.path('metrics.json'));
+    symlinkSync(outside, r.path('metrics.json'));
+    const s = r.gr(['metrics', 'show', 'workspace'], { ok: [2] });
+    expect(s.stderr).toMatch(/GITREPRO_METRICS_INVALID\]: metrics file metrics\.json: a symbolic link out of the work tree, not read/);
+    expect(s.stdout + s.stderr).not.toContain('the-secret-value');
+    r.commit('a link');
+    const note = r.note()!;
+    expect(note).not.toContain('the-secret-value');
+    expect(JSON.parse(note).metrics['metrics.json']).toMatchObject({ values: {}, error: expect.stringMatching(/not valid JSON/) });
   });
 });
 
