@@ -13,7 +13,7 @@ export function valuesCommand(kind: ValueKind): CommandSpec<Args> {
     command: `${name} <action> [revs..]`,
     summary: kind === 'metric' ? 'show metrics of commits, or what changed between two (metrics diff)' : 'show params of commits, or what changed between two (params diff)',
     description:
-      `\`${name} show [<rev>...]\` prints the ${name} of each commit (default: the work tree). \`${name} diff [<a> [<b>]]\` prints one row per key that changed from <a> (default HEAD) to <b> (default the work tree): old, new, the change and the change in %; --all adds the unchanged keys. ` +
+      `\`${name} show [<rev>...]\` prints the ${name} of each commit (default: the work tree). \`${name} diff [<a> [<b>]]\` prints one row per key that changed from <a> (default HEAD) to <b> (default the work tree; \`workspace\` names it too): old, new, the change and the change in %; --all adds the unchanged keys. ` +
       `A commit's values come from its record (else from its files). ${kind === 'metric' ? 'Metrics files are named by `metrics:` in gitrepro.yaml or by a stage (`stage add -m`): JSON, YAML, or CSV/TSV with a header row (the last row holds the values). ' : 'Params files are named by `params:` in gitrepro.yaml (default params.yaml). '}` +
       `--${other} folds the ${other} into the same table, with a Kind column. Exit 0 whether or not values changed (\`gitrepro verify\` is the gate); 2 when a file of the work tree does not parse (the table still shows what could be read).`,
     positionals: {
