@@ -2,7 +2,8 @@
 # The pipeline demo: a throw-away repo with fixtures/pipeline (prepare → train → evaluate, in
 # Python with only the standard library), stages added with `gitrepro stage add`, `repro` runs
 # and skips, run records in the commit's record, an earlier commit needing no rerun, and
-# `rerunVerify` (the engine of `verify --rerun`) proving that a commit reproduces.
+# `rerunVerify` (the engine of `verify --rerun`) proving that a commit reproduces, then the
+# metrics compared across commits: `metrics diff`, `exp` and a report of the commits in one file.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="$here/bin:$PATH"
@@ -22,8 +23,8 @@ cp -r "$here/fixtures/pipeline/src" "$here/fixtures/pipeline/data" "$here/fixtur
 printf '__pycache__/\n' >> .gitignore
 run gitrepro track data/raw.csv
 run gitrepro stage add prepare -d src/prepare.py -d src/common.py -d data/raw.csv -o data/prepared -p prepare.split --seed 42 -- python3 src/prepare.py
-run gitrepro stage add train -d src/train.py -d src/common.py -d data/prepared/train.csv -o models/model.json -p train --seed 42 -- python3 src/train.py
-run gitrepro stage add evaluate -d src/evaluate.py -d src/common.py -d models/model.json -d data/prepared/test.csv -o metrics.json -p evaluate.threshold -- python3 src/evaluate.py
+run gitrepro stage add train -d src/train.py -d src/common.py -d data/prepared/train.csv -o models/model.json -M logs/train.csv -p train --seed 42 -- python3 src/train.py
+run gitrepro stage add evaluate -d src/evaluate.py -d src/common.py -d models/model.json -d data/prepared/test.csv -m metrics.json -p evaluate.threshold -- python3 src/evaluate.py
 run gitrepro stage list
 note "repro runs the stages in dependency order, streaming their output; outs become tracked data"
 run gitrepro repro
@@ -51,4 +52,15 @@ run gitrepro verify HEAD~1..HEAD --local --rerun --repeat 2 || true
 
 note "the user's work tree was not touched:"
 run git status --short
-printf '\nDemo repo left in %s (delete it when done).\n' "$demo"
+
+note "compare runs: two more learning rates, then what changed, the table, and a report"
+sed -i 's/lr: 0.05/lr: 0.5/' params.yaml
+gitrepro repro >/dev/null
+run gitrepro metrics diff --params
+git commit -q -am "lr 0.5"
+sed -i 's/lr: 0.5/lr: 0.01/' params.yaml
+gitrepro repro >/dev/null && git commit -q -am "lr 0.01"
+run gitrepro exp --sort loss --sort-order asc
+run gitrepro report -o "$demo/report.html" --x train.lr --y loss
+printf '\nReport of the demo commits: %s\n' "$demo/report.html"
+printf 'Demo repo left in %s (delete it when done).\n' "$demo"

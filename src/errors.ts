@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   GITREPRO_STAGE_FAILED: 'a pipeline stage exited non-zero',
   GITREPRO_PIPELINE_CYCLE: 'pipeline stages depend on each other in a cycle',
   GITREPRO_UNTRUSTED: 'a setting changed by others waits for this clone to accept it (gitrepro trust)',
+  GITREPRO_METRICS_INVALID: 'a metrics file does not parse (JSON, YAML, CSV/TSV)',
+  GITREPRO_KEY_UNKNOWN: 'a param or metric key that no record of the range holds',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

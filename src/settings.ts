@@ -15,6 +15,7 @@ export const SETTINGS = {
   NO_COLOR: { kind: 'present', default: 'unset', internal: false, meaning: 'set (to anything): no colour in the output (https://no-color.org)' },
   TERM: { kind: 'text', default: 'unset', internal: false, meaning: '`dumb`: no colour and no progress display' },
   CI: { kind: 'present', default: 'unset', internal: false, meaning: 'set: no progress display (CI logs are not terminals)' },
+  COLUMNS: { kind: 'text', default: 'unset', internal: false, meaning: 'width that wide tables (`exp`, `metrics`) fold to; default: the terminal\'s, and no folding when the output is not a terminal' },
   GITREPRO_DETACHED: { kind: 'flag', default: 'off', internal: true, meaning: 'set by gitrepro on the detached record flusher it starts' },
   GITREPRO_REPO_INFO: { kind: 'text', default: 'unset', internal: true, meaning: 'repository paths the hook shims hand to node (saves a git call); used once, then removed' },
   GITREPRO_RECORDS_PUSH: { kind: 'flag', default: 'off', internal: true, meaning: "set on gitrepro's own push of the record refs, so that the pre-push hook does not recurse" },

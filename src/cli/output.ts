@@ -10,6 +10,8 @@ export interface Output {
   err(text: string): void;
   color: { green(s: string): string; red(s: string): string; yellow(s: string): string; dim(s: string): string; bold(s: string): string };
   isTTY: boolean;
+  /** width wide tables fold to (COLUMNS, else the terminal's); undefined: do not fold */
+  columns?: number;
 }
 
 export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStream: NodeJS.WriteStream = process.stderr): Output {
@@ -21,6 +23,7 @@ export function makeOutput(stream: NodeJS.WriteStream = process.stdout, errStrea
     err: (t) => errStream.write(`${t}\n`),
     color: { green: wrap(32, 39), red: wrap(31, 39), yellow: wrap(33, 39), dim: wrap(2, 22), bold: wrap(1, 22) },
     isTTY: Boolean(stream.isTTY),
+    columns: Number(setting('COLUMNS')) > 0 ? Number(setting('COLUMNS')) : stream.isTTY ? stream.columns : undefined,
   };
 }
 

@@ -19,7 +19,13 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   show: { summary: 'show the record of a commit', load: () => import('./commands/show.js') },
   log: { summary: 'list commits with their data and records', load: () => import('./commands/log.js') },
   'ls-files': { summary: 'list the data files of a commit', load: () => import('./commands/ls-files.js') },
-  diff: { summary: 'data, params and environment changes between commits', load: () => import('./commands/diff.js') },
+  diff: { summary: 'data, params, metrics and environment changes between commits', load: () => import('./commands/diff.js') },
+  // >>> metrics (issue 13)
+  metrics: { summary: 'show metrics of commits, or what changed between two (metrics diff)', load: () => import('./commands/metrics.js') },
+  params: { summary: 'show params of commits, or what changed between two (params diff)', load: () => import('./commands/params.js') },
+  exp: { summary: 'table of experiments: a row per commit, a column per varying param and metric', load: () => import('./commands/exp.js') },
+  report: { summary: 'write one offline HTML file: the experiments table and plots', load: () => import('./commands/report.js') },
+  // <<< metrics
   // >>> pipelines (issue 6)
   stage: { summary: 'add a pipeline stage to gitrepro.yaml, or list the stages', load: () => import('./commands/stage.js') },
   repro: { summary: 'run the pipeline stages whose inputs changed, recording each run', load: () => import('./commands/repro.js') },

@@ -16,6 +16,12 @@ export function formatRecords(r: CommitRecords, out: Output, full: boolean): str
       lines.push(`  params: ${file}`);
       for (const [k, v] of Object.entries(p.values)) lines.push(`    ${k} = ${JSON.stringify(v)}`);
     }
+    // >>> metrics (issue 13)
+    for (const [file, m] of Object.entries(rec.metrics ?? {})) {
+      lines.push(`  metrics: ${file}${m.rows ? ` (${m.rows} rows; the last shown)` : ''}${m.error ? ` ${out.color.red(m.error)}` : ''}`);
+      for (const [k, v] of Object.entries(m.values)) lines.push(`    ${k} = ${JSON.stringify(v)}`);
+    }
+    // <<< metrics
     const env = rec.env as Record<string, any>;
     const bits = [
       env.os && `${env.os.platform ?? ''} ${env.os.release ?? ''} ${env.os.arch ?? ''}`.trim(),
@@ -33,6 +39,7 @@ export function formatRecords(r: CommitRecords, out: Output, full: boolean): str
       if (Object.keys(run.deps).length) lines.push(`            deps:   ${hashes(run.deps)}`);
       if (Object.keys(run.params).length) lines.push(`            params: ${Object.entries(run.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
       if (Object.keys(run.outs).length) lines.push(`            outs:   ${hashes(run.outs)}`);
+      for (const [f, m] of Object.entries(run.metrics ?? {})) lines.push(`            metrics ${f}: ${m.error ? out.color.red(m.error) : Object.entries(m.values).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`); // >>><<< metrics
     }
     // <<< pipelines
   }

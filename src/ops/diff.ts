@@ -12,6 +12,7 @@ import { loadSnapshot } from '../repo/snapshot-cache.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { lockAt } from '../repo/lock-file.js';
 import { completePending, currentEnv, recordsOf } from '../repo/record-io.js';
+import { metricsInWorkTree, metricsLater } from '../repo/metrics-at.js';
 import type { Snapshot } from '../git/snapshot.js';
 
 export interface DataChange {
@@ -26,10 +27,12 @@ export interface DiffResult {
   b: string;
   data: DataChange[];
   params: { file: string; key: string; before: unknown; after: unknown }[];
+  /** metrics keys changed; change and percent when both values are numbers */
+  metrics: { file: string; key: string; before: unknown; after: unknown; change?: number; percent?: number }[];
   env: EnvDiff[];
 }
 
-type Side = { label: string; snap: Snapshot; params: GitreproRecord['params']; env?: GitreproRecord['env'] };
+type Side = { label: string; snap: Snapshot; params: GitreproRecord['params']; metrics?: GitreproRecord['metrics']; env?: GitreproRecord['env'] };
 
 async function commitSide(repo: Repo, rev: string): Promise<Side> {
   const c = await resolveCommit(repo.root, rev);
@@ -38,7 +41,7 @@ async function commitSide(repo: Repo, rev: string): Promise<Side> {
   const snap = await loadSnapshot(repo, cache, lock?.tree);
   const rec = await recordsOf(repo, c);
   const last = rec?.ok ? rec.records[rec.records.length - 1] : undefined;
-  return { label: c, snap, params: last?.params ?? {}, env: last?.env };
+  return { label: c, snap, params: last?.params ?? {}, metrics: last?.metrics ?? (await metricsLater(repo, c)), env: last?.env };
 }
 
 async function workTreeSide(repo: Repo, paramFiles: string[]): Promise<Side> {
@@ -51,7 +54,7 @@ async function workTreeSide(repo: Repo, paramFiles: string[]): Promise<Side> {
     const text = (await readInWorkTree(repo.root, f).catch(() => undefined))?.toString('utf8');
     if (text !== undefined) params[f] = { sha256: '', values: redactParams(parseParams(text, f)) as Record<string, never> };
   }
-  return { label: 'work tree', snap, params, env: await currentEnv(repo) };
+  return { label: 'work tree', snap, params, metrics: await metricsInWorkTree(repo), env: await currentEnv(repo) };
 }
 
 export async function diff(opts: { cwd: string; a: string; b?: string }): Promise<DiffResult> {
@@ -71,6 +74,17 @@ export async function diff(opts: { cwd: string; a: string; b?: string }): Promis
   for (const file of [...new Set([...Object.keys(A.params), ...Object.keys(B.params)])].sort()) {
     for (const d of diffParams(A.params[file]?.values ?? {}, B.params[file]?.values ?? {})) params.push({ file, ...d });
   }
+  // >>> metrics (issue 13)
+  const metrics: DiffResult['metrics'] = [];
+  const [MA, MB] = [A.metrics ?? {}, B.metrics ?? {}];
+  for (const file of [...new Set([...Object.keys(MA), ...Object.keys(MB)])].sort()) {
+    for (const d of diffParams(MA[file]?.values ?? {}, MB[file]?.values ?? {})) {
+      const num = typeof d.before === 'number' && typeof d.after === 'number';
+      const change = num ? (d.after as number) - (d.before as number) : undefined;
+      metrics.push({ file, ...d, ...(change !== undefined ? { change } : {}), ...(change !== undefined && d.before !== 0 ? { percent: (change / Math.abs(d.before as number)) * 100 } : {}) });
+    }
+  }
+  // <<< metrics
   const env = A.env && B.env ? diffEnv(A.env, B.env) : [];
-  return { a: A.label, b: B.label, data, params, env };
+  return { a: A.label, b: B.label, data, params, metrics, env };
 }

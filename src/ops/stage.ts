@@ -26,6 +26,10 @@ export interface StageArgs {
   params?: string[];
   seed?: number;
   wdir?: string;
+  /** metrics files the command writes, also outs (tracked data), as DVC's `-m` */
+  metrics?: string[];
+  /** metrics files the command writes that stay in git (not outs), as DVC's `-M` */
+  metricsNoTrack?: string[];
 }
 
 function invalid(name: string, what: string, hint = 'see `gitrepro stage add --help`'): GitreproError {
@@ -44,13 +48,18 @@ export function stageFromArgs(repo: Repo, cwd: string, name: string, a: StageArg
   if (!NAME_RE.test(name)) throw invalid(name, 'name: use letters, digits, ".", "_" and "-", starting with a letter or digit');
   const cmd = typeof a.cmd === 'string' ? a.cmd : shellJoin(a.cmd);
   const wdir = a.wdir === undefined ? undefined : path.relative(repo.root, path.resolve(cwd, a.wdir)).split(path.sep).join('/');
+  const tracked = (a.metrics ?? []).map((p, i) => repoPath(repo, cwd, p, name, `metrics.${i}`));
+  const inGit = (a.metricsNoTrack ?? []).map((p, i) => repoPath(repo, cwd, p, name, `metrics.${tracked.length + i}`));
+  const outs = (a.outs ?? []).map((p, i) => repoPath(repo, cwd, p, name, `outs.${i}`));
+  const metrics = [...new Set([...tracked, ...inGit])];
   const raw = {
     cmd,
     deps: (a.deps ?? []).map((p, i) => repoPath(repo, cwd, p, name, `deps.${i}`)),
-    outs: (a.outs ?? []).map((p, i) => repoPath(repo, cwd, p, name, `outs.${i}`)),
+    outs: [...new Set([...outs, ...tracked])],
     params: a.params ?? [],
     ...(a.seed !== undefined ? { seed: a.seed } : {}),
     ...(wdir ? { wdir } : {}),
+    ...(metrics.length ? { metrics } : {}),
   };
   const r = stageSchema.safeParse(raw);
   if (!r.success) throw invalid(name, formatIssues(r.error.issues), 'fix the stage arguments');

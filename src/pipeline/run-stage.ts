@@ -14,6 +14,7 @@ import { removeOutputs, storeOutputs, type WorkTree } from './outputs.js';
 import type { RunCache, RunInputs } from './runcache.js';
 import { appendPendingRuns } from './runlog.js';
 import { scrubText } from '../secrets.js';
+import { readMetricsFiles } from '../workspace/metrics.js';
 
 export interface Pipeline {
   wt: WorkTree;
@@ -64,6 +65,10 @@ export async function runStage(p: Pipeline, name: string, s: StageConfig, inputs
     const stored = await storeOutputs(p.wt, s.outs);
     if (stored.missing.length) throw fail(`stage ${name} exited 0 but did not write ${stored.missing.join(', ')}`, 1);
     run.outs = stored.hashes;
+    // >>> metrics (issue 13): the metrics files the run left, read like the commit's
+    const metrics = await readMetricsFiles(p.wt.root, s.metrics);
+    if (metrics) run.metrics = metrics;
+    // <<< metrics
     await appendPendingRuns(p.wt.sharedDir, [{ base: p.base, run }]);
     p.cache.add(run);
     return run;

@@ -23,6 +23,7 @@ export const stageSchema = z.strictObject({
   params: z.array(z.string().min(1)).default([]).describe('params keys (file:key or key in the default params file)'),
   seed: z.number().int().optional().describe('exported as GITREPRO_SEED (and PYTHONHASHSEED unless set)'),
   wdir: safePath.optional().describe('working directory relative to the repo root'),
+  metrics: z.array(safePath).optional().describe('metrics files the command writes (JSON, YAML, CSV/TSV), recorded with its run; usually also outs'),
 });
 export type StageConfig = z.infer<typeof stageSchema>;
 
@@ -31,6 +32,7 @@ export const configSchema = z
     version: z.literal(1).default(1).describe('config format version'),
     track: z.array(z.string().min(1)).default([]).describe('gitignore-syntax patterns of data paths kept in the store'),
     params: z.array(safePath).optional().describe('params files (YAML or JSON); default params.yaml when present'),
+    metrics: z.array(safePath).optional().describe('metrics files (JSON, YAML, CSV/TSV) recorded with every commit, git-tracked or tracked data'),
     env: z
       .strictObject({
         allow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\*?$/)).default([]).describe('extra environment variable names to record (trailing * for a prefix)'),

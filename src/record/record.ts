@@ -9,7 +9,7 @@ import { gitOid, safePath, sha256Hex } from './paths.js';
 import { canonicalJson } from './canonical.js';
 import { formatIssues } from './issues.js';
 
-import { NOTES_REF, RECORD_SCHEMA, SNAPSHOTS_REF } from './rules.js';
+import { METRICS_LIMITS, NOTES_REF, RECORD_SCHEMA, SNAPSHOTS_REF } from './rules.js';
 
 export { NOTES_REF, RECORD_SCHEMA, SNAPSHOTS_REF };
 
@@ -25,6 +25,28 @@ export const paramsFileSchema = z.strictObject({
   error: z.string().max(400).optional(),
 });
 
+/**
+ * A metrics file as recorded (docs/spec.md): values flattened like params; a file with rows
+ * (CSV/TSV, a JSON/YAML list of steps) also has its numeric columns as `series` (thinned to at
+ * most METRICS_LIMITS.seriesPoints points; `rows` is the file's row count).
+ */
+export const metricsFileSchema = z.strictObject({
+  sha256: sha256Hex,
+  values: z
+    .record(z.string().max(METRICS_LIMITS.keyLength), jsonValue)
+    .refine((v) => Object.keys(v).length <= METRICS_LIMITS.values, `more than ${METRICS_LIMITS.values} values`)
+    .refine((v) => JSON.stringify(v).length <= METRICS_LIMITS.valuesJson, `values larger than ${METRICS_LIMITS.valuesJson} bytes`),
+  series: z
+    .record(z.string().max(METRICS_LIMITS.keyLength), z.array(z.number().nullable()).max(METRICS_LIMITS.seriesPoints))
+    .refine((v) => Object.keys(v).length <= METRICS_LIMITS.seriesColumns, `more than ${METRICS_LIMITS.seriesColumns} series`)
+    .optional(),
+  rows: z.number().int().nonnegative().optional(),
+  /** why the file's values could not be read (it does not parse, is too large, is missing) */
+  error: z.string().max(400).optional(),
+});
+export type MetricsFile = z.infer<typeof metricsFileSchema>;
+export const metricsMapSchema = z.record(safePath, metricsFileSchema);
+
 export const hashMapSchema = z.record(safePath, sha256Hex);
 
 export const runRecordSchema = z.object({
@@ -39,6 +61,8 @@ export const runRecordSchema = z.object({
   durationMs: z.number().nonnegative(),
   startedAt: z.string(),
   env: envSnapshotSchema.optional(),
+  /** the stage's metrics files as the run left them (stage `metrics:`) */
+  metrics: metricsMapSchema.optional(),
 });
 export type RunRecord = z.infer<typeof runRecordSchema>;
 
@@ -52,6 +76,8 @@ export const recordSchema = z.object({
     bytes: z.number().int().nonnegative(),
   }),
   params: z.record(safePath, paramsFileSchema),
+  /** metrics files of the commit (gitrepro.yaml `metrics:` and every stage's); absent when none is named */
+  metrics: metricsMapSchema.optional(),
   env: envSnapshotSchema,
   runs: z.array(runRecordSchema).default([]),
   /** set when the note was written after the commit (gitrepro record, backfill): env is from then */

@@ -29,3 +29,22 @@ export function unsafePathReason(p: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Bounds of a metrics file's entry in a record (writers keep within them, readers refuse more):
+ * a record is pushed with the code and read back as untrusted input.
+ */
+export const METRICS_LIMITS = {
+  /** bytes of a metrics file read at all */
+  fileBytes: 16 * 1024 * 1024,
+  /** values (flattened keys) per file */
+  values: 5000,
+  /** characters of a key */
+  keyLength: 500,
+  /** bytes of a file's values as JSON */
+  valuesJson: 512 * 1024,
+  /** numeric columns of a series */
+  seriesColumns: 100,
+  /** points per series column (a longer series is thinned) */
+  seriesPoints: 1000,
+} as const;

@@ -28,6 +28,7 @@ import { parseConfig } from '../workspace/config.js';
 import { alive, withRepoLock } from '../workspace/repo-lock.js';
 import { parseParams } from '../workspace/params.js';
 import type { Repo } from './context.js';
+import { metricsAt } from './metrics-at.js';
 import { VERSION } from '../version.js';
 
 import { journalPending, type PendingExtra } from './record-journal.js';
@@ -42,13 +43,13 @@ export function emptyTreeId(objectFormat: string): string {
 
 
 /** Reads files of commits: their bytes, and their mode (120000 is a symbolic link). */
-export interface TreeReader {
+export interface CommitFileReader {
   read(commit: string, path: string): Promise<Buffer | undefined>;
   mode(commit: string, path: string): Promise<string | undefined>;
 }
 
-/** A TreeReader with one git process per call (a record is one commit; verify brings its own). */
-export function gitTreeReader(repo: Repo): TreeReader {
+/** A CommitFileReader with one git process per call (a record is one commit; verify brings its own). */
+export function gitFileReader(repo: Repo): CommitFileReader {
   return {
     read: (c, p) => readFileAt(repo.root, c, p),
     mode: async (c, p) => (await runGit(repo.root, ['ls-tree', '-z', c, '--', p], { ok: [0, 128] })).stdout.toString('utf8').split(' ')[0] || undefined,
@@ -61,7 +62,7 @@ export function gitTreeReader(repo: Repo): TreeReader {
  * recorded with an error. Values pass the secret scan (env/redact.ts): a key named like a
  * credential, or a value shaped like one, is recorded redacted.
  */
-export async function paramsAt(repo: Repo, commit: string, reader: TreeReader = gitTreeReader(repo)): Promise<GitreproRecord['params']> {
+export async function paramsAt(repo: Repo, commit: string, reader: CommitFileReader = gitFileReader(repo)): Promise<GitreproRecord['params']> {
   const cfgText = await reader.read(commit, CONFIG_FILE);
   let files: string[] | undefined;
   try {
@@ -107,6 +108,7 @@ export async function buildRecord(repo: Repo, commit: string, o: BuildOptions): 
     recordedAt: new Date().toISOString(),
     data,
     params: await paramsAt(repo, commit),
+    ...(await metricsField(repo, commit)), // >>><<< metrics (issue 13)
     env: o.env,
     runs: o.runs ?? [],
     ...(o.recordedLater ? { recordedLater: true } : {}),
@@ -115,6 +117,13 @@ export async function buildRecord(repo: Repo, commit: string, o: BuildOptions): 
     ...(o.dataNotCommitted ? { dataNotCommitted: true } : {}),
   };
 }
+
+// >>> metrics (issue 13): a record holds `metrics` only when the commit's config names a metrics file
+async function metricsField(repo: Repo, commit: string): Promise<{ metrics?: GitreproRecord['metrics'] }> {
+  const metrics = await metricsAt(repo, commit);
+  return metrics ? { metrics } : {};
+}
+// <<< metrics
 
 export async function currentEnv(repo: Repo): Promise<EnvSnapshot> {
   const { allow, packages } = await effectiveEnvSettings(repo);

@@ -69,6 +69,34 @@ describe('records', () => {
     expect(p.ok).toBe(true);
     expect(formatNote(JSON.parse(golden))).toBe(golden);
   });
+  it('the golden sample with metrics (issue 13) parses, round-trips byte-identical, and an older reader\'s schema reads it', () => {
+    const text = readFileSync(new URL('../../fixtures/records/record-v1-metrics.json', import.meta.url), 'utf8');
+    const p = parseNote(text);
+    expect(p.ok).toBe(true);
+    if (!p.ok) return;
+    expect(formatNote(JSON.parse(text))).toBe(text);
+    expect(p.records[0].metrics!['logs/train.csv']).toMatchObject({ values: { loss: 0.23 }, series: { loss: [0.9, 0.5, 0.23] }, rows: 3 });
+    expect(p.records[0].runs[0].metrics!['metrics.json'].values['eval.acc']).toBe(0.91);
+    // purely additive: without the new fields it is a record as 0.1.0 wrote them
+    const old = JSON.parse(text);
+    delete old.metrics;
+    delete old.runs[0].metrics;
+    expect(parseNote(JSON.stringify(old)).ok).toBe(true);
+  });
+
+  it('refuses hostile metrics: unsafe paths, oversized series, unknown fields', () => {
+    const text = readFileSync(new URL('../../fixtures/records/record-v1-metrics.json', import.meta.url), 'utf8');
+    const bad = (edit: (r: any) => void) => {
+      const r = JSON.parse(text);
+      edit(r);
+      return parseNote(JSON.stringify(r));
+    };
+    expect(bad((r) => (r.metrics['../etc/passwd'] = r.metrics['metrics.json']))).toMatchObject({ ok: false, error: expect.stringMatching(/'\.\.' component/) });
+    expect(bad((r) => (r.metrics['logs/train.csv'].series.loss = new Array(1001).fill(0)))).toMatchObject({ ok: false });
+    expect(bad((r) => (r.metrics['metrics.json'].evil = 1))).toMatchObject({ ok: false });
+    expect(bad((r) => (r.metrics['metrics.json'].values = Object.fromEntries(Array.from({ length: 5001 }, (_, i) => [`k${i}`, i]))))).toMatchObject({ ok: false, error: expect.stringMatching(/more than 5000 values/) });
+  });
+
   it('serialise canonically: sorted keys, trailing newline', () => {
     expect(canonicalJson({ b: 1, a: { d: 1, c: [2, 1] } })).toBe('{\n  "a": {\n    "c": [\n      2,\n      1\n    ],\n    "d": 1\n  },\n  "b": 1\n}\n');
     const text = formatNote(rec as any);

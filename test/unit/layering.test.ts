@@ -6,7 +6,9 @@ import { PROJECT } from '../helpers/repo.js';
 /**
  * STYLE §1 and docs/architecture.md: imports point one way, cli → ops → repo → pipeline →
  * workspace → {store, git, env} → record, and the leaves (errors, trace, settings, version,
- * concurrency, fs, secrets, shutdown) import nothing of ours but each other as listed. A file or directory of src/
+ * concurrency, fs, secrets, shutdown) import nothing of ours but each other as listed; `report`
+ * (the HTML page of `gitrepro report`) is drawn from plain data and imports only leaves. A file
+ * or directory of src/
  * that this table does not name fails the test: a new room must say where it sits.
  * Layering nothing checks drifts: this test checks it.
  */
@@ -28,7 +30,9 @@ const ALLOWED: Record<string, string[]> = {
   workspace: ['workspace', 'store', 'git', 'env', 'record', ...LEAVES],
   pipeline: ['pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
   repo: ['repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
-  ops: ['ops', 'repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
+  // the report page (HTML and SVG text from plain data): beside the rooms, below ops
+  report: ['report', ...LEAVES],
+  ops: ['ops', 'report', 'repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
   cli: ['cli', 'ops', 'record', 'errors', 'trace', 'settings', 'version', 'shutdown'],
 };
 

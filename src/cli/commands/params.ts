@@ -1,0 +1,3 @@
+import { valuesCommand } from './metrics.js';
+
+export const spec = valuesCommand('param');
