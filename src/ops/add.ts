@@ -2,6 +2,7 @@
  * `gitrepro add` and the pre-commit hook's staging: store changed tracked data, build the new
  * snapshot tree incrementally from the index's lock, write gitrepro.lock and stage it.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
@@ -9,14 +10,13 @@ import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry } from '..
 import { blobId, stageFile } from '../git/revs.js';
 import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
+import { writeWorkState } from '../workspace/worktree-state.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
-import { scanWorkTree } from '../workspace/scan.js';
 import { isTrackedPath, walkTracked } from '../workspace/walk.js';
 import { trustState, untrusted } from '../repo/trust.js';
-import { StatCache } from '../workspace/statcache.js';
 import { openRepo, pathFilter, requireSetUp, type Repo, type Reporter } from '../repo/context.js';
-import { loadSnapshot, snapshotTotals } from '../repo/snapshot-cache.js';
+import { compareWithTree, viewWorkTree } from '../repo/worktree-view.js';
 import { lockAt } from '../repo/lock-file.js';
 import { trace } from '../trace.js';
 
@@ -53,45 +53,34 @@ export async function addData(opts: AddOptions): Promise<AddResult> {
 export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult> {
   const only = pathFilter(repo, opts.cwd, opts.paths);
   return withRepoLock(repo.sharedDir, async () => {
-    const scanStart = Date.now();
     await refuseUnacceptedPatterns(repo, opts.indexFile);
-    const cache = await StatCache.load(repo.stateDir);
-    trace('stat cache loaded');
-    const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: true, only });
-    trace(`scanned: ${scan.files.size} files, ${scan.hashed} hashed`);
-    if (opts.paths?.length && scan.files.size === 0) {
+    const view = await viewWorkTree(repo, { ingest: true, only });
+    trace(view.kind === 'changes' ? `scanned by the stamp: ${view.scan.changes.length} change(s), ${view.scan.hashed} hashed` : `scanned everything: ${view.files.size} files`);
+    if (opts.paths?.length && view.kind === 'full' && view.files.size === 0) {
       throw new GitreproError('GITREPRO_USAGE', `no tracked data under ${opts.paths.join(', ')}`, { hint: 'track it first: `gitrepro track <pattern>`' });
     }
     const baseLock = await lockAt(repo, ':', opts.indexFile);
-    const snap = await loadSnapshot(repo, cache, baseLock?.tree);
-    trace('base snapshot loaded');
-    const changes: SnapChange[] = [];
+    // the staged snapshot and how the work tree differs from it (what changed, not everything)
+    const diffs = await compareWithTree(repo, view, baseLock?.tree, only);
+    trace(`compared with the staged snapshot: ${diffs.length} difference(s)`);
     const res = { added: [] as string[], modified: [] as string[], deleted: [] as string[] };
-    for (const [p, f] of scan.files) {
-      const old = snap.get(p);
-      const entry: SnapEntry = { sha256: f.sha256, size: f.size, exec: f.exec };
-      if (!old) res.added.push(p);
-      else if (old.sha256 !== f.sha256 || old.exec !== f.exec) res.modified.push(p);
-      else continue;
-      changes.push({ path: p, entry });
-      snap.set(p, entry);
+    const changes: SnapChange[] = [];
+    let files = baseLock?.files ?? 0;
+    let bytes = baseLock?.bytes ?? 0;
+    for (const d of diffs) {
+      if (d.work && !d.snap) res.added.push(d.path);
+      else if (d.work) res.modified.push(d.path);
+      else res.deleted.push(d.path);
+      files += (d.work ? 1 : 0) - (d.snap ? 1 : 0);
+      bytes += (d.work?.size ?? 0) - (d.snap?.size ?? 0);
+      changes.push(d.work ? { path: d.path, entry: d.work } : { path: d.path });
     }
-    const notRestored: string[] = [];
-    for (const p of [...snap.keys()]) {
-      if ((only && !only(p)) || scan.files.has(p)) continue;
-      // never restored (object was unavailable): absent, but not deleted by the user
-      if (cache.missing.has(p)) {
-        notRestored.push(p);
-        continue;
-      }
-      res.deleted.push(p);
-      changes.push({ path: p });
-      snap.delete(p);
-    }
+    // paths a restore could not write that are still absent: kept, never recorded as deleted
+    const notRestored = view.state.missing.filter((p) => (!only || only(p)) && !existsSync(path.join(repo.root, p)));
     let tree = baseLock?.tree;
     if (changes.length > 0 || !tree) tree = (await writeSnapshot(repo.root, tree, changes)).tree;
     trace('snapshot written');
-    const lock: Lock = { tree, ...snapshotTotals(snap) };
+    const lock: Lock = { tree, files, bytes };
     const text = formatLock(lock);
     const lockBlob = blobId(text, repo.paths.objectFormat);
     const staged = !baseLock || formatLock(baseLock) !== text;
@@ -101,14 +90,13 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     if ((await readFile(lockFile, 'utf8').catch(() => undefined)) !== text) await writeFileAtomic(lockFile, text);
     if (staged) await stageFile(repo.root, LOCK_FILE, opts.indexFile);
     trace('lock staged');
-    if (cache.hasMemo && cache.tree === baseLock?.tree) cache.applySnapshotChanges(tree, changes);
-    else cache.setSnapshot(tree, snap);
-    await cache.save();
-    trace('stat cache saved');
     if (!only) {
-      await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, scanStart);
+      // the work tree now matches `tree`: the stamp moves to when this scan began
+      await writeWorkState(repo.stateDir, { tree, patterns: repo.config.track, missing: notRestored }, view.scanStart);
+      await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
     }
-    return { lock, ...res, stored: scan.added, hashedBytes: scan.hashedBytes, staged, skipped: scan.skipped, notRestored };
+    const hashed = view.kind === 'changes' ? view.scan : view;
+    return { lock, ...res, stored: hashed.added, hashedBytes: hashed.hashedBytes, staged, skipped: view.skipped, notRestored };
   }, { what: 'add data' });
 }
 

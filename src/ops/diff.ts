@@ -6,14 +6,12 @@ import { diffEnv, redactParams, type EnvDiff } from '../env/index.js';
 import { resolveCommit } from '../git/revs.js';
 import type { GitreproRecord } from '../record/index.js';
 import { diffParams, parseParams, readInWorkTree } from '../workspace/params.js';
-import { scanWorkTree } from '../workspace/scan.js';
-import { StatCache } from '../workspace/statcache.js';
-import { loadSnapshot } from '../repo/snapshot-cache.js';
+import { compareWithTree, rememberWholeRead, viewWorkTree } from '../repo/worktree-view.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { lockAt } from '../repo/lock-file.js';
 import { completePending, currentEnv, recordsOf } from '../repo/record-io.js';
 import { metricsInWorkTree, metricsLater } from '../repo/metrics-at.js';
-import type { Snapshot } from '../git/snapshot.js';
+import { diffSnapshots, type SnapEntry } from '../git/snapshot.js';
 
 export interface DataChange {
   path: string;
@@ -32,29 +30,32 @@ export interface DiffResult {
   env: EnvDiff[];
 }
 
-type Side = { label: string; snap: Snapshot; params: GitreproRecord['params']; metrics?: GitreproRecord['metrics']; env?: GitreproRecord['env'] };
+/** One side of a diff: a commit (its snapshot tree) or the work tree (read when it is compared). */
+type Side = { label: string; tree?: string; params: GitreproRecord['params']; metrics?: GitreproRecord['metrics']; env?: GitreproRecord['env'] };
 
 async function commitSide(repo: Repo, rev: string): Promise<Side> {
   const c = await resolveCommit(repo.root, rev);
   const lock = await lockAt(repo, c);
-  const cache = await StatCache.load(repo.stateDir);
-  const snap = await loadSnapshot(repo, cache, lock?.tree);
   const rec = await recordsOf(repo, c);
   const last = rec?.ok ? rec.records[rec.records.length - 1] : undefined;
-  return { label: c, snap, params: last?.params ?? {}, metrics: last?.metrics ?? (await metricsLater(repo, c)), env: last?.env };
+  return { label: c, tree: lock?.tree, params: last?.params ?? {}, metrics: last?.metrics ?? (await metricsLater(repo, c)), env: last?.env };
 }
 
 async function workTreeSide(repo: Repo, paramFiles: string[]): Promise<Side> {
-  const cache = await StatCache.load(repo.stateDir);
-  const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false });
-  await cache.save();
-  const snap: Snapshot = new Map([...scan.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
   const params: GitreproRecord['params'] = {};
   for (const f of paramFiles) {
     const text = (await readInWorkTree(repo.root, f).catch(() => undefined))?.toString('utf8');
     if (text !== undefined) params[f] = { sha256: '', values: redactParams(parseParams(text, f)) as Record<string, never> };
   }
-  return { label: 'work tree', snap, params, metrics: await metricsInWorkTree(repo), env: await currentEnv(repo) };
+  return { label: 'work tree', params, metrics: await metricsInWorkTree(repo), env: await currentEnv(repo) };
+}
+
+/** The work tree against snapshot `tree` (read by the stamp; a whole read is remembered). */
+async function workTreePairs(repo: Repo, tree: string | undefined): Promise<{ path: string; before?: SnapEntry; after?: SnapEntry }[]> {
+  const view = await viewWorkTree(repo, { ingest: false });
+  const diffs = await compareWithTree(repo, view, tree);
+  await rememberWholeRead(repo, view, tree, diffs);
+  return diffs.map((d) => ({ path: d.path, before: d.snap, after: d.work }));
 }
 
 export async function diff(opts: { cwd: string; a: string; b?: string }): Promise<DiffResult> {
@@ -62,13 +63,15 @@ export async function diff(opts: { cwd: string; a: string; b?: string }): Promis
   await completePending(repo);
   const A = await commitSide(repo, opts.a);
   const B = opts.b ? await commitSide(repo, opts.b) : await workTreeSide(repo, repo.config.params ?? Object.keys(A.params).concat(['params.yaml']));
+  // data: between two snapshots by git diff-tree; against the work tree by what changed since
+  // the last scan (both cost what differs, not the whole snapshot)
   const data: DataChange[] = [];
-  for (const [p, e] of B.snap) {
-    const o = A.snap.get(p);
-    if (!o) data.push({ path: p, status: 'added', after: e });
-    else if (o.sha256 !== e.sha256 || o.exec !== e.exec) data.push({ path: p, status: 'changed', before: o, after: e });
+  const pairs = opts.b ? (await diffSnapshots(repo.root, A.tree, B.tree)).map((c) => ({ path: c.path, before: c.before, after: c.entry })) : await workTreePairs(repo, A.tree);
+  for (const { path: p, before, after } of pairs) {
+    if (!before) data.push({ path: p, status: 'added', after });
+    else if (!after) data.push({ path: p, status: 'removed', before });
+    else data.push({ path: p, status: 'changed', before, after });
   }
-  for (const [p, o] of A.snap) if (!B.snap.has(p)) data.push({ path: p, status: 'removed', before: o });
   data.sort((x, y) => (x.path < y.path ? -1 : 1));
   const params: DiffResult['params'] = [];
   for (const file of [...new Set([...Object.keys(A.params), ...Object.keys(B.params)])].sort()) {

@@ -14,7 +14,7 @@ import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry, type Snap
 import { formatLock, LOCK_FILE, parseLock, type Lock } from '../record/index.js';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
-import { snapshotTotals } from '../repo/snapshot-cache.js';
+import { snapshotTotals } from '../repo/worktree-view.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { parseLockOrThrow } from '../repo/lock-file.js';
 import { syncTo } from '../repo/worktree-sync.js';

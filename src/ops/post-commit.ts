@@ -14,8 +14,7 @@ import { hookOk, startFlush, syncFetching, type HookContext, type HookNote, type
 import { lockAt } from '../repo/lock-file.js';
 import { journalPending } from '../repo/record-journal.js';
 import { acceptOwnCommit } from '../repo/trust.js';
-import { scanWorkTree } from '../workspace/scan.js';
-import { StatCache } from '../workspace/statcache.js';
+import { compareWithTree, viewWorkTree } from '../repo/worktree-view.js';
 
 export async function postCommit(ctx: HookContext): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
@@ -47,16 +46,8 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
   return hookOk(notes);
 }
 
-/** True when tracked data in the work tree differs from the last synced snapshot. */
+/** True when tracked data in the work tree differs from the snapshot it last matched. */
 async function workTreeDiffers(repo: Repo): Promise<boolean> {
-  const cache = await StatCache.load(repo.stateDir);
-  const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false });
-  await cache.save();
-  const snap = cache.snap ?? new Map();
-  if (scan.files.size !== snap.size) return true;
-  for (const [p, f] of scan.files) {
-    const e = snap.get(p);
-    if (!e || e.sha256 !== f.sha256 || e.exec !== f.exec) return true;
-  }
-  return false;
+  const view = await viewWorkTree(repo, { ingest: false });
+  return (await compareWithTree(repo, view, view.state.tree)).length > 0;
 }

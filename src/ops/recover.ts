@@ -5,7 +5,6 @@
 import { GitreproError } from '../errors.js';
 import { materialize, restoreTmpDir } from '../workspace/materialize.js';
 import { readRescues, type RescueEntry } from '../workspace/rescue.js';
-import { StatCache } from '../workspace/statcache.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { openRepo, pathFilter, requireSetUp } from '../repo/context.js';
 
@@ -25,12 +24,10 @@ export async function recover(opts: { cwd: string; paths: string[] }): Promise<{
     throw new GitreproError('GITREPRO_NOTHING_TO_RECOVER', `no saved version of ${opts.paths.join(', ')}`, { hint: 'list saved versions with `gitrepro recover --list`' });
   }
   return withRepoLock(repo.sharedDir, async () => {
-    const cache = await StatCache.load(repo.stateDir);
     const res = await materialize(
       [...newest.values()].map((e) => ({ path: e.path, entry: { sha256: e.sha256, size: e.size, exec: e.exec } })),
-      { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: 'recover', tmpDir: await restoreTmpDir(repo.stateDir) },
+      { root: repo.root, store: repo.store, sharedDir: repo.sharedDir, reason: 'recover', tmpDir: await restoreTmpDir(repo.stateDir) },
     );
-    await cache.save();
     if (res.failed.length) throw res.failed[0].error;
     return { restored: [...newest.values()] };
   });

@@ -4,10 +4,9 @@
  */
 import { GIT_OID_RE } from '../record/rules.js';
 import { tryResolveCommit } from '../git/revs.js';
-import { scanWorkTree } from '../workspace/scan.js';
-import { StatCache } from '../workspace/statcache.js';
+import { readSnapshotSlice } from '../git/snapshot.js';
 import { readRescues } from '../workspace/rescue.js';
-import { loadSnapshot } from '../repo/snapshot-cache.js';
+import { compareWithTree, rememberWholeRead, viewWorkTree } from '../repo/worktree-view.js';
 import { mergeState } from './merge.js';
 import { openRepo, requireSetUp } from '../repo/context.js';
 import { lockAt, lockInWorkTree } from '../repo/lock-file.js';
@@ -43,10 +42,10 @@ export async function status(opts: { cwd: string }): Promise<StatusResult> {
   const headLock = head ? await lockAt(repo, head) : undefined;
   const staged = await lockAt(repo, ':').catch(() => undefined);
   const wt = await lockInWorkTree(repo).catch(() => undefined);
-  const cache = await StatCache.load(repo.stateDir);
-  const snap = await loadSnapshot(repo, cache, headLock?.tree);
-  const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false });
-  await cache.save();
+  // the work tree read by the stamp (what changed since the last scan), compared with HEAD's snapshot
+  const view = await viewWorkTree(repo, { ingest: false });
+  const diffs = await compareWithTree(repo, view, headLock?.tree);
+  await rememberWholeRead(repo, view, headLock?.tree, diffs);
   const r: StatusResult = {
     head,
     headTree: headLock?.tree,
@@ -58,20 +57,25 @@ export async function status(opts: { cwd: string }): Promise<StatusResult> {
     lockStaged: (staged?.tree ?? '') !== (headLock?.tree ?? ''),
     lockModified: (wt?.tree ?? '') !== (headLock?.tree ?? '') && GIT_OID_RE.test(wt?.tree ?? ''),
     missingObjects: [],
-    skipped: scan.skipped,
+    skipped: view.skipped,
     rescued: (await readRescues(repo.sharedDir)).length,
   };
   const merge = await mergeState(repo);
   if (merge) r.conflicts = { paths: merge.conflicts, resolved: merge.picks };
-  for (const [p, f] of scan.files) {
-    const e = snap.get(p);
-    if (!e) r.added.push(p);
-    else if (e.sha256 !== f.sha256 || e.exec !== f.exec) r.modified.push(p);
+  for (const d of diffs) {
+    if (!d.snap) r.added.push(d.path);
+    else if (!d.work) r.deleted.push(d.path);
+    else r.modified.push(d.path);
   }
-  for (const [p, e] of snap) {
-    if (!scan.files.has(p)) r.deleted.push(p);
-    if (!(await repo.store.has(e.sha256))) r.missingObjects.push({ path: p, sha256: e.sha256 });
+  // objects of HEAD's data the local store lacks, where the work tree does not hold them: the
+  // paths that differ from HEAD, and those a restore could not write
+  const needed = new Map(diffs.filter((d) => d.snap).map((d) => [d.path, d.snap!.sha256]));
+  if (view.state.missing.length && headLock) {
+    const slice = await readSnapshotSlice(repo.root, headLock.tree, { paths: view.state.missing });
+    for (const [p, e] of slice.files) needed.set(p, e.sha256);
   }
+  for (const [p, sha] of needed) if (!(await repo.store.has(sha))) r.missingObjects.push({ path: p, sha256: sha });
+  r.missingObjects.sort((a, b) => (a.path < b.path ? -1 : 1));
   for (const l of [r.added, r.modified, r.deleted]) l.sort();
   r.clean = r.added.length + r.modified.length + r.deleted.length === 0;
   return r;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { git } from '../git/run.js';
 import { editConfig, syncGitignore } from '../workspace/config.js';
-import { clearFastState } from '../workspace/faststate.js';
+import { clearWorkState } from '../workspace/worktree-state.js';
 import { isTrackedPath, makeMatcher } from '../workspace/walk.js';
 import { openRepo } from '../repo/context.js';
 import { acceptOwnEdit } from '../repo/trust.js';
@@ -35,7 +35,7 @@ async function setPatterns(cwd: string, edit: (cur: string[]) => string[]): Prom
   });
   await syncGitignore(repo.root, cfg.track);
   await acceptOwnEdit(repo, repo.config, cfg);
-  await clearFastState(repo.stateDir);
+  await clearWorkState(repo.stateDir);
   const m = makeMatcher(cfg.track);
   const cached = (await git(repo.root, ['ls-files', '-z', '-c'])).split('\0').filter(Boolean);
   const inGit = cached.filter((p) => isTrackedPath(m, p));

@@ -1,12 +1,12 @@
 /**
  * Hashing deps and outs of stages: a file by its bytes (the store's sha256), a directory by its
- * manifest digest (manifest.ts). Files whose stat still matches the stat cache are not re-read
+ * manifest digest (manifest.ts). Tracked files unchanged since the last scan are not re-read
  * (tracked data usually is in it); within one Hasher, a file is read at most once per stat.
  */
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { hashFile } from '../store/hash.js';
-import type { StatCache } from '../workspace/statcache.js';
+import type { StampedHashes } from '../workspace/changes.js';
 import type { FileStat } from '../workspace/walk.js';
 import { manifestDigest, type ManifestEntry } from './manifest.js';
 
@@ -32,10 +32,10 @@ function toStat(st: Stats): FileStat {
 export class Hasher {
   private memo = new Map<string, { key: string; sha256: string }>();
 
-  /** @param cache a loaded stat cache, consulted read-only (never saved from here) */
+  /** @param known the hashes of tracked files unchanged since the last scan (workspace/changes.ts) */
   constructor(
     readonly root: string,
-    private cache?: StatCache,
+    private known?: StampedHashes,
   ) {}
 
   /**
@@ -64,7 +64,7 @@ export class Hasher {
   private async file(rel: string, abs: string, st: FileStat): Promise<HashedFile> {
     const key = `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
     const known = this.memo.get(rel);
-    let sha256 = known?.key === key ? known.sha256 : this.cache?.lookup(rel, st)?.sha256;
+    let sha256 = known?.key === key ? known.sha256 : await this.known?.get(rel, st);
     if (!sha256) {
       // `hash` decided whether a link at the top may be followed; entries below it are regular files
       sha256 = (await hashFile(abs, { follow: true })).sha256;

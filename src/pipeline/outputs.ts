@@ -12,7 +12,6 @@ import { GitreproError } from '../errors.js';
 import type { SnapChange } from '../git/snapshot.js';
 import type { LocalStore, StagedObject } from '../store/local.js';
 import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
-import { StatCache } from '../workspace/statcache.js';
 import { statPaths } from '../workspace/walk.js';
 import { listFiles } from './hashing.js';
 import { formatManifest, MANIFEST_HEADER, parseManifest, type ManifestEntry } from './manifest.js';
@@ -20,7 +19,7 @@ import { formatManifest, MANIFEST_HEADER, parseManifest, type ManifestEntry } fr
 export interface WorkTree {
   root: string;
   store: LocalStore;
-  /** per-worktree state dir (stat cache) */
+  /** per-worktree state dir (restores' temp files) */
   stateDir: string;
   /** shared state dir (rescue journal) */
   sharedDir: string;
@@ -37,9 +36,7 @@ function filesAt(root: string, rel: string): string[] {
 }
 
 async function apply(wt: WorkTree, changes: SnapChange[], reason: string): Promise<MaterializeResult> {
-  const cache = await StatCache.load(wt.stateDir);
-  const res = await materialize(changes, { root: wt.root, store: wt.store, cache, sharedDir: wt.sharedDir, reason, tmpDir: await restoreTmpDir(wt.stateDir) });
-  await cache.save();
+  const res = await materialize(changes, { root: wt.root, store: wt.store, sharedDir: wt.sharedDir, reason, tmpDir: await restoreTmpDir(wt.stateDir) });
   const bad = [...res.failed.map((f) => f.error.message), ...res.missing.map((m) => `${m.path}: object ${m.sha256.slice(0, 12)} is not in the store`)];
   if (bad.length) throw new GitreproError('GITREPRO_IO_FAILED', `cannot update outs: ${bad.slice(0, 3).join('; ')}`, { hint: 'see the message; nothing was lost (replaced content is stored first)' });
   return res;
@@ -57,15 +54,12 @@ export async function removeOutputs(wt: WorkTree, outs: string[]): Promise<Mater
 /** Stores the outs after a run: out path → sha256 (a directory's manifest digest); absent outs are listed. */
 export async function storeOutputs(wt: WorkTree, outs: string[]): Promise<{ hashes: Record<string, string>; missing: string[] }> {
   return wt.locked(async () => {
-    const cache = await StatCache.load(wt.stateDir);
     const hashes: Record<string, string> = {};
     const missing: string[] = [];
     const staged: StagedObject[] = [];
     const stage = async (rel: string) => {
-      const st = statPaths(wt.root, [rel]).get(rel);
       const s = await wt.store.stage(path.join(wt.root, rel));
       staged.push(s);
-      if (st && st.size === s.size) cache.set(rel, st, s.sha256, true);
       return s.sha256;
     };
     for (const o of outs) {
@@ -83,7 +77,6 @@ export async function storeOutputs(wt: WorkTree, outs: string[]): Promise<{ hash
       } else missing.push(o);
     }
     await wt.store.commitStaged(staged, true);
-    await cache.save();
     return { hashes, missing };
   });
 }

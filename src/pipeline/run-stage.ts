@@ -8,7 +8,7 @@ import { GitreproError } from '../errors.js';
 import type { StageConfig } from '../record/config.js';
 import type { EnvSnapshot } from '../record/env.js';
 import type { RunRecord } from '../record/record.js';
-import type { StatCache } from '../workspace/statcache.js';
+import type { StampedHashes } from '../workspace/changes.js';
 import { execStage, stageEnv, type StageIO } from './shell.js';
 import { removeOutputs, storeOutputs, type WorkTree } from './outputs.js';
 import type { RunCache, RunInputs } from './runcache.js';
@@ -26,8 +26,8 @@ export interface Pipeline {
   env: NodeJS.ProcessEnv;
   io?: StageIO;
   reporter?: { info?(msg: string): void; warn?(msg: string): void };
-  /** a loaded stat cache, to skip re-hashing unchanged tracked files */
-  statCache?: StatCache;
+  /** hashes of tracked files unchanged since the last scan, to skip re-reading them */
+  statCache?: StampedHashes;
   /** the environment snapshot of a run, given the child's environment (ops supplies it) */
   snapshotEnv(childEnv: NodeJS.ProcessEnv, seed?: number): Promise<EnvSnapshot | undefined>;
 }

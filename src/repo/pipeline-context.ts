@@ -12,7 +12,8 @@ import type { Pipeline } from '../pipeline/run-stage.js';
 import { RunCache } from '../pipeline/runcache.js';
 import { readPendingRuns } from '../pipeline/runlog.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
-import { StatCache } from '../workspace/statcache.js';
+import { StampedHashes } from '../workspace/changes.js';
+import { readWorkState } from '../workspace/worktree-state.js';
 import type { Repo, Reporter } from './context.js';
 import { repoExecutables } from './record-io.js';
 import { effectiveEnvSettings } from './trust.js';
@@ -53,7 +54,7 @@ export async function pipelineFor(repo: Repo, o: PipelineOptions, cache: RunCach
     env: o.env ?? process.env,
     io: o.io,
     reporter: o.reporter,
-    statCache: await StatCache.load(repo.stateDir),
+    statCache: new StampedHashes(repo.root, await readWorkState(repo.stateDir)),
     snapshotEnv: (childEnv, seed) =>
       Promise.all([repoExecutables(repo, childEnv), effectiveEnvSettings(repo)]).then(([untrusted, { allow, packages }]) =>
         collectEnv({ cwd: repo.root, env: childEnv, allow, packages, cacheDir: repo.sharedDir, seed, untrusted }),

@@ -4,16 +4,17 @@
  * is stored first (materialize). Hooks diff the snapshot the work tree was last synced to
  * (the stat cache's memo) against the target; `restore` compares the work tree itself.
  */
-import { diffSnapshots, readSnapshot, type SnapChange, type Snapshot } from '../git/snapshot.js';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { diffSnapshots, readSnapshotSlice, type SnapChange } from '../git/snapshot.js';
 import { blobId } from '../git/revs.js';
 import { formatLock, type Lock } from '../record/lock.js';
-import { writeFastState } from '../workspace/faststate.js';
+import { clearFastState, writeFastState } from '../workspace/faststate.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
-import { scanWorkTree } from '../workspace/scan.js';
-import { StatCache } from '../workspace/statcache.js';
+import { readWorkState, writeWorkState } from '../workspace/worktree-state.js';
+import { compareWithTree, viewWorkTree, type WorkView } from './worktree-view.js';
 import { guardSnapshot } from './snapshot-guard.js';
-import { snapshotTotals } from './snapshot-cache.js';
 import { acceptedTrack } from './trust.js';
 import { trackRule } from '../workspace/walk.js';
 import type { PathRule } from '../git/treewalk.js';
@@ -42,36 +43,38 @@ export interface SyncResult extends MaterializeResult {
   tree: string | undefined;
 }
 
-const EMPTY: Snapshot = new Map();
-
 export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOptions): Promise<SyncResult> {
   return withRepoLock(repo.sharedDir, async () => {
-    const scanStart = Date.now();
-    const byDiff = !o.full && !o.only;
-    let cache = byDiff ? await StatCache.open(repo.stateDir) : await StatCache.load(repo.stateDir);
-    trace('stat cache opened');
+    const state = await readWorkState(repo.stateDir);
+    trace('work state read');
+    const byDiff = !o.full && !o.only && state.tree !== undefined;
     let changes: SnapChange[];
-    /** the target snapshot, when known without reading it whole from git (full path) */
-    let targetSnap: Snapshot | undefined;
-    const full = !byDiff || cache.tree === undefined;
-    if (full) {
-      if (byDiff) cache = await StatCache.load(repo.stateDir);
-      targetSnap = target ? (cache.tree === target.tree && cache.snap ? cache.snap : await readSnapshot(repo.root, target.tree)) : EMPTY;
-      const scan = await scanWorkTree(repo.root, repo.matcher, cache, { store: repo.store, ingest: false, only: o.only });
-      changes = [];
-      for (const [p, e] of targetSnap) {
-        if (o.only && !o.only(p)) continue;
-        const cur = scan.files.get(p);
-        if (!cur || cur.sha256 !== e.sha256 || cur.exec !== e.exec) changes.push({ path: p, entry: e });
-      }
-      // files of the previously synced snapshot that the target lacks
-      for (const p of cache.snap?.keys() ?? []) {
-        if ((!o.only || o.only(p)) && !targetSnap.has(p) && scan.files.has(p)) changes.push({ path: p });
-      }
-    } else {
-      // hooks: only what differs between the snapshot the work tree was synced to and the target
-      changes = await diffSnapshots(repo.root, cache.tree, target?.tree);
+    let view: WorkView | undefined;
+    let kept = 0;
+    if (byDiff) {
+      // hooks: only what differs between the snapshot the work tree last matched and the target
+      changes = await diffSnapshots(repo.root, state.tree, target?.tree);
       trace(`diffed snapshots: ${changes.length} change(s)`);
+    } else {
+      // restore, pull, install: the work tree itself (read by the stamp where it can be) against the target
+      view = await viewWorkTree(repo, { ingest: false, only: o.only });
+      changes = [];
+      for (const d of await compareWithTree(repo, view, target?.tree, o.only)) {
+        if (d.snap) changes.push({ path: d.path, entry: d.snap, before: d.work });
+        // a file the target lacks goes only when it was data of the snapshot the work tree
+        // matched; one the user added since is theirs and stays
+        else if (d.inBase) changes.push({ path: d.path, before: d.work });
+        else kept++;
+      }
+      trace(`compared the work tree with the target: ${changes.length} change(s)`);
+    }
+    // paths an earlier restore could not write: tried again wherever the target holds data
+    const unknown = new Set([...state.missing, ...(state.unsettled ?? [])]);
+    const planned = new Set(changes.map((c) => c.path));
+    const retry = state.missing.filter((p) => (!o.only || o.only(p)) && !planned.has(p));
+    if (retry.length && target) {
+      const slice = await readSnapshotSlice(repo.root, target.tree, { paths: retry });
+      for (const [p, entry] of slice.files) changes.push({ path: p, entry });
     }
     const writes = changes.filter((c) => c.entry).map((c) => c.path);
     if (writes.length && target) {
@@ -84,22 +87,36 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
     }
     trace('planned');
-    const res = await materialize(changes, { root: repo.root, store: repo.store, cache, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir) });
-    for (const p of [...res.written, ...res.unchanged]) cache.unsetMissing(p);
-    cache.setMissing(res.missing.map((m) => m.path), !o.only);
-    if (!o.only) {
-      if (full) cache.setSnapshot(target?.tree ?? '', targetSnap);
-      else cache.applySnapshotChanges(target?.tree ?? '', changes);
-      const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
-      if (res.missing.length === 0 && res.failed.length === 0) {
-        // Only a full scan may move the stamp: after a diff-only restore, edits the user made
-        // before the checkout (outside the diff) must still send the next commit down the full path.
-        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track }, full ? scanStart : undefined);
-      }
-    }
+    // a file unchanged since the stamp holds what the snapshot says: stored already, not read again
+    const before = new Map(changes.filter((c) => c.before && !unknown.has(c.path)).map((c) => [c.path, c.before!]));
+    const stampMs = state.stampMs;
+    const known = (rel: string, st: { ctimeMs: number }): string | undefined => (stampMs !== undefined && st.ctimeMs < stampMs ? before.get(rel)?.sha256 : undefined);
+    const res = await materialize(changes, { root: repo.root, store: repo.store, known, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir) });
     trace('materialized');
-    await cache.save();
-    trace('stat cache saved');
+    // still unsettled: what this restore could not write, and earlier ones it did not reach
+    // (a path the target has no data for is settled once gone)
+    const done = new Set([...res.written, ...res.unchanged, ...res.removed]);
+    const tried = new Set(changes.map((c) => c.path));
+    const earlier = state.missing.filter((p) => !done.has(p) && !tried.has(p) && ((o.only && !o.only(p)) || existsSync(path.join(repo.root, p))));
+    const missing = [...earlier, ...res.missing.map((m) => m.path), ...res.failed.map((f) => f.path)];
+    // paths a status found changed and this restore did not write still hold the user's data
+    const fresh = !o.only && view?.kind === 'full' && kept === 0 && res.missing.length === 0 && res.failed.length === 0;
+    const unsettled = fresh ? [] : (state.unsettled ?? []).filter((p) => !done.has(p));
+    if (!o.only) {
+      // the work tree now matches the target, plus whatever changed since the stamp: the next
+      // scan reads that (the files written here too). A whole-tree read with nothing kept and
+      // nothing missing is a fresh start: the stamp moves to when it began.
+      const patterns = byDiff || view?.kind === 'changes' ? state.patterns : repo.config.track;
+      await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled }, fresh ? view!.scanStart : undefined);
+      // the hooks' fast path may skip a step only when the stamp covers every path
+      if (missing.length === 0 && unsettled.length === 0) {
+        const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
+        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
+      } else await clearFastState(repo.stateDir);
+    } else if (missing.join() !== state.missing.join() || unsettled.length !== (state.unsettled ?? []).length) {
+      await writeWorkState(repo.stateDir, { tree: state.tree, patterns: state.patterns, missing, unsettled });
+    }
+    trace('state saved');
     return { ...res, tree: target?.tree };
   }, { what: 'restore data' });
 }

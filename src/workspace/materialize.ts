@@ -15,7 +15,6 @@ import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
-import type { StatCache } from './statcache.js';
 import { statPaths, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
@@ -34,7 +33,11 @@ export interface MaterializeOptions {
   /** where temp files go before they are renamed into place (default: next to them); on the work tree's filesystem */
   tmpDir?: string;
   store: LocalStore;
-  cache: StatCache;
+  /**
+   * The sha256 a file is known to hold without reading it (unchanged since the last scan, and
+   * what the snapshot says it held): such content is in the store already.
+   */
+  known?: (rel: string, st: FileStat) => string | undefined;
   /** shared state dir (rescue journal) */
   sharedDir: string;
   reason: string;
@@ -78,9 +81,9 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
   /** Makes sure the content of the file at `rel` is recoverable; returns its sha256 (or undefined when absent). */
   const secureFile = async (rel: string, st: FileStat | undefined): Promise<string | undefined> => {
     if (!st) return undefined;
-    const hit = o.cache.lookup(rel, st);
-    if (hit?.stored) return hit.sha256;
-    const sha = hit?.sha256 ?? (await hashFile(path.join(o.root, rel))).sha256;
+    const hit = o.known?.(rel, st);
+    if (hit && (await o.store.has(hit))) return hit;
+    const sha = hit ?? (await hashFile(path.join(o.root, rel))).sha256;
     // an object of that name that is not intact would not bring the user's version back
     if (!(await o.store.intact({ sha256: sha, size: st.size }))) {
       const r = await o.store.ingestFile(path.join(o.root, rel));
@@ -115,7 +118,6 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       if (!stats.get(c.path)) continue;
       await secure(c.path);
       await unlink(path.join(o.root, c.path));
-      o.cache.delete(c.path);
       await pruneEmptyDirs(o.root, c.path);
       res.removed.push(c.path);
     } catch (e) {
@@ -144,8 +146,6 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       }
       await mkdir(path.dirname(abs), { recursive: true });
       await o.store.copyOut(entry, abs, entry.exec ? 0o755 : 0o644, tmpFor(path.dirname(abs)));
-      const after = statPaths(o.root, [c.path]).get(c.path);
-      if (after) o.cache.set(c.path, after, entry.sha256, true);
       res.written.push(c.path);
     } catch (e) {
       fail(c.path, e);
@@ -165,7 +165,6 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       const p = `${rel}/${sub}`;
       await secureFile(p, st);
       await unlink(path.join(o.root, p));
-      o.cache.delete(p);
     }
     for (const d of files.dirs.reverse()) await rmdir(path.join(o.root, rel, d));
     await rmdir(path.join(o.root, rel));

@@ -1,14 +1,13 @@
 /**
- * Scanning the work tree: which tracked files exist and their sha256, re-hashing only files
- * whose stat changed since the stat cache. With `ingest`, new content is copied into the store
- * while it is hashed (one read per file) and committed with one syncfs for the batch.
+ * Scanning the whole work tree: which tracked files exist and their sha256. With `ingest`, new
+ * content is copied into the store while it is hashed (one read per file) and committed with
+ * one syncfs for the batch. Everyday steps read only what changed instead (changes.ts).
  */
 import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore, StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
-import type { StatCache } from './statcache.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
 import { trace } from '../trace.js';
 
@@ -27,22 +26,20 @@ export interface ScanResult {
 /** Small files are cheap per byte but costly per call: keep more of them in flight. */
 const JOBS = 16;
 
+/**
+ * Reads every tracked file of the work tree (the full scan: a first recording, or no usable
+ * stamp; changes.ts reads only what changed). With `ingest`, new content is stored as it is read.
+ */
 export async function scanWorkTree(
   root: string,
   matcher: Matcher,
-  cache: StatCache,
   opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean },
 ): Promise<ScanResult> {
   const walk = walkTracked(root, matcher);
   trace(`walked: ${walk.files.size} files`);
   const files = new Map<string, ScannedFile>();
   const todo: [string, FileStat][] = [];
-  for (const [p, st] of walk.files) {
-    if (opts.only && !opts.only(p)) continue;
-    const hit = cache.lookup(p, st);
-    if (hit && (hit.stored || !opts.ingest)) files.set(p, { sha256: hit.sha256, size: st.size, exec: st.exec, stat: st });
-    else todo.push([p, st]);
-  }
+  for (const [p, st] of walk.files) if (!opts.only || opts.only(p)) todo.push([p, st]);
   let hashedBytes = 0;
   const staged: StagedObject[] = [];
   // big files first: they dominate wall time, and overlap best with the many small ones
@@ -62,11 +59,5 @@ export async function scanWorkTree(
   });
   trace(`hashed ${todo.length} file(s)`);
   const added = opts.ingest ? await opts.store.commitStaged(staged, true) : 0;
-  for (const [p, st] of todo) {
-    const f = files.get(p);
-    // a file that changed while being read is recorded with its new stat next time
-    if (f && f.size === st.size) cache.set(p, st, f.sha256, opts.ingest);
-  }
-  if (!opts.only) cache.retain((p) => walk.files.has(p));
   return { files, skipped: walk.skipped, hashed: todo.length, hashedBytes, added };
 }

@@ -1,0 +1,273 @@
+/**
+ * Which tracked files changed since the last scan, at the cost of what changed plus one probe.
+ *
+ * The probe is `find <track roots> -cnewer <stamp>` (worktree-state.ts): it stats every entry in
+ * C and prints only what changed since the stamp: files written or touched, and directories
+ * whose entries were added, removed or renamed (their ctime moves too). Then:
+ *   - a changed file that is tracked is hashed (with `ingest`, stored as it is read);
+ *   - a changed directory is listed and compared with what the snapshot held there (git
+ *     ls-tree of that directory only): an entry gone is a deletion (a subdirectory gone: all of
+ *     it), an entry the snapshot did not hold is read (a directory moved in keeps its files'
+ *     ctimes, so it is walked whole);
+ *   - everything else is unchanged, and what it holds is what the snapshot says.
+ * A file changed within the margin before the stamp is read again: harmless.
+ *
+ * Without a usable state (no stamp yet, other track patterns, no snapshot), the caller scans
+ * everything (scanWorkTree).
+ */
+import { spawn } from 'node:child_process';
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import path from 'node:path';
+import { TEMP_PREFIX } from '../fs/atomic.js';
+import { readSnapshotSlice, type SnapEntry } from '../git/snapshot.js';
+import { hashFile } from '../store/hash.js';
+import type { LocalStore, StagedObject } from '../store/local.js';
+import { mapLimit } from '../concurrency.js';
+import { trace } from '../trace.js';
+import { trackRule, type FileStat, type Matcher } from './walk.js';
+import { stampFile, type WorkState } from './worktree-state.js';
+
+export interface FileChange {
+  path: string;
+  /** the new content; undefined: deleted */
+  entry?: SnapEntry;
+  /** what the snapshot held (undefined: nothing) */
+  before?: SnapEntry;
+}
+
+export interface ChangeScan {
+  /** the snapshot the changes apply to */
+  base: string;
+  /** paths whose content or exec bit differs from `base`, and paths gone */
+  changes: FileChange[];
+  /** every path that was looked at, with what `base` held there */
+  before: Map<string, SnapEntry>;
+  skipped: { path: string; why: string }[];
+  hashed: number;
+  hashedBytes: number;
+  /** objects newly stored (with ingest) */
+  added: number;
+}
+
+function toStat(st: Stats): FileStat {
+  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, exec: (st.mode & 0o100) !== 0 };
+}
+
+/** True when the state can stand for the work tree: a stamp, a snapshot, the same track patterns. */
+export function stateUsable(state: WorkState, patterns: string[]): state is WorkState & { tree: string; stampMs: number } {
+  return state.tree !== undefined && state.stampMs !== undefined && state.patterns !== undefined && state.patterns.join('\n') === patterns.join('\n');
+}
+
+/** The paths `find` reports changed since the stamp under `roots` (relative to `root`). */
+export function changedSince(root: string, roots: string[], stamp: string): Promise<{ paths: string[]; missingRoots: string[] }> {
+  const existing: string[] = [];
+  const missingRoots: string[] = [];
+  for (const r of roots) {
+    if (r === '' || lstatSync(path.join(root, r), { throwIfNoEntry: false })) existing.push(r === '' ? '.' : r);
+    else missingRoots.push(r);
+  }
+  if (existing.length === 0) return Promise.resolve({ paths: [], missingRoots });
+  return new Promise((resolve, reject) => {
+    // -P: never follow a symlink; .git directories are not entered
+    const child = spawn('find', ['-P', ...existing.map((r) => (r.startsWith('-') ? `./${r}` : r)), '-name', '.git', '-prune', '-o', '-cnewer', stamp, '-print0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      // a file that vanished while find ran is a warning, not a failure
+      if (code !== 0 && !/No such file or directory/.test(err)) return reject(new Error(`find failed (${code}): ${err.trim().split('\n')[0]}`));
+      const paths = Buffer.concat(out).toString('utf8').split('\0').filter(Boolean).map((p) => (p === '.' ? '' : p.replace(/^\.\//, '')));
+      resolve({ paths, missingRoots });
+    });
+  });
+}
+
+/**
+ * The changes of the work tree against `state.tree`, by the stamp (module comment). `only`
+ * limits what is looked at; `ingest` stores new content as it is hashed (committed with one
+ * syncfs).
+ */
+export async function scanChanges(
+  root: string,
+  matcher: Matcher,
+  state: WorkState & { tree: string; stampMs: number },
+  stateDir: string,
+  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean },
+): Promise<ChangeScan> {
+  const rule = trackRule(matcher);
+  const tracked = (p: string): boolean => rule.file(p);
+  const { paths, missingRoots } = await changedSince(root, matcher.roots, stampFile(stateDir));
+  trace(`probe: ${paths.length} path(s) changed since the stamp`);
+  const missing = new Set(state.missing);
+  const candidates = new Map<string, FileStat>();
+  const dirs = new Set<string>();
+  let skipped: { path: string; why: string }[] = [];
+  const deepGone = new Set<string>(missingRoots);
+  const walkNew = new Set<string>();
+  const goneFiles = new Set<string>();
+  const gone = (p: string): void => {
+    candidates.delete(p);
+    goneFiles.add(p);
+  };
+
+  for (const p of paths) {
+    if (path.basename(p).startsWith(TEMP_PREFIX)) continue;
+    const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+    if (!st) {
+      dirs.add(parentOf(p)); // gone while we looked: its directory tells
+      continue;
+    }
+    if (st.isDirectory()) dirs.add(p);
+    else if (st.isFile()) {
+      if (tracked(p)) candidates.set(p, toStat(st));
+    } else if (st.isSymbolicLink() && tracked(p)) skipped.push({ path: p, why: 'symbolic link (gitrepro stores regular files only)' });
+  }
+  // paths the last restore could not write hold whatever they held before, and those a status
+  // found changed are not in the snapshot: read them (absent: not restored yet, or deleted)
+  const absentUnsettled: string[] = [];
+  for (const p of [...missing, ...(state.unsettled ?? [])]) {
+    if (candidates.has(p) || !tracked(p)) continue;
+    const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+    if (st?.isFile()) candidates.set(p, toStat(st));
+    else if (!st && !missing.has(p)) absentUnsettled.push(p);
+  }
+  // what the snapshot held: the candidates, and the children of every changed directory
+  const slice = await readSnapshotSlice(root, state.tree, { paths: [...candidates.keys(), ...absentUnsettled], dirs });
+  for (const p of absentUnsettled) if (slice.files.has(p)) gone(p);
+  for (const d of dirs) {
+    let listing;
+    try {
+      listing = readdirSync(d ? path.join(root, d) : root, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    const seen = new Set<string>();
+    const held = slice.children.get(d) ?? new Map<string, 'file' | 'dir'>();
+    for (const e of listing) {
+      if (e.name.toLowerCase() === '.git' || e.name.startsWith(TEMP_PREFIX)) continue;
+      const p = d ? `${d}/${e.name}` : e.name;
+      seen.add(e.name);
+      const was = held.get(e.name);
+      if (e.isFile()) {
+        if (was === 'dir') deepGone.add(p);
+        // a file the snapshot did not hold, or one that had been a directory: read it
+        if ((was !== 'file' || !slice.files.has(p)) && tracked(p) && !candidates.has(p)) {
+          const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+          if (st?.isFile()) candidates.set(p, toStat(st));
+        }
+      } else if (e.isDirectory()) {
+        if (was === 'file') gone(p);
+        // a directory the snapshot did not hold: moved in whole (its files keep their ctimes)
+        if (was !== 'dir' && !dirs.has(p)) walkNew.add(p);
+      } else if (e.isSymbolicLink() && tracked(p)) skipped.push({ path: p, why: 'symbolic link (gitrepro stores regular files only)' });
+    }
+    for (const [name, kind] of held) {
+      if (seen.has(name)) continue;
+      const p = d ? `${d}/${name}` : name;
+      if (kind === 'dir') deepGone.add(p);
+      else gone(p);
+    }
+  }
+  for (const d of walkNew) {
+    for (const [p, st] of walkAllFiles(root, d)) if (tracked(p)) candidates.set(p, st);
+  }
+  // whole subtrees gone (a deleted or renamed directory): everything the snapshot held there
+  const deepSlice = deepGone.size ? await readSnapshotSlice(root, state.tree, { deep: deepGone }) : undefined;
+  const before = new Map<string, SnapEntry>([...slice.files, ...(deepSlice?.files ?? [])]);
+  for (const p of deepSlice?.files.keys() ?? []) if (!candidates.has(p)) goneFiles.add(p);
+  for (const p of [...goneFiles]) if (!slice.files.has(p) && !deepSlice?.files.has(p)) goneFiles.delete(p);
+
+  // only what the caller asked about
+  const only = opts.only ?? (() => true);
+  const todo = [...candidates].filter(([p]) => only(p));
+  trace(`probe: ${todo.length} file(s) to read, ${goneFiles.size} gone`);
+  const hashed = new Map<string, { sha256: string; size: number }>();
+  const staged: StagedObject[] = [];
+  let hashedBytes = 0;
+  todo.sort((a, b) => b[1].size - a[1].size);
+  await mapLimit(todo, 16, async ([p]) => {
+    const abs = path.join(root, p);
+    if (opts.ingest) {
+      const s = await opts.store.stage(abs);
+      staged.push(s);
+      hashed.set(p, s);
+    } else hashed.set(p, await hashFile(abs));
+    hashedBytes += hashed.get(p)!.size;
+  });
+  const added = opts.ingest ? await opts.store.commitStaged(staged, true) : 0;
+
+  const changes: FileChange[] = [];
+  for (const [p, st] of todo) {
+    const h = hashed.get(p)!;
+    const entry: SnapEntry = { sha256: h.sha256, size: h.size, exec: st.exec };
+    const was = before.get(p);
+    if (!was || was.sha256 !== entry.sha256 || was.exec !== entry.exec) changes.push({ path: p, entry, before: was });
+  }
+  for (const p of goneFiles) if (only(p) && !missing.has(p)) changes.push({ path: p, before: before.get(p) });
+  changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // a link both changed and in a changed directory is named once
+  const named = new Set<string>();
+  skipped = skipped.filter((s) => !named.has(s.path) && named.add(s.path));
+  return { base: state.tree, changes, before, skipped, hashed: todo.length, hashedBytes, added };
+}
+
+function parentOf(p: string): string {
+  const slash = p.lastIndexOf('/');
+  return slash < 0 ? '' : p.slice(0, slash);
+}
+
+/** Every regular file under `dir` (relative to root), not entering .git, skipping temp files and links. */
+function walkAllFiles(root: string, dir: string): [string, FileStat][] {
+  const out: [string, FileStat][] = [];
+  const visit = (rel: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(path.join(root, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.toLowerCase() === '.git' || e.name.startsWith(TEMP_PREFIX)) continue;
+      const r = `${rel}/${e.name}`;
+      if (e.isDirectory()) visit(r);
+      else if (e.isFile()) {
+        const st = lstatSync(path.join(root, r), { throwIfNoEntry: false });
+        if (st?.isFile()) out.push([r, toStat(st)]);
+      }
+    }
+  };
+  visit(dir);
+  return out;
+}
+
+/**
+ * The sha256 of files unchanged since the stamp, from the snapshot the work tree matched (read
+ * one directory at a time, on demand): a pipeline's deps are not read again when they did not
+ * change. Any other file: undefined (the caller hashes it).
+ */
+export class StampedHashes {
+  private dirs = new Map<string, Promise<Map<string, SnapEntry>>>();
+  private readonly missing: Set<string>;
+
+  constructor(
+    private readonly root: string,
+    private readonly state: WorkState,
+  ) {
+    this.missing = new Set([...state.missing, ...(state.unsettled ?? [])]);
+  }
+
+  async get(rel: string, st: { ctimeMs: number; size: number; exec: boolean }): Promise<string | undefined> {
+    const { tree, stampMs } = this.state;
+    if (!tree || stampMs === undefined || st.ctimeMs >= stampMs || this.missing.has(rel)) return undefined;
+    const dir = parentOf(rel);
+    let entries = this.dirs.get(dir);
+    if (!entries) {
+      entries = readSnapshotSlice(this.root, tree, { dirs: [dir] }).then((s) => s.files, () => new Map<string, SnapEntry>());
+      this.dirs.set(dir, entries);
+    }
+    const e = (await entries).get(rel);
+    return e && e.size === st.size && e.exec === st.exec ? e.sha256 : undefined;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * What the work tree's data was at the last scan, per worktree in `<git-dir>/gitrepro/`:
+ *
+ *   stamp       its mtime: when that scan began, minus a margin (the kernel's clock ticks
+ *               coarsely). A file whose ctime is newer has changed since, or is new; one that is
+ *               older holds what it held then. `find -cnewer stamp` lists them (changes.ts).
+ *   state.json  the snapshot tree the work tree matched at that moment (moved along by the
+ *               restores made since: the files they wrote are newer than the stamp), the track
+ *               patterns of that scan, the paths a restore could not write (read by every
+ *               scan: their ctimes say nothing; absent, they are not restored yet, not deleted)
+ *               and the paths a status found changed but did not store (read by every scan).
+ *
+ * Nothing per file: the kernel keeps the ctimes, and git keeps what each path held (the
+ * snapshot tree), so an add, a status or a checkout of 10 changed files of 100,000 reads what
+ * changed and nothing else. Disposable: without it the next scan reads everything once.
+ */
+import { readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../fs/atomic.js';
+
+/**
+ * The stamp is set this far before the scan began: file timestamps come from the kernel's coarse
+ * clock (one tick, ~4 ms here, behind real time), so a change made just after the scan started
+ * must still look newer than the stamp. On a filesystem with whole-second timestamps, 2 s.
+ */
+const STAMP_MARGIN_MS = 50;
+const COARSE_MARGIN_MS = 2000;
+
+export interface WorkState {
+  /** the snapshot the work tree's data matched at the stamp (plus the restores made since) */
+  tree?: string;
+  /** the track patterns of that scan: other patterns mean another set of files (a full scan) */
+  patterns?: string[];
+  /** the stamp's mtime; undefined: no scan yet (the next one reads everything) */
+  stampMs?: number;
+  /**
+   * paths a restore could not write (object unavailable or damaged, a write refused): the work
+   * tree holds there whatever it held before, or nothing. Scans always read them; absent, they
+   * are data not yet restored, not a deletion.
+   */
+  missing: string[];
+  /**
+   * paths whose content differs from `tree` as of the stamp (a status read them but stored
+   * nothing, so the snapshot cannot hold them): scans always read them; absent, they are
+   * deletions as usual
+   */
+  unsettled?: string[];
+}
+
+export function stampFile(stateDir: string): string {
+  return path.join(stateDir, 'stamp');
+}
+
+export async function readWorkState(stateDir: string): Promise<WorkState> {
+  const [text, st] = await Promise.all([readFile(path.join(stateDir, 'state.json'), 'utf8').catch(() => ''), stat(stampFile(stateDir)).catch(() => undefined)]);
+  let raw: Partial<WorkState> = {};
+  try {
+    raw = text ? (JSON.parse(text) as Partial<WorkState>) : {};
+  } catch {
+    raw = {};
+  }
+  const tree = typeof raw.tree === 'string' && /^[0-9a-f]{40,64}$/.test(raw.tree) ? raw.tree : undefined;
+  const patterns = Array.isArray(raw.patterns) && raw.patterns.every((p) => typeof p === 'string') ? raw.patterns : undefined;
+  const missing = Array.isArray(raw.missing) ? raw.missing.filter((p): p is string => typeof p === 'string') : [];
+  const unsettled = Array.isArray(raw.unsettled) ? raw.unsettled.filter((p): p is string => typeof p === 'string') : [];
+  return { tree, patterns, stampMs: st?.mtimeMs, missing, unsettled };
+}
+
+/**
+ * Saves the state. With `scanStartMs` (a scan of the whole work tree, full or by the stamp,
+ * began then) the stamp moves too; without, it stays where it was.
+ */
+export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stampMs'>, scanStartMs?: number): Promise<void> {
+  await mkdir(stateDir, { recursive: true });
+  if (scanStartMs !== undefined) {
+    const stamp = stampFile(stateDir);
+    await writeFile(stamp, '');
+    let t = scanStartMs - STAMP_MARGIN_MS;
+    await utimes(stamp, t / 1000, t / 1000);
+    // whole-second timestamps (the fraction did not stick): a wider margin
+    if ((await stat(stamp)).mtimeMs % 1000 === 0 && t % 1000 !== 0) {
+      t = scanStartMs - COARSE_MARGIN_MS;
+      await utimes(stamp, t / 1000, t / 1000);
+    }
+  }
+  const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort() };
+  await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
+}
+
+/** Forgets the state: the next scan reads everything (track patterns changed, say). */
+export async function clearWorkState(stateDir: string): Promise<void> {
+  await Promise.all(['state.json', 'stamp', 'fast'].map((f) => rm(path.join(stateDir, f), { force: true })));
+}
