@@ -93,7 +93,7 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     if (!only) {
       // the work tree now matches `tree`: the stamp moves to when this scan began
       await writeWorkState(repo.stateDir, { tree, patterns: repo.config.track, missing: notRestored }, view.scanStart);
-      await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
+      await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
     }
     const hashed = view.kind === 'changes' ? view.scan : view;
     return { lock, ...res, stored: hashed.added, hashedBytes: hashed.hashedBytes, staged, skipped: view.skipped, notRestored };

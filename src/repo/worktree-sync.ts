@@ -111,7 +111,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       // the hooks' fast path may skip a step only when the stamp covers every path
       if (missing.length === 0 && unsettled.length === 0) {
         const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
-        await writeFastState(repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
+        await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
       } else await clearFastState(repo.stateDir);
     } else if (missing.join() !== state.missing.join() || unsettled.length !== (state.unsettled ?? []).length) {
       await writeWorkState(repo.stateDir, { tree: state.tree, patterns: state.patterns, missing, unsettled });

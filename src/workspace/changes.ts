@@ -17,6 +17,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { TEMP_PREFIX } from '../fs/atomic.js';
 import { readSnapshotSlice, type SnapEntry } from '../git/snapshot.js';
@@ -58,18 +59,55 @@ export function stateUsable(state: WorkState, patterns: string[]): state is Work
   return state.tree !== undefined && state.stampMs !== undefined && state.patterns !== undefined && state.patterns.join('\n') === patterns.join('\n');
 }
 
-/** The paths `find` reports changed since the stamp under `roots` (relative to `root`). */
-export function changedSince(root: string, roots: string[], stamp: string): Promise<{ paths: string[]; missingRoots: string[] }> {
-  const existing: string[] = [];
+/**
+ * How the probe splits its work: the track roots that are directories are tested themselves
+ * (`dirs`: an entry added, removed or renamed in one moves its ctime), and their children are
+ * dealt round-robin into `groups`, one `find` each, run in parallel (a stat per entry is the
+ * probe's whole cost: two finds on two cores halve it; measured in docs/benchmarks.md). A root
+ * with very many children, or one that is a file, is searched whole by the first group.
+ */
+export interface ProbePlan {
+  dirs: string[];
+  groups: string[][];
+  missingRoots: string[];
+}
+
+const MAX_SPLIT_ARGS = 8192;
+
+export function probePlan(root: string, roots: string[], jobs = Math.min(4, availableParallelism())): ProbePlan {
+  const dirs: string[] = [];
+  const args: string[] = [];
+  const whole: string[] = [];
   const missingRoots: string[] = [];
+  const arg = (r: string): string => (r === '' ? '.' : r.startsWith('-') ? `./${r}` : r);
   for (const r of roots) {
-    if (r === '' || lstatSync(path.join(root, r), { throwIfNoEntry: false })) existing.push(r === '' ? '.' : r);
-    else missingRoots.push(r);
+    const st = lstatSync(path.join(root, r), { throwIfNoEntry: false });
+    if (!st) {
+      missingRoots.push(r);
+      continue;
+    }
+    if (!st.isDirectory()) {
+      whole.push(arg(r));
+      continue;
+    }
+    const names = readdirSync(path.join(root, r));
+    if (names.length > MAX_SPLIT_ARGS || jobs < 2) {
+      whole.push(arg(r));
+      continue;
+    }
+    dirs.push(arg(r));
+    for (const n of names) if (n.toLowerCase() !== '.git') args.push(arg(r === '' ? n : `${r}/${n}`));
   }
-  if (existing.length === 0) return Promise.resolve({ paths: [], missingRoots });
+  const groups: string[][] = Array.from({ length: Math.max(1, Math.min(jobs, args.length)) }, () => []);
+  args.forEach((a, i) => groups[i % groups.length].push(a));
+  groups[0].push(...whole);
+  return { dirs, groups: groups.filter((g) => g.length), missingRoots };
+}
+
+function runFind(root: string, args: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
     // -P: never follow a symlink; .git directories are not entered
-    const child = spawn('find', ['-P', ...existing.map((r) => (r.startsWith('-') ? `./${r}` : r)), '-name', '.git', '-prune', '-o', '-cnewer', stamp, '-print0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('find', args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -78,10 +116,19 @@ export function changedSince(root: string, roots: string[], stamp: string): Prom
     child.on('close', (code) => {
       // a file that vanished while find ran is a warning, not a failure
       if (code !== 0 && !/No such file or directory/.test(err)) return reject(new Error(`find failed (${code}): ${err.trim().split('\n')[0]}`));
-      const paths = Buffer.concat(out).toString('utf8').split('\0').filter(Boolean).map((p) => (p === '.' ? '' : p.replace(/^\.\//, '')));
-      resolve({ paths, missingRoots });
+      resolve(Buffer.concat(out).toString('utf8').split('\0').filter(Boolean).map((p) => (p === '.' ? '' : p.replace(/^\.\//, ''))));
     });
   });
+}
+
+/** The paths `find` reports changed since the stamp under `roots` (relative to `root`). */
+export async function changedSince(root: string, roots: string[], stamp: string): Promise<{ paths: string[]; missingRoots: string[] }> {
+  const plan = probePlan(root, roots);
+  const finds: Promise<string[]>[] = [];
+  if (plan.dirs.length) finds.push(runFind(root, ['-P', ...plan.dirs, '-maxdepth', '0', '-cnewer', stamp, '-print0']));
+  for (const g of plan.groups) finds.push(runFind(root, ['-P', ...g, '-name', '.git', '-prune', '-o', '-cnewer', stamp, '-print0']));
+  const paths = (await Promise.all(finds)).flat();
+  return { paths: [...new Set(paths)], missingRoots: plan.missingRoots };
 }
 
 /**

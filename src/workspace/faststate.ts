@@ -11,6 +11,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { probePlan } from './changes.js';
 
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -27,15 +28,19 @@ export interface FastState {
  * Writes the fast-path state the sh shims read (the stamp is worktree-state.ts's: a missing
  * stamp keeps hooks on the full path).
  */
-export async function writeFastState(stateDir: string, s: FastState): Promise<void> {
+export async function writeFastState(root: string, stateDir: string, s: FastState): Promise<void> {
   await mkdir(stateDir, { recursive: true });
-  const roots = s.roots.map((r) => (r === '' ? '.' : r));
+  // the probe of changes.ts, split the same way: the root directories themselves, then their
+  // children in parallel finds (each stops at its first hit)
+  const plan = probePlan(root, s.roots);
+  const q = (xs: string[]): string => xs.map(shQuote).join(' ');
+  const finds = plan.groups.map((g) => `find -P ${q(g)} -name .git -prune -o -cnewer "$1" -print -quit &`);
   const body = [
     '# written by gitrepro: fast-path state for the hook shims (disposable)',
     `GR_LOCK=${shQuote(s.lockBlob)}`,
     `GR_MAX=${Math.floor(s.maxGitFileSize)}`,
     // prints the first path changed since the stamp ($1); an error (a root vanished) prints too
-    `gr_changed() { find gitrepro.yaml ${roots.map(shQuote).join(' ')} -name .git -prune -o -cnewer "$1" -print -quit 2>&1; }`,
+    `gr_changed() { { find -P gitrepro.yaml ${q([...plan.dirs, ...plan.missingRoots])} -maxdepth 0 -cnewer "$1" -print; ${finds.join(' ')} wait; } 2>&1; }`,
     '',
   ].join('\n');
   await writeFileAtomic(path.join(stateDir, 'patterns'), s.patterns.join('\n') + '\n', { durable: false });
