@@ -7,7 +7,7 @@ import { takeSetting } from '../settings.js';
 export interface RepoPaths {
   /** top of the work tree */
   root: string;
-  /** per-worktree git dir (stat cache, stamps, markers) */
+  /** per-worktree git dir (scan state, stamps, markers) */
   gitDir: string;
   /** shared git dir (object store, journal, locks) */
   commonDir: string;

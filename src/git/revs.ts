@@ -52,6 +52,19 @@ export function blobId(content: string | Buffer, objectFormat: string): string {
   return h.digest('hex');
 }
 
+/** Every value of the config keys matching `regexp` (names lowercased by git), in order. */
+export async function configGetAll(cwd: string, regexp: string): Promise<[string, string][]> {
+  const out = await gitMaybe(cwd, ['config', '-z', '--get-regexp', regexp]);
+  if (!out) return [];
+  return out
+    .split('\0')
+    .filter(Boolean)
+    .map((rec) => {
+      const nl = rec.indexOf('\n');
+      return nl < 0 ? [rec, ''] : [rec.slice(0, nl), rec.slice(nl + 1)];
+    });
+}
+
 export async function configGet(cwd: string, key: string): Promise<string | undefined> {
   return gitMaybe(cwd, ['config', '--get', key]);
 }

@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../fs/atomic.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { isTrackedPath, walkTracked } from '../workspace/walk.js';
 import { trustState, untrusted } from '../repo/trust.js';
-import { openRepo, pathFilter, requireSetUp, type Repo, type Reporter } from '../repo/context.js';
+import { openRepo, pathFilter, requireSetUp, scanKey, type Repo, type Reporter } from '../repo/context.js';
 import { compareWithTree, viewWorkTree } from '../repo/worktree-view.js';
 import { lockAt } from '../repo/lock-file.js';
 import { trace } from '../trace.js';
@@ -92,7 +92,7 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     trace('lock staged');
     if (!only) {
       // the work tree now matches `tree`: the stamp moves to when this scan began
-      await writeWorkState(repo.stateDir, { tree, patterns: repo.config.track, missing: notRestored }, view.scanStart);
+      await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing: notRestored }, view.scanStart);
       await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
     }
     const hashed = view.kind === 'changes' ? view.scan : view;

@@ -9,8 +9,8 @@ import { GitreproError } from '../errors.js';
 import { missingObjects } from '../git/refs.js';
 import { resolveCommit } from '../git/revs.js';
 import { git } from '../git/run.js';
-import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
-import { commitData, snapshotObjects, type NeededObject } from '../repo/object-plan.js';
+import { openRepo, pathFilter, requireSetUp, type Reporter } from '../repo/context.js';
+import { commitData, snapshotObjects, snapshotObjectsAt, type NeededObject } from '../repo/object-plan.js';
 import { syncRecords, type RecordsSync } from '../repo/record-sync.js';
 import { splitRemoteArgs } from '../repo/remote-config.js';
 import { download } from '../repo/transfers.js';
@@ -21,6 +21,8 @@ export interface FetchOptions {
   args?: string[];
   /** every commit of every branch, tag and remote-tracking branch */
   all?: boolean;
+  /** only the data at these paths (files or directories, relative to cwd), sparse filter or not */
+  paths?: string[];
   /** fetch the records from the Git remote first (default true) */
   records?: boolean;
   env?: NodeJS.ProcessEnv;
@@ -61,7 +63,9 @@ export async function fetchData(o: FetchOptions): Promise<FetchResult> {
     for (const d of data) if (absent.has(d.lock!.tree)) unavailable.push(d.commit);
     trees = trees.filter((t) => !absent.has(t));
   }
-  const objects = await snapshotObjects(repo, { full: trees });
+  // a sparse clone fetches the data it holds; named paths are fetched whatever the filter says
+  const only = pathFilter(repo, o.cwd, o.paths) ?? (repo.sparse ? (p: string) => repo.sparse!.wanted(p) : undefined);
+  const objects = only ? await snapshotObjectsAt(repo, trees, only) : await snapshotObjects(repo, { full: trees });
   const want: NeededObject[] = [];
   for (const obj of objects.values()) if (!(await repo.store.has(obj.sha256))) want.push(obj);
   const res: FetchResult = { records, commits: commits.length, needed: objects.size, local: objects.size - want.length, fetched: [], bytes: 0, failed: [], unavailable };

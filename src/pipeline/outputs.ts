@@ -151,7 +151,7 @@ export function assertInTree(root: string, rel: string): void {
 
 /**
  * Writes `r` at `rel` in a scratch tree (a rerun's temporary worktree), replacing whatever is
- * there: no rescue, no stat cache. Objects are re-hashed as they are copied.
+ * there: no rescue, no scan state. Objects are re-hashed as they are copied.
  */
 export async function placeResolved(store: LocalStore, root: string, rel: string, r: Resolved): Promise<void> {
   assertInTree(root, rel);

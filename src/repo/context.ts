@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { findRepo, type RepoPaths } from '../git/repo.js';
-import { configGet } from '../git/revs.js';
+import { configGetAll } from '../git/revs.js';
+import { makeSparse, type Sparse } from '../workspace/sparse.js';
 import { LocalStore } from '../store/local.js';
 import type { Config } from '../record/config.js';
 import { loadConfig } from '../workspace/config.js';
@@ -15,13 +16,15 @@ import { trace } from '../trace.js';
 export interface Repo {
   paths: RepoPaths;
   root: string;
-  /** per-worktree state: stat cache, fast-path state, markers */
+  /** per-worktree state: scan state, fast-path state, markers */
   stateDir: string;
   /** shared state: journal, lock, rescue journal, default object store */
   sharedDir: string;
   store: LocalStore;
   config: Config;
   matcher: Matcher;
+  /** this clone's sparse filter (git config gitrepro.include/exclude); undefined: all data */
+  sparse?: Sparse;
 }
 
 /** Reports progress of long work; ops never print. */
@@ -32,7 +35,10 @@ export interface Reporter {
 }
 
 export async function openRepo(cwd: string): Promise<Repo> {
-  const [paths, cacheDir] = await Promise.all([findRepo(cwd), configGet(cwd, 'gitrepro.cacheDir')]);
+  // one git call for this clone's own settings: the store's place and the sparse filter
+  const [paths, settings] = await Promise.all([findRepo(cwd), configGetAll(cwd, '^gitrepro\\.(cachedir|include|exclude)$')]);
+  const values = (k: string): string[] => settings.filter(([key]) => key === k).map(([, v]) => v);
+  const cacheDir = values('gitrepro.cachedir').pop();
   const sharedDir = path.join(paths.commonDir, 'gitrepro');
   const stateDir = path.join(paths.gitDir, 'gitrepro');
   trace('found repository');
@@ -46,7 +52,16 @@ export async function openRepo(cwd: string): Promise<Repo> {
     store: new LocalStore(cacheDir ? path.resolve(paths.root, cacheDir) : sharedDir),
     config,
     matcher: makeMatcher(config.track),
+    sparse: makeSparse(values('gitrepro.include'), values('gitrepro.exclude')),
   };
+}
+
+/**
+ * What a scan of the work tree depends on besides the files: the track patterns and the sparse
+ * filter. A scan's state (workspace/worktree-state.ts) is only reused under the same key.
+ */
+export function scanKey(repo: Repo): string[] {
+  return [...repo.config.track, ...(repo.sparse?.key ?? [])];
 }
 
 /** True when `gitrepro install` ran in this repository (hooks exit 0 otherwise). */

@@ -11,6 +11,7 @@ import { GitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
 import { missingObjects } from '../git/refs.js';
 import { readNotes } from '../git/notes.js';
+import { readSnapshot } from '../git/snapshot.js';
 import { git } from '../git/run.js';
 import { parseLock, type Lock } from '../record/lock.js';
 import { parsePointer } from '../record/pointer.js';
@@ -107,6 +108,19 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
     });
   } finally {
     cat.close();
+  }
+  return out;
+}
+
+/**
+ * The objects of snapshot trees `trees` at the paths `only` accepts (a sparse clone's filter, or
+ * paths named on the command line): every path of each tree is looked at, since one pointer blob
+ * can sit at an accepted path and at another.
+ */
+export async function snapshotObjectsAt(repo: Repo, trees: string[], only: (p: string) => boolean): Promise<Map<string, NeededObject>> {
+  const out = new Map<string, NeededObject>();
+  for (const tree of [...new Set(trees)]) {
+    for (const [p, e] of await readSnapshot(repo.root, tree)) if (only(p) && !out.has(e.sha256)) out.set(e.sha256, { sha256: e.sha256, size: e.size, path: p });
   }
   return out;
 }

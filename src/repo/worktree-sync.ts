@@ -2,9 +2,9 @@
  * Bringing the work tree's data to a snapshot: the engine behind post-checkout, post-merge,
  * machine-made commits and `gitrepro restore`. Only changed paths are touched; unsaved content
  * is stored first (materialize). Hooks diff the snapshot the work tree was last synced to
- * (the stat cache's memo) against the target; `restore` compares the work tree itself.
+ * (worktree-state.ts) against the target; `restore` compares the work tree itself.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
 import { diffSnapshots, readSnapshotSlice, type SnapChange } from '../git/snapshot.js';
 import { blobId } from '../git/revs.js';
@@ -13,12 +13,12 @@ import { clearFastState, writeFastState } from '../workspace/faststate.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
 import { readWorkState, writeWorkState } from '../workspace/worktree-state.js';
-import { compareWithTree, viewWorkTree, type WorkView } from './worktree-view.js';
+import { compareWithTree, notHeld, viewWorkTree, type WorkView } from './worktree-view.js';
 import { guardSnapshot } from './snapshot-guard.js';
 import { acceptedTrack } from './trust.js';
 import { trackRule } from '../workspace/walk.js';
 import type { PathRule } from '../git/treewalk.js';
-import type { Repo } from './context.js';
+import { scanKey, type Repo } from './context.js';
 import { trace } from '../trace.js';
 
 export interface SyncOptions {
@@ -47,19 +47,25 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
   return withRepoLock(repo.sharedDir, async () => {
     const state = await readWorkState(repo.stateDir);
     trace('work state read');
-    const byDiff = !o.full && !o.only && state.tree !== undefined;
+    // hooks diff snapshots, unless the sparse filter changed since (then the work tree is compared)
+    const key = scanKey(repo);
+    const sparseLines = (ps: string[] | undefined): string => (ps ?? []).filter((p) => /^#(include|exclude) /.test(p)).join('\n');
+    const byDiff = !o.full && !o.only && state.tree !== undefined && sparseLines(state.patterns) === sparseLines(key);
     let changes: SnapChange[];
     let view: WorkView | undefined;
     let kept = 0;
+    const held = notHeld(repo);
     if (byDiff) {
       // hooks: only what differs between the snapshot the work tree last matched and the target
       changes = await diffSnapshots(repo.root, state.tree, target?.tree);
       trace(`diffed snapshots: ${changes.length} change(s)`);
     } else {
       // restore, pull, install: the work tree itself (read by the stamp where it can be) against the target
-      view = await viewWorkTree(repo, { ingest: false, only: o.only });
+      // absent data outside a sparse filter is not a deletion, unless named (restore -- <path>)
+      const keepAbsent = (p: string): boolean => held(p) && !o.only?.(p);
+      view = await viewWorkTree(repo, { ingest: false, only: o.only, keepAbsent });
       changes = [];
-      for (const d of await compareWithTree(repo, view, target?.tree, o.only)) {
+      for (const d of await compareWithTree(repo, view, target?.tree, o.only, keepAbsent)) {
         if (d.snap) changes.push({ path: d.path, entry: d.snap, before: d.work });
         // a file the target lacks goes only when it was data of the snapshot the work tree
         // matched; one the user added since is theirs and stays
@@ -76,6 +82,9 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       const slice = await readSnapshotSlice(repo.root, target.tree, { paths: retry });
       for (const [p, entry] of slice.files) changes.push({ path: p, entry });
     }
+    // a sparse clone writes only the data it holds: a path outside its filter only when it is
+    // there already (restored on demand) or named explicitly (restore -- <path>)
+    changes = changes.filter((c) => !held(c.path) || o.only?.(c.path) || lstatSync(path.join(repo.root, c.path), { throwIfNoEntry: false }) !== undefined);
     const writes = changes.filter((c) => c.entry).map((c) => c.path);
     if (writes.length && target) {
       await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, also: await acceptedRules(repo) });
@@ -106,7 +115,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       // the work tree now matches the target, plus whatever changed since the stamp: the next
       // scan reads that (the files written here too). A whole-tree read with nothing kept and
       // nothing missing is a fresh start: the stamp moves to when it began.
-      const patterns = byDiff || view?.kind === 'changes' ? state.patterns : repo.config.track;
+      const patterns = byDiff || view?.kind === 'changes' ? state.patterns : key;
       await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled }, fresh ? view!.scanStart : undefined);
       // the hooks' fast path may skip a step only when the stamp covers every path
       if (missing.length === 0 && unsettled.length === 0) {

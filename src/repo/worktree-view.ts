@@ -12,23 +12,32 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { readWorkState, writeWorkState, type WorkState } from '../workspace/worktree-state.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { clearFastState } from '../workspace/faststate.js';
-import type { Repo } from './context.js';
+import { scanKey, type Repo } from './context.js';
 
 export type WorkView =
   | { kind: 'changes'; state: WorkState; scanStart: number; scan: ChangeScan; skipped: ChangeScan['skipped'] }
   | { kind: 'full'; state: WorkState; scanStart: number; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
 
 /** Reads the work tree's data (see the module comment); `ingest` stores new content as it is read. */
-export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean }): Promise<WorkView> {
+export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean }): Promise<WorkView> {
   const scanStart = Date.now();
   const state = await readWorkState(repo.stateDir);
-  if (stateUsable(state, repo.config.track)) {
-    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only });
+  if (stateUsable(state, scanKey(repo))) {
+    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo) });
     return { kind: 'changes', state, scanStart, scan, skipped: scan.skipped };
   }
   const full = await scanWorkTree(repo.root, repo.matcher, { store: repo.store, ingest: o.ingest, only: o.only });
   const files = new Map<string, SnapEntry>([...full.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
   return { kind: 'full', state, scanStart, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };
+}
+
+/**
+ * Paths whose absence is not a deletion: data a sparse clone does not hold (workspace/sparse.ts).
+ * A commit keeps the snapshot's entry for them.
+ */
+export function notHeld(repo: Repo): (p: string) => boolean {
+  const sparse = repo.sparse;
+  return sparse ? (p) => !sparse.wanted(p) : () => false;
 }
 
 export interface Difference {
@@ -45,10 +54,11 @@ const same = (a?: SnapEntry, b?: SnapEntry): boolean => (a === undefined ? b ===
 
 /**
  * Where the work tree differs from snapshot `tree` (undefined: the empty snapshot), sorted by
- * path. Paths a restore could not write (state.missing) count as what the work tree's last
- * snapshot holds. `only` limits the comparison.
+ * path. Absent paths a restore could not write (state.missing) and absent paths a sparse clone
+ * does not hold (`keepAbsent`, default notHeld) count as what the snapshot holds. `only` limits
+ * the comparison.
  */
-export async function compareWithTree(repo: Repo, view: WorkView, tree: string | undefined, only?: (p: string) => boolean): Promise<Difference[]> {
+export async function compareWithTree(repo: Repo, view: WorkView, tree: string | undefined, only?: (p: string) => boolean, keepAbsent?: (p: string) => boolean): Promise<Difference[]> {
   const out = new Map<string, Difference>();
   if (view.kind === 'changes') {
     const base = view.scan.base;
@@ -62,8 +72,9 @@ export async function compareWithTree(repo: Repo, view: WorkView, tree: string |
   } else {
     const snap = tree ? await readSnapshot(repo.root, tree) : (new Map() as Snapshot);
     const missing = new Set(view.state.missing);
+    const keep = keepAbsent ?? notHeld(repo);
     for (const [p, e] of view.files) out.set(p, { path: p, work: e, snap: snap.get(p), inBase: false });
-    for (const [p, e] of snap) if (!view.files.has(p) && !missing.has(p)) out.set(p, { path: p, snap: e, inBase: false });
+    for (const [p, e] of snap) if (!view.files.has(p) && !missing.has(p) && !keep(p)) out.set(p, { path: p, snap: e, inBase: false });
   }
   return [...out.values()].filter((d) => (!only || only(d.path)) && !same(d.work, d.snap)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -93,7 +104,7 @@ export async function rememberWholeRead(repo: Repo, view: WorkView, tree: string
     if (now.tree !== view.state.tree || now.stampMs !== view.state.stampMs || now.patterns?.join('\n') !== view.state.patterns?.join('\n')) return;
     // an absent path the last restore could not write stays missing (not deleted)
     const missing = view.state.missing.filter((p) => !existsSync(path.join(repo.root, p)));
-    await writeWorkState(repo.stateDir, { tree, patterns: repo.config.track, missing, unsettled: diffs.map((d) => d.path) }, view.scanStart);
+    await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing, unsettled: diffs.map((d) => d.path) }, view.scanStart);
     // the hooks' fast path trusts the stamp to cover every path since its lock: no longer so
     if (diffs.length) await clearFastState(repo.stateDir);
   }, { what: 'remember the scan', timeoutMs: 2000 }).catch(() => undefined);

@@ -141,7 +141,7 @@ export async function scanChanges(
   matcher: Matcher,
   state: WorkState & { tree: string; stampMs: number },
   stateDir: string,
-  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean },
+  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean },
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
@@ -252,7 +252,9 @@ export async function scanChanges(
     const was = before.get(p);
     if (!was || was.sha256 !== entry.sha256 || was.exec !== entry.exec) changes.push({ path: p, entry, before: was });
   }
-  for (const p of goneFiles) if (only(p) && !missing.has(p)) changes.push({ path: p, before: before.get(p) });
+  // absent is not deleted for a path a restore could not write, or that this clone does not hold
+  const keepAbsent = opts.keepAbsent ?? (() => false);
+  for (const p of goneFiles) if (only(p) && !missing.has(p) && !keepAbsent(p)) changes.push({ path: p, before: before.get(p) });
   changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   // a link both changed and in a changed directory is named once
   const named = new Set<string>();

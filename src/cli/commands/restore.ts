@@ -1,18 +1,20 @@
 import { restore } from '../../ops/restore.js';
 import { describeRestore } from '../hook-messages.js';
+import { makeProgress } from '../progress.js';
 import type { CommandSpec } from '../spec.js';
 
 export const spec: CommandSpec<{ rev?: string }> = {
   command: 'restore [rev]',
   summary: "put a commit's data into the work tree",
-  description: 'Makes tracked data match the snapshot of <rev> (default HEAD), touching only files that differ. A modified file is stored before it is replaced (see `gitrepro recover`). Limit to paths after --.',
+  description: 'Makes tracked data match the snapshot of <rev> (default HEAD), touching only files that differ. A modified file is stored before it is replaced (see `gitrepro recover`). Objects the local store lacks are fetched from the store remote. Limit to paths after --; in a sparse clone (git config gitrepro.include / gitrepro.exclude) named paths are restored whatever the filter says.',
   positionals: { rev: { describe: 'commit whose data to restore (default HEAD)', type: 'string' } },
   examples: [
     ['gitrepro restore', "put HEAD's data back"],
     ['gitrepro restore v1.0 -- data/labels.csv', 'restore one file as of tag v1.0'],
   ],
   async run(args, out) {
-    const r = await restore({ cwd: args.cwd, rev: args.rev, paths: (args['--'] ?? []).map(String) });
+    const progress = makeProgress();
+    const r = await restore({ cwd: args.cwd, rev: args.rev, paths: (args['--'] ?? []).map(String), reporter: progress.reporter }).finally(() => progress.stop());
     if (args.json) {
       out.json(r);
     } else {
