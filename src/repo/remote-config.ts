@@ -92,7 +92,7 @@ export async function resolveStoreRemote(repo: Repo, name?: string): Promise<Rem
 
 /** Opens a store remote. Directory urls are relative to the repository root; S3 keys come from `env`. */
 export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv): Promise<Remote> {
-  return openRemote(info.name, info.def, { cwd: repo.root, env });
+  return openRemote(info.name, info.def, { cwd: repo.root, env, indexCache: path.join(repo.sharedDir, 'remote-index') });
 }
 
 /** Splits `[<remote>] [<rev>...]`: the first word is a store remote when one has that name. */
