@@ -16,7 +16,7 @@ import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { configGetRegexp } from '../git/refs.js';
 import { openRemote, type RemoteDef } from '../store/backends.js';
-import type { Remote } from '../store/types.js';
+import type { PackedRemote } from '../store/remote-packed.js';
 import type { Repo } from './context.js';
 
 export const REMOTE_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -91,7 +91,7 @@ export async function resolveStoreRemote(repo: Repo, name?: string): Promise<Rem
 }
 
 /** Opens a store remote. Directory urls are relative to the repository root; S3 keys come from `env`. */
-export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv): Promise<Remote> {
+export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv): Promise<PackedRemote> {
   return openRemote(info.name, info.def, { cwd: repo.root, env, indexCache: path.join(repo.sharedDir, 'remote-index') });
 }
 
