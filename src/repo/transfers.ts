@@ -46,14 +46,12 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
       data: { sha256: obj.sha256, path: obj.path },
     });
   if (remote.putMany) {
-    const here: NeededObject[] = [];
-    const failed: MoveResult['failed'] = [];
-    for (const obj of objs) {
-      if (await present(obj)) here.push(obj);
-      else failed.push({ object: obj, error: notLocal(obj) });
+    // the remote reads each object itself (an absent one fails with data.local)
+    const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256) })), b));
+    if (batched) {
+      for (const f of batched.failed) if (f.error.code === 'GITREPRO_OBJECT_MISSING' && f.error.data?.local) f.error = notLocal(f.object);
+      return batched;
     }
-    const batched = await batch('uploading', objs, failed, o, (b) => remote.putMany!(here.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256) })), b));
-    if (batched) return batched;
   }
   await remote.prepare?.(objs);
   return move('uploading', objs, o, async (obj, onBytes) => {

@@ -32,14 +32,15 @@ export interface BuiltPack {
 }
 
 export class PackBuilder {
-  private parts: Buffer[] = [PACK_MAGIC];
-  private hash: Hash = createHash('sha256').update(PACK_MAGIC);
+  /** one buffer per pack: objects are read straight into it (no buffer per object, no concat) */
+  private buf: Buffer = Buffer.allocUnsafe(PACK_TARGET + CHUNK_THRESHOLD);
+  private hash: Hash = createHash('sha256');
   private ids = new Set<string>();
   readonly blobs: BlobEntry[] = [];
   readonly chunked: ChunkedEntry[] = [];
   /** the objects this pack completes (reported done once its index is published) */
   readonly refs: ObjectRef[] = [];
-  size = PACK_MAGIC.length;
+  size = PACK_MAGIC.copy(this.buf, 0);
   /** bytes of the objects it completes (progress) */
   bytes = 0;
 
@@ -47,26 +48,43 @@ export class PackBuilder {
     return this.blobs.length === 0 && this.chunked.length === 0;
   }
 
+  /** True when `n` more bytes fit (objects up to CHUNK_THRESHOLD always fit below PACK_TARGET). */
+  fits(n: number): boolean {
+    return this.size + n <= this.buf.length;
+  }
+
   has(id: string): boolean {
     return this.ids.has(id);
   }
 
-  /** Appends blob `id` (the caller has checked that `bytes` hash to it). */
-  add(id: string, bytes: Buffer): void {
+  /**
+   * Appends blob `id`: `fill` writes its bytes into the slot given (which must then hash to
+   * `id`: the caller checks, throwing leaves the pack as it was). Grows the buffer for an
+   * object that does not fit (a chunk list of a huge file).
+   */
+  addWith(id: string, length: number, fill: (slot: Buffer) => void): void {
     if (this.ids.has(id)) return;
+    if (!this.fits(length)) {
+      const bigger = Buffer.allocUnsafe(this.size + length);
+      this.buf.copy(bigger, 0, 0, this.size);
+      this.buf = bigger;
+    }
+    const slot = this.buf.subarray(this.size, this.size + length);
+    fill(slot);
     this.ids.add(id);
-    this.blobs.push({ id, offset: this.size, length: bytes.length });
-    this.parts.push(bytes);
-    this.hash.update(bytes);
-    this.size += bytes.length;
+    this.blobs.push({ id, offset: this.size, length });
+    this.size += length;
+  }
+
+  add(id: string, bytes: Uint8Array): void {
+    this.addWith(id, bytes.length, (slot) => slot.set(bytes));
   }
 
   finish(): BuiltPack {
-    const pack = Buffer.concat(this.parts, this.size);
-    const packId = this.hash.digest('hex');
+    const pack = this.buf.subarray(0, this.size);
+    const packId = this.hash.update(pack).digest('hex');
     const ix: PackIndex = { pack: packId, packSize: this.size, blobs: this.blobs, chunked: this.chunked };
     const index = encodeIndex(ix);
-    this.parts = [];
     return { pack, packId, index, indexId: createHash('sha256').update(index).digest('hex'), ix };
   }
 }

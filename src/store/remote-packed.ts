@@ -23,11 +23,12 @@ import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import { trace } from '../trace.js';
 import { chunkFile } from './chunker.js';
+import { sha256Hex } from './receive.js';
 import type { LocalStore } from './local.js';
 import { Catalog, refreshCatalog, type BlobLoc, type ChunkedLoc } from './pack-catalog.js';
-import { decodeChunkList, encodeChunkList, FormatError, PACK_MAGIC, type Chunk, type ChunkList } from './pack-format.js';
+import { decodeChunkList, encodeChunkList, FormatError, type Chunk, type ChunkList } from './pack-format.js';
 import { CHUNK_THRESHOLD, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, planReads, READ_GAP, READ_MAX, type RangeRead } from './pack.js';
-import { discardSource, openSource, receive, SourceRefused, type ByteSource } from './receive.js';
+import { openSource, readFileInto, receive, SourceRefused, type ByteSource } from './receive.js';
 import { badMarker, FORMAT_KEY, indexKey, LATEST_FORMAT, markerBytes, newerFormat, packKey, parseMarker, type RemoteFormat } from './remote-format.js';
 import { isFatalError, transfer } from './retry.js';
 import type { BatchOptions, BatchResult, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
@@ -386,7 +387,7 @@ export class PackedRemote implements Remote {
         const r = reads[i]!;
         for (const { c, at } of r.chunks) {
           const bytes = buf.subarray(at, at + c.length);
-          const got = createHash('sha256').update(bytes).digest('hex');
+          const got = sha256Hex(bytes);
           if (got !== c.id) throw corruptIn({ sha256: c.id, size: c.length }, r.pack, { sha256: got, size: bytes.length }, `chunk ${c.id.slice(0, 12)} of ${ref.sha256.slice(0, 12)}`);
           yield bytes;
         }
@@ -444,8 +445,8 @@ export class PackedRemote implements Remote {
       const tracked = p.finally(() => inflight.delete(tracked));
       inflight.add(tracked);
     };
-    const add = async (id: string, bytes: Buffer): Promise<void> => {
-      cur.add(id, bytes);
+    const add = async (id: string, length: number, fill: (slot: Buffer) => void): Promise<void> => {
+      cur.addWith(id, length, fill);
       packedHere.set(id, cur);
       if (cur.size >= PACK_TARGET) {
         const full = cur;
@@ -472,10 +473,10 @@ export class PackedRemote implements Remote {
             dup.refs.push(ref);
             continue;
           }
-          const bytes = await this.readLocal(it);
-          cur.refs.push(ref);
-          cur.bytes += ref.size;
-          await add(ref.sha256, bytes);
+          const into = cur;
+          await add(ref.sha256, ref.size, (slot) => this.readLocalInto(it, slot));
+          into.refs.push(ref);
+          into.bytes += ref.size;
           continue;
         }
         const deps = new Set<PackBuilder>();
@@ -485,7 +486,7 @@ export class PackedRemote implements Remote {
         try {
           for await (const c of chunkFile(src.handle, ref.size)) {
             whole.update(c);
-            const id = createHash('sha256').update(c).digest('hex');
+            const id = sha256Hex(c);
             chunks.push({ id, length: c.length });
             if (known(id)) continue;
             const b = packedHere.get(id);
@@ -494,7 +495,7 @@ export class PackedRemote implements Remote {
               continue;
             }
             deps.add(cur);
-            await add(id, Buffer.from(c));
+            await add(id, c.length, (slot) => c.copy(slot));
           }
         } finally {
           await src.handle.close().catch(() => {});
@@ -545,34 +546,21 @@ export class PackedRemote implements Remote {
     trace(`store remote ${this.name}: pack ${built.packId.slice(0, 12)} (${built.pack.length} bytes, ${built.ix.blobs.length} blobs, ${built.ix.chunked.length} chunked) published`);
   }
 
-  private async readLocal(it: { ref: ObjectRef; src: string }): Promise<Buffer> {
-    let src: ByteSource;
+  /**
+   * Reads a small object of the local store into its slot of a pack buffer and checks it against
+   * its id: a damaged local object is never pushed. Synchronous (store/fsfast.ts): the local store
+   * is on this machine, and 100,000 small reads through the thread pool cost seconds.
+   */
+  private readLocalInto(it: { ref: ObjectRef; src: string }, slot: Buffer): void {
     try {
-      src = await openSource(it.src, { size: it.ref.size, sync: true, syncMax: CHUNK_THRESHOLD });
+      readFileInto(it.src, slot);
     } catch (e) {
-      if (e instanceof SourceRefused) throw this.localCorrupt(it.ref, { sha256: '', size: -1 }, e.detail);
-      throw e;
+      if (!(e instanceof SourceRefused)) throw e;
+      if (e.reason === 'missing') throw notLocal(it.ref);
+      throw this.localCorrupt(it.ref, { sha256: '', size: -1 }, e.detail);
     }
-    let bytes: Buffer;
-    if (src.kind === 'bytes') bytes = src.bytes;
-    else if (src.kind === 'file') {
-      bytes = Buffer.allocUnsafe(src.size);
-      try {
-        for (let off = 0; off < src.size; ) {
-          const { bytesRead } = await src.handle.read(bytes, off, src.size - off, off);
-          if (bytesRead === 0) throw this.localCorrupt(it.ref, { sha256: '', size: off });
-          off += bytesRead;
-        }
-      } finally {
-        await src.handle.close();
-      }
-    } else {
-      await discardSource(src);
-      throw new Error('unreachable: a file opened as a stream');
-    }
-    const got = createHash('sha256').update(bytes).digest('hex');
-    if (got !== it.ref.sha256 || bytes.length !== it.ref.size) throw this.localCorrupt(it.ref, { sha256: got, size: bytes.length });
-    return bytes;
+    const got = sha256Hex(slot);
+    if (got !== it.ref.sha256) throw this.localCorrupt(it.ref, { sha256: got, size: slot.length });
   }
 
   private async openLocal(it: { ref: ObjectRef; src: string }): Promise<Extract<ByteSource, { kind: 'file' }>> {
@@ -581,8 +569,9 @@ export class PackedRemote implements Remote {
       if (src.kind !== 'file') throw new Error('unreachable: a big file read whole');
       return src;
     } catch (e) {
-      if (e instanceof SourceRefused) throw this.localCorrupt(it.ref, { sha256: '', size: -1 }, e.detail);
-      throw e;
+      if (!(e instanceof SourceRefused)) throw e;
+      if (e.reason === 'missing') throw notLocal(it.ref);
+      throw this.localCorrupt(it.ref, { sha256: '', size: -1 }, e.detail);
     }
   }
 
@@ -643,7 +632,10 @@ export class PackedRemote implements Remote {
   }
 }
 
-/** True when `b` starts like a pack (fsck, tests). */
-export function looksLikePack(b: Buffer): boolean {
-  return b.subarray(0, PACK_MAGIC.length).equals(PACK_MAGIC);
+/** An object to push that the local store does not hold (transfers.ts names the path). */
+function notLocal(ref: ObjectRef): GitreproError {
+  return new GitreproError('GITREPRO_OBJECT_MISSING', `data object ${ref.sha256.slice(0, 12)} is not in the local store`, {
+    hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
+    data: { sha256: ref.sha256, local: true },
+  });
 }
