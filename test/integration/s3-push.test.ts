@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOrigin, cloneOf, killAfterBytes, manifestShas, notesIn } from '../helpers/remote.js';
 import { TestRepo } from '../helpers/repo.js';
+import { decodeIndex } from '../../src/store/pack-format.js';
 import { admin, createBucket, dropBucket, listKeys } from '../s3/admin.js';
 import { s3TestEnv } from '../s3/env.js';
 
@@ -93,6 +94,72 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     expect(r.gr(['push']).stdout).toMatch(new RegExp(`${10 - partial.length} object\\(s\\) uploaded`));
     expect((await listKeys(env, b, `${PREFIX}/objects/`)).length).toBe(10);
   });
+
+  /** Every index and pack of a v2 prefix, checked: named by their hash, every index's pack whole, every blob right. */
+  async function checkBucketV2(b: string): Promise<{ objects: Set<string>; packs: number; indexes: number; loose: number }> {
+    const keys = await listKeys(env, b, `${PREFIX}/`);
+    const { m, client } = await admin(env);
+    const get = async (Key: string): Promise<Buffer> => Buffer.from(await (await client.send(new m.GetObjectCommand({ Bucket: b, Key }))).Body!.transformToByteArray());
+    const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
+    const objects = new Set<string>();
+    try {
+      const idx = keys.filter((k) => k.startsWith(`${PREFIX}/index/`));
+      for (const k of idx) {
+        const bytes = await get(k);
+        expect(`${sha(bytes)}.idx`, k).toBe(k.slice(k.lastIndexOf('/') + 1));
+        const ix = decodeIndex(bytes);
+        const pack = await get(`${PREFIX}/packs/${ix.pack}.pack`);
+        expect(sha(pack), `pack of ${k}`).toBe(ix.pack);
+        for (const e of ix.blobs) {
+          expect(sha(pack.subarray(e.offset, e.offset + e.length))).toBe(e.id);
+          objects.add(e.id);
+        }
+        for (const e of ix.chunked) objects.add(e.id);
+      }
+      return { objects, packs: keys.filter((k) => k.startsWith(`${PREFIX}/packs/`)).length, indexes: idx.length, loose: keys.filter((k) => k.includes('/objects/')).length };
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('v2: git push uploads packs (multipart) and a chunked big file, no loose object; clone + install restores byte-identical', async () => {
+    const b = await createBucket(env);
+    buckets.push(b);
+    const { r, bare } = s3Project(b, 2);
+    for (let i = 0; i < 200; i++) r.write(`data/small/${i}.bin`, randomBytes(5000));
+    r.write('data/big.bin', randomBytes(40 * MiB));
+    r.commit('v2');
+    const push = r.git(['push', '-q', 'origin', 'main']);
+    expect(push.stderr).toMatch(/uploaded 201 data object\(s\)/);
+    const rep = await checkBucketV2(b);
+    expect(rep.loose).toBe(0);
+    expect(rep.indexes).toBe(rep.packs);
+    expect(rep.packs).toBeGreaterThanOrEqual(2);
+    for (const s of manifestShas(r.manifest())) expect(rep.objects.has(s)).toBe(true);
+    expect(await listKeys(env, b, `${PREFIX}/gitrepro-format`)).toEqual([`${PREFIX}/gitrepro-format`]);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+  });
+
+  it('v2: a push killed mid-pack leaves only indexes that name whole packs; pushing again completes it', async () => {
+    const b = await createBucket(env);
+    buckets.push(b);
+    const { r, bare } = s3Project(b, 2);
+    for (let i = 0; i < 10; i++) r.write(`data/f${i}.bin`, randomBytes(7 * MiB));
+    r.write('data/big.bin', randomBytes(20 * MiB));
+    r.commit('ninety');
+    r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
+    const killed = r.gr(['push'], { ok: [128], env: killAfterBytes(45 * MiB) });
+    expect(killed.code).toBe(128);
+    const mid = await checkBucketV2(b);
+    expect(mid.objects.size).toBeLessThan(11);
+    r.gr(['push']);
+    const done = await checkBucketV2(b);
+    for (const s of manifestShas(r.manifest())) expect(done.objects.has(s), s).toBe(true);
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+  }, 120_000);
 
   it('wrong credentials, unreachable endpoint, missing bucket, permission denied: one clear line each, no stack, no secret', async () => {
     const { r } = s3Project(bucket);
