@@ -67,6 +67,7 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
  */
 export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
   if (objs.length > 1) await repo.store.prepare(objs);
+  trace(`local store: fan-out directories of ${objs.length} object(s) ready`);
   if (remote.getMany) {
     const batched = await batch('downloading', objs, [], o, (b) => remote.getMany!(objs, repo.store, b));
     if (batched) return batched;
