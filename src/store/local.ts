@@ -175,11 +175,12 @@ export class LocalStore {
     await this.ensureDir(this.tmpDir);
     const failed: { ref: ObjectRef; error: Error }[] = [];
     const ok: ObjectRef[] = [];
-    const staged: { s: Staged; ref: ObjectRef; dest: string }[] = [];
+    const staged: { s: Staged; ref: ObjectRef; dest: string; damaged: boolean }[] = [];
     const local = this.local;
     for (const { ref, bytes } of items) {
       const dest = this.objectPath(ref.sha256);
-      if ((local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256)) && (await this.intact(ref))) {
+      const there = local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256);
+      if (there && (await this.intact(ref))) {
         ok.push(ref);
         continue;
       }
@@ -189,14 +190,14 @@ export class LocalStore {
         failed.push({ ref, error: corrupt(ref, s) });
         continue;
       }
-      staged.push({ s, ref, dest });
+      staged.push({ s, ref, dest, damaged: there });
     }
     if (staged.length === 0) return { ok, failed };
     await syncFs(this.tmpDir);
     await makeDirs(staged.map((x) => path.dirname(x.dest)), this.dirsMade);
-    for (const { s, ref, dest } of staged) {
+    for (const { s, ref, dest, damaged } of staged) {
       // a damaged copy in the way is moved aside first (an intact one was kept above)
-      if (lstatSync(dest, { throwIfNoEntry: false }) !== undefined) await this.quarantine(ref.sha256);
+      if (damaged) await this.quarantine(ref.sha256);
       renameSync(s.tmp, dest);
       ok.push(ref);
     }
