@@ -10,7 +10,8 @@
 #          original) a 1 MiB insert at its start, each committed and pushed: bytes the bucket grew by
 #
 # Usage: bash bench/remote-v2.sh          (all parts, 3 runs each: about 25 minutes, ~6 GiB disk)
-# Knobs: BENCH_ROOT (/work/bench-tmp/remote-v2), BENCH_RUNS (3), BENCH_PARTS ("w2 one cp w1 edit"),
+# Knobs: BENCH_ROOT (/work/bench-tmp/remote-v2), BENCH_RUNS (3), BENCH_RUNS_V1 (runs of the v1
+# rows, default BENCH_RUNS: W2 in v1 takes minutes per run), BENCH_PARTS ("w2 one cp w1 edit"),
 # BENCH_FORMATS ("1 2"), BENCH_QUIET_WAIT (600 s), EDIT_MIB (1024), W2_* and W1_* (smoke scale:
 # see w1.py, w2.py). Smoke run, ~3 minutes:
 #   BENCH_ROOT=/tmp/rv2 BENCH_RUNS=1 W2_DIRS=20 W1_SMALL_N=200 W1_BIG_MIB=4 EDIT_MIB=64 bash bench/remote-v2.sh
@@ -111,8 +112,9 @@ for part in $PARTS; do
           src=$ROOT/w1src check="python3 $W1_PY verify \$D/clone $ROOT/w1src/manifest.c1" ;;
       esac
       setup "$D" "$B" "$f" "$src"
-      measure "$part-push-v$f" "$reset" 'cd $D/src && git push -q origin main' "$S3B size \$B | awk '{ printf \"bucket: %d bytes in %d objects\\n\", \$1, \$2 }'"
-      measure "$part-clone-v$f" "$clone" "$clonecmd" "$check"
+      runs=$RUNS && [ "$f" = 1 ] && runs=${BENCH_RUNS_V1:-$RUNS}
+      measure "$part-push-v$f" "$reset" 'cd $D/src && git push -q origin main' "$S3B size \$B | awk '{ printf \"bucket: %d bytes in %d objects\\n\", \$1, \$2 }'" "$runs"
+      measure "$part-clone-v$f" "$clone" "$clonecmd" "$check" "$runs"
       s3empty "$B"
       aside "$D"
     done
