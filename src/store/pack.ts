@@ -21,6 +21,12 @@ export const PACK_TARGET = 32 * MiB;
 export const CHUNK_THRESHOLD = 8 * MiB;
 export const READ_GAP = 256 << 10;
 export const READ_MAX = 16 * MiB;
+/**
+ * The longest blob a reader takes into memory: writers put objects up to CHUNK_THRESHOLD and
+ * chunk lists (36 bytes per chunk: 64 MiB describe a ~110 GiB file) into packs; an index that
+ * claims a longer blob is hostile or broken, and must not make a reader allocate it.
+ */
+export const MAX_BLOB = 64 * MiB;
 export const PACKS_IN_FLIGHT = 4;
 
 export interface BuiltPack {

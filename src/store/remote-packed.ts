@@ -27,7 +27,7 @@ import { sha256Hex } from './receive.js';
 import type { LocalStore } from './local.js';
 import { Catalog, refreshCatalog, type BlobLoc, type ChunkedLoc } from './pack-catalog.js';
 import { decodeChunkList, encodeChunkList, FormatError, type Chunk, type ChunkList } from './pack-format.js';
-import { CHUNK_THRESHOLD, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, planReads, READ_GAP, READ_MAX, type RangeRead } from './pack.js';
+import { CHUNK_THRESHOLD, MAX_BLOB, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, planReads, READ_GAP, READ_MAX, type RangeRead } from './pack.js';
 import { openSource, readFileInto, receive, SourceRefused, type ByteSource } from './receive.js';
 import { badMarker, FORMAT_KEY, indexKey, LATEST_FORMAT, markerBytes, newerFormat, packKey, parseMarker, type RemoteFormat } from './remote-format.js';
 import { isFatalError, transfer } from './retry.js';
@@ -241,7 +241,7 @@ export class PackedRemote implements Remote {
     for (const ref of refs) {
       if (seen.has(ref.sha256)) continue;
       seen.add(ref.sha256);
-      const b = st.cat.blobLocs(ref.sha256, ref.size)[0];
+      const b = st.cat.blobLocs(ref.sha256, ref.size).find((x) => x.length <= MAX_BLOB);
       const c = b ? undefined : st.cat.chunkedLocs(ref.sha256, ref.size)[0];
       if (b) {
         const l = byPack.get(b.pack) ?? [];
@@ -312,7 +312,7 @@ export class PackedRemote implements Remote {
   /** Ways to read object `ref` from the packs, in the catalog's order. */
   private openers(st: State, ref: ObjectRef): (() => Promise<ByteSource>)[] {
     const out: (() => Promise<ByteSource>)[] = [];
-    for (const b of st.cat.blobLocs(ref.sha256, ref.size)) {
+    for (const b of st.cat.blobLocs(ref.sha256, ref.size).filter((x) => x.length <= MAX_BLOB)) {
       out.push(async () => ({ kind: 'bytes', bytes: await this.backend.readRange(packKey(b.pack), b.offset, b.length), corrupt: (got) => this.corruptIn(ref, b.pack, got) }));
     }
     for (const c of st.cat.chunkedLocs(ref.sha256, ref.size)) out.push(() => this.chunkedSource(st, ref, c));
@@ -329,7 +329,7 @@ export class PackedRemote implements Remote {
   }
 
   private async readChunkList(st: State, ref: ObjectRef, loc: ChunkedLoc): Promise<ChunkList> {
-    const b = st.cat.blobLocs(loc.list)[0];
+    const b = st.cat.blobLocs(loc.list).find((x) => x.length <= MAX_BLOB);
     if (!b) throw this.missing(st, loc.list, `the chunk list of ${ref.sha256.slice(0, 12)}`);
     const bytes = await this.backend.readRange(packKey(b.pack), b.offset, b.length);
     const got = createHash('sha256').update(bytes).digest('hex');
