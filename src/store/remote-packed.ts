@@ -456,8 +456,14 @@ export class PackedRemote implements Remote {
     };
 
     const manifest: { ref: ObjectRef; list: Buffer; listId: string; deps: Set<PackBuilder> }[] = [];
+    let sinceYield = 0;
     for (const it of items) {
       const { ref } = it;
+      // small objects are read synchronously: let the uploads in flight move now and then
+      if ((sinceYield += ref.size + 4096) >= 4 << 20) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (fatal) {
         failed.push({ ref, error: fatal });
         continue;

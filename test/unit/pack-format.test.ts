@@ -195,3 +195,18 @@ describe('chunker (SHOULD: writers cut alike, so clones share chunks)', () => {
     expect(sha(golden.pack)).toBe(golden.ix.pack);
   });
 });
+
+describe('range reads (store/pack.ts planReads)', () => {
+  it('merges neighbours closer than the gap, up to the longest read, in offset order', async () => {
+    const { planReads } = await import('../../src/store/pack.js');
+    const w = (offset: number, length: number) => ({ offset, length, item: offset });
+    const reads = planReads('p', [w(1000, 10), w(17, 100), w(117, 50), w(500, 10), w(10_000_000, 5)], 400, 1 << 20);
+    expect(reads.map((r) => [r.offset, r.length, r.items.map((i) => i.item)])).toEqual([
+      [17, 493, [17, 117, 500]], // 117 touches 17's end; 500 is 333 bytes after 167: within the gap
+      [1000, 10, [1000]], // 490 bytes after 510: a read of its own
+      [10_000_000, 5, [10_000_000]],
+    ]);
+    const capped = planReads('p', [w(17, 600), w(617, 600)], 400, 1000);
+    expect(capped.length).toBe(2); // together they would pass the longest read
+  });
+});
