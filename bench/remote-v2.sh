@@ -12,7 +12,8 @@
 # Usage: bash bench/remote-v2.sh          (all parts, 3 runs each: about 25 minutes, ~6 GiB disk)
 # Knobs: BENCH_ROOT (/work/bench-tmp/remote-v2), BENCH_RUNS (3), BENCH_RUNS_V1 (runs of the v1
 # rows, default BENCH_RUNS: W2 in v1 takes minutes per run), BENCH_PARTS ("w2 one cp w1 edit"),
-# BENCH_FORMATS ("1 2"), BENCH_QUIET_WAIT (600 s), EDIT_MIB (1024), W2_* and W1_* (smoke scale:
+# BENCH_FORMATS ("1 2"), BENCH_V1_PARTS (the parts also measured in v1, default "w2 one w1"),
+# BENCH_QUIET_WAIT (600 s), EDIT_MIB (1024), W2_* and W1_* (smoke scale:
 # see w1.py, w2.py). Smoke run, ~3 minutes:
 #   BENCH_ROOT=/tmp/rv2 BENCH_RUNS=1 W2_DIRS=20 W1_SMALL_N=200 W1_BIG_MIB=4 EDIT_MIB=64 bash bench/remote-v2.sh
 # The test gateway keeps objects in 4 GiB of memory: each part empties its bucket and forces RGW's
@@ -104,7 +105,9 @@ clonecmd='git clone -q $D/origin.git $D/clone && cd $D/clone && gitrepro install
 for part in $PARTS; do
   case $part in
   w2 | one | w1)
-    for f in $FORMATS; do
+    formats=$FORMATS
+    case " ${BENCH_V1_PARTS-w2 one w1} " in *" $part "*) ;; *) formats=$(echo "$FORMATS" | tr ' ' '\n' | grep -vx 1 | tr '\n' ' ') ;; esac
+    for f in $formats; do
       export D=$ROOT/$part-v$f B=grv2-$part-v$f
       case $part in w2) src=$ROOT/w2src check="python3 $W2_PY verify \$D/clone $ROOT/w2src/manifest.m0" ;;
         one) src=$ROOT/onesrc check='[ "$(sha256sum $D/clone/data/one.bin | cut -d" " -f1)" = "$ONESHA" ] && echo "verify ok: one.bin"' ;;
