@@ -23,12 +23,11 @@ import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import { trace } from '../trace.js';
 import { chunkFile } from './chunker.js';
-import { sha256Hex } from './receive.js';
 import type { LocalStore } from './local.js';
 import { Catalog, refreshCatalog, type BlobLoc, type ChunkedLoc } from './pack-catalog.js';
 import { decodeChunkList, encodeChunkList, FormatError, type Chunk, type ChunkList } from './pack-format.js';
 import { CHUNK_THRESHOLD, MAX_BLOB, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, planReads, READ_GAP, READ_MAX, type RangeRead } from './pack.js';
-import { openSource, readFileInto, receive, SourceRefused, type ByteSource } from './receive.js';
+import { openSource, readFileInto, receive, sha256Hex, SourceRefused, type ByteSource } from './receive.js';
 import { badMarker, FORMAT_KEY, indexKey, LATEST_FORMAT, markerBytes, newerFormat, packKey, parseMarker, type RemoteFormat } from './remote-format.js';
 import { isFatalError, transfer } from './retry.js';
 import type { BatchOptions, BatchResult, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
@@ -201,11 +200,9 @@ export class PackedRemote implements Remote {
   async get(ref: ObjectRef, dest: string, progress?: TransferProgress): Promise<void> {
     const st = await this.state();
     const openers = this.openers(st, ref);
-    if (openers.length === 0) {
-      await mkdir(path.dirname(dest), { recursive: true });
-      return void (await receive(await this.openLoose(st, ref), ref, dest, { tmpDir: path.dirname(dest), mode: 0o444, durable: true, onBytes: progress?.onBytes }));
-    }
+    const loose = openers.length === 0 ? await this.openLoose(st, ref) : undefined;
     await mkdir(path.dirname(dest), { recursive: true });
+    if (loose) return void (await receive(loose, ref, dest, { tmpDir: path.dirname(dest), mode: 0o444, durable: true, onBytes: progress?.onBytes }));
     let first: unknown;
     for (const op of openers) {
       try {
