@@ -122,7 +122,7 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     }
   }
 
-  it('v2: git push uploads packs (multipart) and a chunked big file, no loose object; clone + install restores byte-identical', async () => {
+  it('v2: git push uploads packs (each signed with its own sha256) and a chunked big file, no loose object; clone + install restores byte-identical', async () => {
     const b = await createBucket(env);
     buckets.push(b);
     const { r, bare } = s3Project(b, 2);
