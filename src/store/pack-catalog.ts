@@ -12,6 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isGitreproError } from '../errors.js';
 import { trace } from '../trace.js';
 import type { LocalStore } from './local.js';
 import { decodeIndex, FormatError, type PackIndex } from './pack-format.js';
@@ -110,7 +111,14 @@ export async function refreshCatalog(cat: Catalog, files: RemoteFiles, o: { jobs
     async ([id, size]) => {
       const cached = o.cache ? await readCached(o.cache, id) : undefined;
       if (cached) fromCache++;
-      const bytes = cached ?? (await files.readFile(indexKey(id), Math.min(MAX_INDEX, size >= 0 ? size : MAX_INDEX)));
+      let bytes: Buffer | undefined;
+      try {
+        bytes = cached ?? (await files.readFile(indexKey(id), Math.min(MAX_INDEX, size >= 0 ? size : MAX_INDEX)));
+      } catch (e) {
+        // larger than listed or than any index may be, not a regular file: damaged, not fatal
+        if (!isGitreproError(e, 'GITREPRO_OBJECT_CORRUPT')) throw e;
+        return void cat.damaged.set(id, e.message);
+      }
       if (bytes === undefined) return; // removed since the listing (a concurrent repack)
       const got = createHash('sha256').update(bytes).digest('hex');
       if (got !== id) return void cat.damaged.set(id, `its bytes hash to ${got.slice(0, 12)}`);
