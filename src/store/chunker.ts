@@ -7,8 +7,10 @@
  *
  * Written here rather than taken from the registry (the one FastCDC package there is a single
  * 2024 release of WASM bindings): the loop is twenty lines, and measured on this machine it
- * runs at 1.6-1.7 GiB/s on random data against 1.9 GiB/s for node's sha256 of the same buffer
- * (bench/chunker.mjs), so chunking a file costs less than hashing it.
+ * runs at 1.6-1.7 GiB/s on random data in memory against 1.9 GiB/s for node's sha256 of the same
+ * buffer when the machine is quiet, 0.9-1.1 against 1.8 under load (`node bench/chunker.mjs`):
+ * chunking a file costs about what hashing it does. (A push hashes every chunk and the whole
+ * file anyway, so the gear loop adds one pass of three.)
  *
  * The parameters and the gear table are part of docs/spec.md (a SHOULD: a reader takes any
  * chunk list, but two writers only share chunks when they cut alike).
