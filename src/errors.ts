@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   GITREPRO_REMOTE_AUTH: 'a store remote refused the credentials',
   GITREPRO_REMOTE_DENIED: 'a store remote denied access',
   GITREPRO_REMOTE_NO_BUCKET: 'the bucket of an S3 remote does not exist',
+  GITREPRO_REMOTE_FORMAT: 'a store remote is in a format this version cannot read',
   GITREPRO_NO_REMOTE: 'no store remote is configured',
   GITREPRO_PUSH_REFUSED: 'the pre-push gate refused a push',
   GITREPRO_RECORDS_REJECTED: 'the Git remote kept rejecting or refused the records push',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Untimed S3 chores for bench/remote.sh: `create <bucket>` (idempotent) and `empty <bucket>`
-// (deletes every object). Endpoint and keys from GITREPRO_S3_ENDPOINT / AWS_ACCESS_KEY_ID /
+// Untimed S3 chores for bench/remote.sh and bench/remote-v2.sh: `create <bucket>` (idempotent),
+// `empty <bucket>` (deletes every object), `size <bucket>` (prints "<bytes> <objects>"). Endpoint and keys from GITREPRO_S3_ENDPOINT / AWS_ACCESS_KEY_ID /
 // AWS_SECRET_ACCESS_KEY (test/s3/rgw.sh env).
 import { createHash } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -36,8 +36,21 @@ if (op === 'create') {
     if (keys.length === 0) break;
     await client.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys, Quiet: true } }));
   }
+} else if (op === 'size') {
+  let bytes = 0;
+  let n = 0;
+  let token;
+  do {
+    const r = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: token }));
+    for (const c of r.Contents ?? []) {
+      bytes += c.Size ?? 0;
+      n++;
+    }
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  console.log(`${bytes} ${n}`);
 } else {
-  console.error('usage: s3-bucket.mjs create|empty <bucket>');
+  console.error('usage: s3-bucket.mjs create|empty|size <bucket>');
   process.exit(2);
 }
 client.destroy();

@@ -16,9 +16,13 @@ import { keepOnSignal, removeOnSignal } from '../shutdown.js';
 /** The prefix of every temp file gitrepro creates (walks skip such names; see workspace/walk.ts). */
 export const TEMP_PREFIX = '.gitrepro-tmp-';
 
-/** A fresh temp path in `dir`: `.gitrepro-tmp-<tag>-<pid>-<random>`. */
+/** random per process, then a counter: randomBytes per name cost 0.5 s for W2's 200,000 temp files */
+const RUN = randomBytes(6).toString('hex');
+let serial = 0;
+
+/** A fresh temp path in `dir`: `.gitrepro-tmp-<tag>-<pid>-<random>-<n>` (callers create it with O_EXCL). */
 export function tempPath(dir: string, tag = 'file'): string {
-  const p = path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const p = path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${RUN}-${++serial}`);
   removeOnSignal(p); // shutdown.ts: a process stopped by Ctrl-C leaves no temp file
   return p;
 }

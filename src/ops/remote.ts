@@ -12,7 +12,7 @@ import { validateRemoteDef, type RemoteDef } from '../store/backends.js';
 import { editConfig } from '../workspace/config.js';
 import { openRepo, type Repo } from '../repo/context.js';
 import { acceptOwnEdit, trustState } from '../repo/trust.js';
-import { knownFile, REMOTE_NAME_RE, resolveStoreRemote, storeRemotes, type RemoteInfo } from '../repo/remote-config.js';
+import { knownFile, openStoreRemote, REMOTE_NAME_RE, resolveStoreRemote, storeRemotes, type RemoteInfo } from '../repo/remote-config.js';
 
 /** A remote as commands show it: credentials embedded in a url or endpoint never leave. */
 export interface ShownRemote extends RemoteInfo {
@@ -38,6 +38,8 @@ export interface RemoteAddOptions {
   url: string;
   endpoint?: string;
   region?: string;
+  /** the format a first push declares on the (empty) remote; default 2 */
+  format?: 1 | 2;
   /** make it gitrepro.yaml's default_remote */
   makeDefault?: boolean;
 }
@@ -51,7 +53,7 @@ export async function remoteAdd(o: RemoteAddOptions): Promise<ShownRemote[]> {
   if (o.name in repo.config.remotes) {
     throw new GitreproError('GITREPRO_USAGE', `store remote "${o.name}" already exists`, { hint: `remove it first (\`gitrepro remote remove ${o.name}\`), or edit gitrepro.yaml` });
   }
-  const def: RemoteDef = { url: o.url, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}) };
+  const def: RemoteDef = { url: o.url, ...(o.endpoint ? { endpoint: o.endpoint } : {}), ...(o.region ? { region: o.region } : {}), ...(o.format ? { format: o.format } : {}) };
   validateRemoteDef(o.name, def);
   const config = await editConfig(repo.root, (doc) => {
     doc.setIn(['remotes', o.name], doc.createNode(def));
@@ -99,4 +101,39 @@ export async function remoteDefault(o: { cwd: string; name: string; local?: bool
     config = await editConfig(repo.root, (doc) => doc.set('default_remote', o.name));
   }
   return shown(repo, await storeRemotes({ ...repo, config }));
+}
+
+export interface RemoteFormatResult {
+  name: string;
+  location: string;
+  /** the format the remote declares (undefined: no marker: empty, or written before storage v2) */
+  declared?: number;
+  /** what a push writes there (undefined: empty and undeclared: the definition's format) */
+  writes?: number;
+  indexes: number;
+  objectsInPacks: number;
+  loose: boolean;
+  damaged: string[];
+  /** `upgrade`: the format declared before */
+  upgradedFrom?: number | null;
+}
+
+/**
+ * `gitrepro remote info <name>` and, with `upgrade`, `gitrepro remote upgrade <name>`: which
+ * format a store remote is in; upgrading declares v2 on a v1 remote (its loose objects stay
+ * readable by every version; what is pushed from then on goes into packs, which gitrepro
+ * versions before storage v2 cannot read).
+ */
+export async function remoteFormat(o: { cwd: string; name?: string; upgrade?: boolean; env?: NodeJS.ProcessEnv }): Promise<RemoteFormatResult> {
+  const repo = await openRepo(o.cwd);
+  const info = await resolveStoreRemote(repo, o.name);
+  const remote = await openStoreRemote(repo, info, o.env ?? process.env);
+  try {
+    let upgradedFrom: number | null | undefined;
+    if (o.upgrade) upgradedFrom = (await remote.upgrade()).from ?? null;
+    const f = await remote.info();
+    return { name: info.name, location: remote.display, ...f, upgradedFrom };
+  } finally {
+    await remote.close();
+  }
 }

@@ -14,6 +14,10 @@ export const remoteSchema = z.strictObject({
   url: z.string().min(1).describe('filesystem path, file:// URL, or s3://bucket[/prefix]'),
   endpoint: z.string().optional().describe('S3 endpoint URL for non-AWS servers (path-style is then used)'),
   region: z.string().optional().describe('S3 region'),
+  format: z
+    .union([z.literal(1), z.literal(2)])
+    .optional()
+    .describe('storage format a first push declares on an empty remote: 2 (packs, chunked big files; the default) or 1 (one object per file, readable by gitrepro versions before storage v2)'),
 });
 
 export const stageSchema = z.strictObject({

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { configGetRegexp } from '../git/refs.js';
 import { openRemote, type RemoteDef } from '../store/backends.js';
-import type { Remote } from '../store/types.js';
+import type { PackedRemote } from '../store/remote-packed.js';
 import type { Repo } from './context.js';
 import { assertRemoteTrusted } from './trust.js';
 
@@ -97,9 +97,9 @@ export async function resolveStoreRemote(repo: Repo, name?: string): Promise<Rem
  * anything is contacted (repo/trust.ts); a git config override is the user's own and counts as
  * accepted. `baseRev`: where trust comes from in a clone that accepted nothing (verify in CI).
  */
-export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv, o: { baseRev?: string } = {}): Promise<Remote> {
+export async function openStoreRemote(repo: Repo, info: RemoteInfo, env: NodeJS.ProcessEnv, o: { baseRev?: string } = {}): Promise<PackedRemote> {
   if (info.source === 'gitrepro.yaml') await assertRemoteTrusted(repo, info.name, info.overridden, o);
-  return openRemote(info.name, info.def, { cwd: repo.root, env });
+  return openRemote(info.name, info.def, { cwd: repo.root, env, indexCache: path.join(repo.sharedDir, 'remote-index') });
 }
 
 /** Splits `[<remote>] [<rev>...]`: the first word is a store remote when one has that name. */

@@ -15,7 +15,7 @@ import { GitreproError, isGitreproError } from '../errors.js';
 import { isLocalFs, SMALL_OBJECT } from '../store/fsfast.js';
 import { KnownCache } from '../store/known.js';
 import { transfer } from '../store/retry.js';
-import type { ObjectRef, Remote } from '../store/types.js';
+import type { BatchOptions, BatchResult, ObjectRef, Remote } from '../store/types.js';
 import { trace } from '../trace.js';
 import type { Repo, Reporter } from './context.js';
 import type { NeededObject } from './object-plan.js';
@@ -33,28 +33,81 @@ export interface MoveResult {
   bytes: number;
 }
 
-/** Uploads objects of the local store; those the store lacks fail with GITREPRO_OBJECT_MISSING. */
+/**
+ * Uploads objects of the local store; those the store lacks fail with GITREPRO_OBJECT_MISSING.
+ * A v2 remote takes them all at once (`putMany`: packs), a v1 remote one by one.
+ */
 export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
   const fast = isLocalFs(repo.store.root);
+  const present = async (obj: NeededObject): Promise<boolean> => (fast && obj.size <= SMALL_OBJECT ? existsSync(repo.store.objectPath(obj.sha256)) : await repo.store.has(obj.sha256));
+  const notLocal = (obj: NeededObject): GitreproError =>
+    new GitreproError('GITREPRO_OBJECT_MISSING', `data object ${obj.sha256.slice(0, 12)} (${obj.path}) is neither on store remote "${remote.name}" nor in the local store`, {
+      hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
+      data: { sha256: obj.sha256, path: obj.path },
+    });
+  if (remote.putMany) {
+    // the remote reads each object itself (an absent one fails with data.local)
+    const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256) })), b));
+    if (batched) {
+      for (const f of batched.failed) if (f.error.code === 'GITREPRO_OBJECT_MISSING' && f.error.data?.local) f.error = notLocal(f.object);
+      return batched;
+    }
+  }
   await remote.prepare?.(objs);
   return move('uploading', objs, o, async (obj, onBytes) => {
-    const src = repo.store.objectPath(obj.sha256);
-    if (!(fast && obj.size <= SMALL_OBJECT ? existsSync(src) : await repo.store.has(obj.sha256))) {
-      throw new GitreproError('GITREPRO_OBJECT_MISSING', `data object ${obj.sha256.slice(0, 12)} (${obj.path}) is neither on store remote "${remote.name}" nor in the local store`, {
-        hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
-        data: { sha256: obj.sha256, path: obj.path },
-      });
-    }
-    await remote.put(obj, src, { onBytes });
+    if (!(await present(obj))) throw notLocal(obj);
+    await remote.put(obj, repo.store.objectPath(obj.sha256), { onBytes });
   });
 }
 
-/** Downloads objects into the local store, each verified (store/receive.ts) before it enters `objects/`. */
+/**
+ * Downloads objects into the local store, each verified (store/receive.ts) before it enters
+ * `objects/`: from a remote with packs all at once (`getMany`: coalesced ranged reads), from
+ * one with loose objects only one by one.
+ */
 export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
   if (objs.length > 1) await repo.store.prepare(objs);
+  trace(`local store: fan-out directories of ${objs.length} object(s) ready`);
+  if (remote.getMany) {
+    const batched = await batch('downloading', objs, [], o, (b) => remote.getMany!(objs, repo.store, b));
+    if (batched) return batched;
+  }
   return move('downloading', objs, o, async (obj, onBytes) => {
     await repo.store.receive(obj, await remote.open(obj), { onBytes, link: true });
   });
+}
+
+/** Runs a batch transfer (putMany/getMany) with progress and the known-objects cache; undefined when the remote has none. */
+async function batch(label: string, objs: NeededObject[], failed: MoveResult['failed'], o: MoveOptions, run: (b: BatchOptions) => Promise<BatchResult | undefined>): Promise<MoveResult | undefined> {
+  const byId = new Map(objs.map((x) => [x.sha256, x]));
+  let done = failed.length;
+  let bytes = 0;
+  let last = 0;
+  const report = (force: boolean): void => {
+    const now = Date.now();
+    if (!o.reporter?.progress || (!force && now - last < 100)) return;
+    last = now;
+    o.reporter.progress({ label, done, total: objs.length, bytes });
+  };
+  const r = await run({
+    jobs: o.jobs,
+    onBytes: (n) => {
+      bytes += n;
+      report(false);
+    },
+    onDone: (refs) => {
+      done += refs.length;
+      report(done === objs.length);
+    },
+  });
+  if (!r) return undefined;
+  const ok = r.ok.map((x) => byId.get(x.sha256)!).filter(Boolean);
+  if (o.known) await o.known.add(ok.map((x) => x.sha256));
+  return {
+    ok,
+    failed: [...failed, ...r.failed.map((f) => ({ object: byId.get(f.ref.sha256) ?? { ...f.ref, path: f.ref.sha256.slice(0, 12) }, error: asGitreproError(f.error) }))],
+    bytes: ok.reduce((n, x) => n + x.size, 0),
+  };
 }
 
 async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (obj: NeededObject, onBytes: (n: number) => void) => Promise<void>): Promise<MoveResult> {

@@ -6,20 +6,27 @@
  *   s3://bucket, s3://bucket/some/prefix                  → S3 remote (AWS, or `endpoint` for
  *                                                           Ceph RGW, MinIO, Swift s3api, ...)
  *
+ * Either backend is wrapped in a PackedRemote (store/remote-packed.ts), which reads every
+ * format and writes the remote's own (v1 loose objects, v2 packs).
+ *
  * The S3 backend is imported only when an S3 remote is opened: the AWS SDK takes ~100 ms to
  * parse, and the hooks and most commands never need it.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GitreproError, redactText } from '../errors.js';
+import { LocalStore } from './local.js';
 import { DirRemote } from './remote-dir.js';
-import type { Remote } from './types.js';
+import { DEFAULT_FORMAT, type RemoteFormat } from './remote-format.js';
+import { PackedRemote } from './remote-packed.js';
 
 export interface RemoteDef {
   url: string;
   /** S3-compatible server, e.g. http://127.0.0.1:7480 (path-style addressing is then used) */
   endpoint?: string;
   region?: string;
+  /** the format a first push declares on an empty remote (store/remote-format.ts; default 2) */
+  format?: RemoteFormat;
 }
 
 export type ParsedRemoteUrl = { kind: 'dir'; path: string } | { kind: 's3'; bucket: string; prefix: string };
@@ -73,12 +80,16 @@ export function parseRemoteUrl(url: string): ParsedRemoteUrl {
 export async function openRemote(
   name: string,
   def: RemoteDef,
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<Remote> {
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; indexCache?: string } = {},
+): Promise<PackedRemote> {
   const parsed = validateRemoteDef(name, def);
-  if (parsed.kind === 'dir') return new DirRemote(name, path.resolve(opts.cwd ?? process.cwd(), parsed.path));
-  const { S3Remote } = await import('./remote-s3.js');
-  return new S3Remote(name, { bucket: parsed.bucket, prefix: parsed.prefix, endpoint: def.endpoint, region: def.region, env: opts.env ?? process.env });
+  let backend;
+  if (parsed.kind === 'dir') backend = new DirRemote(name, path.resolve(opts.cwd ?? process.cwd(), parsed.path));
+  else {
+    const { S3Remote } = await import('./remote-s3.js');
+    backend = new S3Remote(name, { bucket: parsed.bucket, prefix: parsed.prefix, endpoint: def.endpoint, region: def.region, env: opts.env ?? process.env });
+  }
+  return new PackedRemote(backend, { format: def.format ?? DEFAULT_FORMAT, cache: opts.indexCache ? new LocalStore(opts.indexCache) : undefined });
 }
 
 /**

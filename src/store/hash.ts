@@ -6,6 +6,8 @@
 import { createHash } from 'node:crypto';
 import { hashSource, openSource } from './receive.js';
 
+export { sha256Hex } from './receive.js';
+
 export { CHUNK } from './receive.js';
 
 export interface HashResult {
@@ -24,3 +26,4 @@ export async function hashFile(file: string, o: { follow?: boolean } = {}): Prom
 export function sha256Buffer(b: Buffer | string): string {
   return createHash('sha256').update(b).digest('hex');
 }
+

@@ -17,20 +17,21 @@
  * filling the local disk.
  */
 import { lstatSync } from 'node:fs';
-import { lstat, mkdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoOf, isDenied, isMissing } from '../fs/errno.js';
-import { GitreproError } from '../errors.js';
+import { GitreproError, isGitreproError } from '../errors.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
 import { hashSource, openSource, receive, SourceRefused, type ByteSource } from './receive.js';
+import { checkFileKey } from './remote-format.js';
 import { transfer } from './retry.js';
-import type { ObjectRef, Remote, Sha256, TransferProgress } from './types.js';
+import type { FileDir, ObjectRef, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** parallel stat/unlink calls: enough to hide NFS round trips, few enough to spare local disks */
 const FS_JOBS = 32;
 
-export class DirRemote implements Remote {
+export class DirRemote implements Remote, RemoteFiles {
   readonly display: string;
   private readonly objects: string;
   private readonly tmpDir: string;
@@ -171,6 +172,130 @@ export class DirRemote implements Remote {
   }
 
   async close(): Promise<void> {}
+
+  // ---- RemoteFiles: packs, indexes and the format marker (format v2) ----
+
+  filePath(key: string): string {
+    return path.join(this.root, checkFileKey(key));
+  }
+
+  async listFiles(dir: FileDir): Promise<{ key: string; size: number }[]> {
+    let names: string[];
+    try {
+      names = await readdir(path.join(this.root, dir));
+    } catch (e) {
+      if (isMissing(e)) return [];
+      throw this.fsError(e, 'has');
+    }
+    const out: { key: string; size: number }[] = [];
+    for (const n of names) {
+      try {
+        const st = lstatSync(path.join(this.root, dir, n));
+        if (st.isFile()) out.push({ key: `${dir}/${n}`, size: st.size });
+      } catch (e) {
+        if (!isMissing(e)) throw this.fsError(e, 'has');
+      }
+    }
+    return out;
+  }
+
+  async hasLoose(): Promise<boolean> {
+    try {
+      for (const a of await readdir(this.objects)) {
+        for (const b of await readdir(path.join(this.objects, a)).catch(() => [] as string[])) {
+          if ((await readdir(path.join(this.objects, a, b)).catch(() => [] as string[])).length > 0) return true;
+        }
+      }
+      return false;
+    } catch (e) {
+      if (isMissing(e) || errnoOf(e) === 'ENOTDIR') return false;
+      throw this.fsError(e, 'has');
+    }
+  }
+
+  async readRange(key: string, offset: number, length: number): Promise<Buffer> {
+    const file = this.filePath(key);
+    let src: ByteSource;
+    try {
+      src = await openSource(file);
+    } catch (e) {
+      if (e instanceof SourceRefused) {
+        if (e.reason === 'missing') throw this.fileMissing(key);
+        throw this.fileCorrupt(key, e.detail);
+      }
+      throw this.fsError(e, 'get');
+    }
+    if (src.kind !== 'file') throw new Error('unreachable: openSource without sync returns a handle');
+    try {
+      if (src.size < offset + length) throw this.fileCorrupt(key, `${src.size} bytes, shorter than ${offset}+${length}`);
+      const buf = Buffer.allocUnsafe(length);
+      for (let got = 0; got < length; ) {
+        const { bytesRead } = await src.handle.read(buf, got, length - got, offset + got);
+        if (bytesRead === 0) throw this.fileCorrupt(key, 'shrank while read');
+        got += bytesRead;
+      }
+      return buf;
+    } finally {
+      await src.handle.close();
+    }
+  }
+
+  async readFile(key: string, max: number): Promise<Buffer | undefined> {
+    const file = this.filePath(key);
+    let size: number;
+    try {
+      const st = await lstat(file);
+      if (!st.isFile()) throw this.fileCorrupt(key, 'not a regular file');
+      size = st.size;
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw this.fsError(e, 'get');
+    }
+    if (size > max) throw this.fileCorrupt(key, `${size} bytes, more than the ${max} it may have`);
+    try {
+      return await this.readRange(key, 0, size);
+    } catch (e) {
+      if (isGitreproError(e, 'GITREPRO_OBJECT_MISSING')) return undefined;
+      throw e;
+    }
+  }
+
+  async writeFile(key: string, bytes: Buffer, sha256: string): Promise<void> {
+    const dest = this.filePath(key);
+    const ref = { sha256, size: bytes.length };
+    if (await this.holds(ref, dest)) return;
+    try {
+      await this.ensureRoot();
+      await this.ensureDir(path.dirname(dest));
+      await this.ensureDir(this.tmpDir);
+      await receive({ kind: 'bytes', bytes }, ref, dest, {
+        tmpDir: this.tmpDir,
+        mode: 0o444,
+        durable: true,
+        corrupt: (got) => new Error(`${key}: the bytes to write hash to ${got.sha256}, not ${sha256}`),
+      });
+    } catch (e) {
+      throw this.fsError(e, 'put');
+    }
+  }
+
+  async deleteFiles(keys: string[]): Promise<void> {
+    for (const k of keys) {
+      try {
+        await unlink(this.filePath(k));
+      } catch (e) {
+        if (!isMissing(e)) throw this.fsError(e, 'delete');
+      }
+    }
+  }
+
+  private fileMissing(key: string): GitreproError {
+    return new GitreproError('GITREPRO_OBJECT_MISSING', `${key} is not on store remote "${this.name}" (${this.display})`, { data: { key, remote: this.name } });
+  }
+
+  private fileCorrupt(key: string, what: string): GitreproError {
+    return new GitreproError('GITREPRO_OBJECT_CORRUPT', `${key} on store remote "${this.name}" is damaged (${what})`, { data: { key, remote: this.name } });
+  }
 
   /** True when `dest` is a regular file with exactly the object's bytes. */
   private async holds(ref: ObjectRef, dest: string): Promise<boolean> {

@@ -115,7 +115,7 @@ export function isTransientError(e: unknown): boolean {
   return status === 429 || status >= 500;
 }
 
-const FATAL_CODES: ErrorCode[] = ['GITREPRO_REMOTE_AUTH', 'GITREPRO_REMOTE_DENIED', 'GITREPRO_REMOTE_NO_BUCKET', 'GITREPRO_REMOTE_INVALID', 'GITREPRO_REMOTE_UNREACHABLE'];
+const FATAL_CODES: ErrorCode[] = ['GITREPRO_REMOTE_AUTH', 'GITREPRO_REMOTE_DENIED', 'GITREPRO_REMOTE_NO_BUCKET', 'GITREPRO_REMOTE_INVALID', 'GITREPRO_REMOTE_UNREACHABLE', 'GITREPRO_REMOTE_FORMAT'];
 
 /** The default fatal test: remote-wide refusals that the next item would meet too. */
 export function isFatalError(e: unknown): boolean {

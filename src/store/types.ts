@@ -52,6 +52,64 @@ export interface Remote {
   prepare?(refs: ObjectRef[]): Promise<void>;
   /** checks reachability, credentials and bucket existence with one cheap call */
   check(): Promise<void>;
+  /**
+   * Optional: uploads many objects at once (format v2 packs them: one request per ~32 MiB, not
+   * per object). Undefined when the remote is written object by object (format v1): the caller
+   * then uses `put`. Failures are collected per object, never thrown for one object.
+   */
+  putMany?(items: { ref: ObjectRef; src: string }[], o: BatchOptions): Promise<BatchResult | undefined>;
+  /**
+   * Optional: downloads many objects into `sink` (the local store) at once (format v2 reads
+   * coalesced byte ranges of packs). Undefined when the remote holds loose objects only.
+   */
+  getMany?(refs: ObjectRef[], sink: ObjectSink, o: BatchOptions): Promise<BatchResult | undefined>;
   /** releases sockets */
   close(): Promise<void>;
+}
+
+/** The files of a v2 remote besides loose objects (store/remote-format.ts checks every key). */
+export type FileDir = 'packs' | 'index';
+
+/**
+ * Raw, immutable files of a remote under its location, for the v2 format (packs, indexes, the
+ * format marker): store/remote-packed.ts builds the object-level `Remote` on top of them. Keys
+ * are relative to the remote's location: `gitrepro-format`, `packs/<sha256>.pack`,
+ * `index/<sha256>.idx`. Implementations must:
+ * - write atomically (temp + rename, one PUT with Content-MD5, a multipart upload with Content-MD5
+ *   per part) and check that the bytes hash to `sha256` before they are exposed;
+ * - read without following links or blocking, and return exactly the bytes asked for, or fail:
+ *   GITREPRO_OBJECT_MISSING when the file is absent, GITREPRO_OBJECT_CORRUPT when it is shorter.
+ */
+export interface RemoteFiles {
+  /** the files in `dir`, with their sizes (any order) */
+  listFiles(dir: FileDir): Promise<{ key: string; size: number }[]>;
+  /** true when the remote holds a loose object (`objects/`, the v1 layout) */
+  hasLoose(): Promise<boolean>;
+  /** bytes [offset, offset + length) of file `key` */
+  readRange(key: string, offset: number, length: number): Promise<Buffer>;
+  /** the whole file, or undefined when absent; GITREPRO_OBJECT_CORRUPT when longer than `max` */
+  readFile(key: string, max: number): Promise<Buffer | undefined>;
+  /** stores `bytes` (whose sha256 is `sha256`) under `key`; an intact existing copy may be kept */
+  writeFile(key: string, bytes: Buffer, sha256: string): Promise<void>;
+  /** removes files; absent ones are ignored */
+  deleteFiles(keys: string[]): Promise<void>;
+}
+
+export interface BatchOptions {
+  /** requests in flight */
+  jobs: number;
+  onBytes?(n: number): void;
+  /** objects that just became complete (on the remote, or in the sink) */
+  onDone?(refs: ObjectRef[]): void;
+}
+
+export interface BatchResult {
+  ok: ObjectRef[];
+  failed: { ref: ObjectRef; error: unknown }[];
+}
+
+/** Where downloaded objects go: the local store's receive paths (store/local.ts). */
+export interface ObjectSink {
+  receive(ref: ObjectRef, src: ByteSource, o?: { onBytes?: (n: number) => void; link?: boolean }): Promise<void>;
+  receiveBatch(items: { ref: ObjectRef; bytes: Buffer }[], corrupt: (ref: ObjectRef, got: { sha256: string; size: number }) => Error): Promise<{ ok: ObjectRef[]; failed: { ref: ObjectRef; error: Error }[] }>;
 }

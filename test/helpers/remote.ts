@@ -25,11 +25,11 @@ export function addOrigin(r: TestRepo, name = 'origin.git'): string {
  * Records are written synchronously (GITREPRO_SYNC_RECORDS=1, also in clones made with cloneOf)
  * unless `detachedRecords`: a push right after a commit otherwise waits for the detached flusher.
  */
-export function project(opts: { storeDir?: string; detachedRecords?: boolean } = {}): { r: TestRepo; bare: string; store: string } {
+export function project(opts: { storeDir?: string; detachedRecords?: boolean; format?: 1 | 2 } = {}): { r: TestRepo; bare: string; store: string } {
   const r = TestRepo.init({ track: ['data/'] });
   if (!opts.detachedRecords) r.env.GITREPRO_SYNC_RECORDS = '1';
   const store = opts.storeDir ?? path.join(sandboxOf(r), 'store');
-  r.gr(['remote', 'add', 'store', store, '--default']);
+  r.gr(['remote', 'add', 'store', store, '--default', ...(opts.format ? ['--format', String(opts.format)] : [])]);
   const bare = addOrigin(r);
   return { r, bare, store };
 }
@@ -43,7 +43,7 @@ export function cloneOf(like: TestRepo, bare: string, dirName: string, opts: { i
   return c;
 }
 
-/** sha256 -> content hash check of every object file under a directory remote. */
+/** sha256 -> content hash check of every loose object file under a directory remote (format v1). */
 export function dirRemoteObjects(store: string): Map<string, boolean> {
   const out = new Map<string, boolean>();
   const objects = path.join(store, 'objects');

@@ -13,7 +13,7 @@ describe('pre-push uploads data and pushes the records', () => {
   it('uploads the missing objects and pushes the record refs to the same Git remote; the nested push does not recurse; another branch uploads its own data; no new data, no store call', () => {
     const share = mkdtempSync(path.join(tmpdir(), 'gr-share-'));
     // detached records: the gate must complete the record journal itself
-    const { r, bare, store } = project({ storeDir: path.join(share, 'store'), detachedRecords: true });
+    const { r, bare, store } = project({ storeDir: path.join(share, 'store'), detachedRecords: true, format: 1 });
     const log = path.join(sandboxOf(r), 'prepush.log');
     // a team's pre-push hook, there before gitrepro: the shim runs it for every push
     const chained = path.join(r.gitDir(), 'hooks', 'pre-push.gitrepro-chained');
@@ -91,7 +91,7 @@ describe('pre-push refuses what others could not reproduce', () => {
   });
 
   it('objects: one neither on the remote nor in the local store is refused by name; policy.pushMissing=refuse refuses until `gitrepro push`', () => {
-    const { r, store } = project();
+    const { r, store } = project({ format: 1 });
     r.write('data/keep', 'keep\n');
     r.write('data/lost.bin', Buffer.alloc(2048, 9));
     r.commit('first');

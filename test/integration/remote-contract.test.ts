@@ -1,5 +1,6 @@
 /**
- * One contract for every store remote (STYLE §10; DVC's remote_tests.py), run against:
+ * One contract for every store remote (STYLE §10; DVC's remote_tests.py), run in both formats
+ * (v1: loose objects; v2: packs, indexes and chunked big files) against:
  *   (a) a directory remote on the filesystem of the local store (hard links),
  *   (b) a directory remote on another filesystem, /dev/shm (copies),
  *   (c) the S3 remote against a real Ceph radosgw (test/s3/rgw.sh), in a fresh bucket.
@@ -16,13 +17,28 @@ import { GitreproError } from '../../src/errors.js';
 import { LocalStore } from '../../src/store/local.js';
 import { DirRemote } from '../../src/store/remote-dir.js';
 import { openRemote, parseRemoteUrl } from '../../src/store/backends.js';
+import type { PackedRemote } from '../../src/store/remote-packed.js';
 import type { ObjectRef, Remote } from '../../src/store/types.js';
 import { s3TestEnv } from '../s3/env.js';
 
 interface Harness {
   remote: Remote;
-  /** replaces the bytes stored under the object's key, bypassing the remote */
+  /** replaces the bytes stored under the object's key (v2: its range of its pack), bypassing the remote */
   corrupt(sha: string, bytes: Buffer): Promise<void>;
+}
+
+/**
+ * Damages object `sha` inside its pack (format v2): same-size bytes overwrite its range; other
+ * bytes replace its range and cut the pack there (a truncated pack). `rw` reads and writes a
+ * pack file behind the remote's back.
+ */
+async function corruptInPack(remote: PackedRemote, sha: string, bytes: Buffer, rw: { read(key: string): Promise<Buffer>; write(key: string, b: Buffer): Promise<void> }): Promise<void> {
+  const loc = (await remote.locate(sha)).blobs[0];
+  if (!loc) throw new Error(`${sha} is in no pack`);
+  const key = `packs/${loc.pack}.pack`;
+  const pack = await rw.read(key);
+  const out = bytes.length === loc.length ? Buffer.concat([pack.subarray(0, loc.offset), bytes, pack.subarray(loc.offset + loc.length)]) : Buffer.concat([pack.subarray(0, loc.offset), bytes]);
+  await rw.write(key, out);
 }
 
 interface Fixture {
@@ -172,15 +188,19 @@ function remoteContract(label: string, make: () => Promise<Harness>, opts: { big
 
 // ---- (a), (b): directory remotes -------------------------------------------------------------
 
-const dirHarness = (base: () => string) => async (): Promise<Harness> => {
-  const remote = (await openRemote('dir', { url: path.join(base(), `remote-${randomBytes(4).toString('hex')}`) })) as DirRemote;
+const dirHarness = (base: () => string, format: 1 | 2) => async (): Promise<Harness> => {
+  const remote = await openRemote('dir', { url: path.join(base(), `remote-${randomBytes(4).toString('hex')}`), format });
+  const dir = remote.backend as DirRemote;
+  // A new file under the same name: writing in place would also change a hard-linked source.
+  const replace = async (p: string, bytes: Buffer): Promise<void> => {
+    await rm(p, { force: true });
+    await writeFile(p, bytes);
+  };
   return {
     remote,
-    // A new file under the same name: writing in place would also change a hard-linked source.
     corrupt: async (sha, bytes) => {
-      const p = remote.objectPath(sha);
-      await rm(p, { force: true });
-      await writeFile(p, bytes);
+      if (format === 1) return replace(dir.objectPath(sha), bytes);
+      await corruptInPack(remote, sha, bytes, { read: (k) => readFile(dir.filePath(k)), write: (k, b) => replace(dir.filePath(k), b) });
     },
   };
 };
@@ -204,8 +224,10 @@ async function isOtherFs(p: string): Promise<boolean> {
 }
 const shmSkip = (await isOtherFs('/dev/shm')) ? undefined : 'no /dev/shm on another filesystem';
 
-remoteContract('directory, same filesystem (hard links)', dirHarness(() => dirBase), { big: false });
-remoteContract('directory, other filesystem (/dev/shm, copies)', dirHarness(() => shmBase), { big: false, skip: shmSkip });
+for (const format of [1, 2] as const) {
+  remoteContract(`v${format}, directory, same filesystem (hard links)`, dirHarness(() => dirBase, format), { big: format === 2 });
+  remoteContract(`v${format}, directory, other filesystem (/dev/shm, copies)`, dirHarness(() => shmBase, format), { big: false, skip: shmSkip });
+}
 
 describe('directory remote specifics', () => {
   let dir: string;
@@ -389,24 +411,37 @@ afterAll(async () => {
   for (const b of s3Buckets) await dropBucket(b);
 }, 120_000);
 
-remoteContract(
-  'S3 on Ceph radosgw',
-  async () => {
-    if (!s3.ok) throw new Error('unreachable');
-    const bucket = await freshBucket();
-    s3Buckets.push(bucket);
-    const remote = await openRemote('s3', { url: `s3://${bucket}/team/proj`, endpoint: s3.env.endpoint, region: s3.env.region }, { env: s3Env(s3.env.key, s3.env.secret) });
-    return {
-      remote,
-      corrupt: async (sha, bytes) => {
+for (const format of [1, 2] as const) {
+  remoteContract(
+    `v${format}, S3 on Ceph radosgw`,
+    async () => {
+      if (!s3.ok) throw new Error('unreachable');
+      const bucket = await freshBucket();
+      s3Buckets.push(bucket);
+      const remote = await openRemote('s3', { url: `s3://${bucket}/team/proj`, endpoint: s3.env.endpoint, region: s3.env.region, format }, { env: s3Env(s3.env.key, s3.env.secret) });
+      const put = async (Key: string, Body: Buffer): Promise<void> => {
         const { m, admin } = await sdk();
-        await admin.send(new m.PutObjectCommand({ Bucket: bucket, Key: `team/proj/objects/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`, Body: bytes }));
+        await admin.send(new m.PutObjectCommand({ Bucket: bucket, Key, Body }));
         admin.destroy();
-      },
-    };
-  },
-  { big: true, skip: s3.ok ? undefined : s3.reason },
-);
+      };
+      const get = async (Key: string): Promise<Buffer> => {
+        const { m, admin } = await sdk();
+        const r = await admin.send(new m.GetObjectCommand({ Bucket: bucket, Key }));
+        const b = Buffer.from(await r.Body!.transformToByteArray());
+        admin.destroy();
+        return b;
+      };
+      return {
+        remote,
+        corrupt: async (sha, bytes) => {
+          if (format === 1) return put(`team/proj/objects/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`, bytes);
+          await corruptInPack(remote, sha, bytes, { read: (k) => get(`team/proj/${k}`), write: (k, b) => put(`team/proj/${k}`, b) });
+        },
+      };
+    },
+    { big: true, skip: s3.ok ? undefined : s3.reason },
+  );
+}
 
 describe.skipIf(!s3.ok)('S3 remote specifics (radosgw)', () => {
   const env = s3.ok ? s3.env : ({} as never);
@@ -414,7 +449,7 @@ describe.skipIf(!s3.ok)('S3 remote specifics (radosgw)', () => {
   let dir: string;
   let store: LocalStore;
   let ref: ObjectRef;
-  const open = (e: NodeJS.ProcessEnv, b = bucket, endpoint = env.endpoint, url = `s3://${b}`): Promise<Remote> => openRemote('origin', { url, endpoint, region: env.region }, { env: e });
+  const open = (e: NodeJS.ProcessEnv, b = bucket, endpoint = env.endpoint, url = `s3://${b}`): Promise<Remote> => openRemote('origin', { url, endpoint, region: env.region, format: 1 }, { env: e });
 
   beforeAll(async () => {
     bucket = await freshBucket();

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOrigin, cloneOf, killAfterBytes, manifestShas, notesIn } from '../helpers/remote.js';
 import { TestRepo } from '../helpers/repo.js';
+import { decodeIndex } from '../../src/store/pack-format.js';
 import { admin, createBucket, dropBucket, listKeys } from '../s3/admin.js';
 import { s3TestEnv } from '../s3/env.js';
 
@@ -35,11 +36,11 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     for (const b of buckets) await dropBucket(env, b);
   }, 120_000);
 
-  function s3Project(b: string): { r: TestRepo; bare: string } {
+  function s3Project(b: string, format: 1 | 2 = 1): { r: TestRepo; bare: string } {
     const r = TestRepo.init({ track: ['data/'] });
     Object.assign(r.env, creds(), { GITREPRO_SYNC_RECORDS: '1' });
     delete r.env.AWS_PROFILE;
-    r.gr(['remote', 'add', 'ceph', `s3://${b}/${PREFIX}`, '--endpoint', env.endpoint, '--default']);
+    r.gr(['remote', 'add', 'ceph', `s3://${b}/${PREFIX}`, '--endpoint', env.endpoint, '--default', '--format', String(format)]);
     return { r, bare: addOrigin(r) };
   }
 
@@ -55,7 +56,7 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     const push = r.git(['push', '-q', 'origin', 'main']);
     expect(push.stderr).toMatch(/uploaded 4 data object\(s\), 20\.1 MiB, to store remote "ceph"/);
     const keys = await listKeys(env, bucket, `${PREFIX}/`);
-    expect(keys.sort()).toEqual([...manifestShas(r.manifest())].map(keyOf).sort());
+    expect(keys.sort()).toEqual([...[...manifestShas(r.manifest())].map(keyOf), `${PREFIX}/gitrepro-format`].sort());
     // a code-only commit pushes with wrong credentials: the store remote is not asked anything
     r.write('train.py', 'lr = 0.1\n');
     r.commit('code');
@@ -79,7 +80,7 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
     const killed = r.gr(['push'], { ok: [128], env: killAfterBytes(4 * MiB) });
     expect(killed.code).toBe(128);
-    const partial = await listKeys(env, b, `${PREFIX}/`);
+    const partial = (await listKeys(env, b, `${PREFIX}/`)).filter((k) => k.includes('/objects/'));
     expect(partial.length).toBeLessThan(10);
     const { m, client } = await admin(env);
     try {
@@ -91,8 +92,75 @@ describe.skipIf(!s3.ok)('push and clone through S3 (radosgw)', () => {
       client.destroy();
     }
     expect(r.gr(['push']).stdout).toMatch(new RegExp(`${10 - partial.length} object\\(s\\) uploaded`));
-    expect((await listKeys(env, b, `${PREFIX}/`)).length).toBe(10);
+    expect((await listKeys(env, b, `${PREFIX}/objects/`)).length).toBe(10);
   });
+
+  /** Every index and pack of a v2 prefix, checked: named by their hash, every index's pack whole, every blob right. */
+  async function checkBucketV2(b: string): Promise<{ objects: Set<string>; packs: number; indexes: number; loose: number }> {
+    const keys = await listKeys(env, b, `${PREFIX}/`);
+    const { m, client } = await admin(env);
+    const get = async (Key: string): Promise<Buffer> => Buffer.from(await (await client.send(new m.GetObjectCommand({ Bucket: b, Key }))).Body!.transformToByteArray());
+    const sha = (x: Buffer): string => createHash('sha256').update(x).digest('hex');
+    const objects = new Set<string>();
+    try {
+      const idx = keys.filter((k) => k.startsWith(`${PREFIX}/index/`));
+      for (const k of idx) {
+        const bytes = await get(k);
+        expect(`${sha(bytes)}.idx`, k).toBe(k.slice(k.lastIndexOf('/') + 1));
+        const ix = decodeIndex(bytes);
+        const pack = await get(`${PREFIX}/packs/${ix.pack}.pack`);
+        expect(sha(pack), `pack of ${k}`).toBe(ix.pack);
+        for (const e of ix.blobs) {
+          expect(sha(pack.subarray(e.offset, e.offset + e.length))).toBe(e.id);
+          objects.add(e.id);
+        }
+        for (const e of ix.chunked) objects.add(e.id);
+      }
+      return { objects, packs: keys.filter((k) => k.startsWith(`${PREFIX}/packs/`)).length, indexes: idx.length, loose: keys.filter((k) => k.includes('/objects/')).length };
+    } finally {
+      client.destroy();
+    }
+  }
+
+  it('v2: git push uploads packs (each signed with its own sha256) and a chunked big file, no loose object; clone + install restores byte-identical', async () => {
+    const b = await createBucket(env);
+    buckets.push(b);
+    const { r, bare } = s3Project(b, 2);
+    for (let i = 0; i < 200; i++) r.write(`data/small/${i}.bin`, randomBytes(5000));
+    r.write('data/big.bin', randomBytes(40 * MiB));
+    r.commit('v2');
+    const push = r.git(['push', '-q', 'origin', 'main']);
+    expect(push.stderr).toMatch(/uploaded 201 data object\(s\)/);
+    const rep = await checkBucketV2(b);
+    expect(rep.loose).toBe(0);
+    expect(rep.indexes).toBe(rep.packs);
+    expect(rep.packs).toBeGreaterThanOrEqual(2);
+    for (const s of manifestShas(r.manifest())) expect(rep.objects.has(s)).toBe(true);
+    expect(await listKeys(env, b, `${PREFIX}/gitrepro-format`)).toEqual([`${PREFIX}/gitrepro-format`]);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+  });
+
+  it('v2: a push killed mid-pack leaves only indexes that name whole packs; pushing again completes it', async () => {
+    const b = await createBucket(env);
+    buckets.push(b);
+    const { r, bare } = s3Project(b, 2);
+    for (let i = 0; i < 10; i++) r.write(`data/f${i}.bin`, randomBytes(7 * MiB));
+    r.write('data/big.bin', randomBytes(20 * MiB));
+    r.commit('ninety');
+    r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
+    const killed = r.gr(['push'], { ok: [128], env: killAfterBytes(45 * MiB) });
+    expect(killed.code).toBe(128);
+    const mid = await checkBucketV2(b);
+    const files = manifestShas(r.manifest());
+    expect([...files].filter((s) => mid.objects.has(s)).length).toBeLessThan(files.size);
+    r.gr(['push']);
+    const done = await checkBucketV2(b);
+    for (const s of manifestShas(r.manifest())) expect(done.objects.has(s), s).toBe(true);
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+  }, 120_000);
 
   it('wrong credentials, unreachable endpoint, missing bucket, permission denied: one clear line each, no stack, no secret', async () => {
     const { r } = s3Project(bucket);

@@ -42,7 +42,7 @@ function storeIntact(gitDir: string): { count: number; bad: string[] } {
 
 describe.skipIf(!SHM)('interrupted transfers', () => {
   it('a push killed mid-upload leaves no partial object on the remote; pushing again completes it', () => {
-    const { r, store } = project({ storeDir: shmStore() });
+    const { r, store } = project({ storeDir: shmStore(), format: 1 });
     for (let i = 0; i < 6; i++) r.write(`data/f${i}.bin`, randomBytes(3 << 20));
     r.commit('six files');
     // the pool runs 2 transfers at a time; die after 7 MiB: one object is half copied
@@ -61,7 +61,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
   });
 
   it('a fetch killed mid-download leaves no partial object in the store; fetching again completes it', () => {
-    const { r, bare } = project({ storeDir: shmStore() });
+    const { r, bare } = project({ storeDir: shmStore(), format: 1 });
     for (let i = 0; i < 4; i++) r.write(`data/f${i}.bin`, randomBytes(3 << 20));
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 2\n`);
     r.commit('four files');
@@ -78,7 +78,7 @@ describe.skipIf(!SHM)('interrupted transfers', () => {
   });
 
   it('a damaged object on the remote is refused (sha256 checked before it enters the store)', () => {
-    const { r, bare, store } = project({ storeDir: shmStore() });
+    const { r, bare, store } = project({ storeDir: shmStore(), format: 1 });
     r.write('data/good.txt', 'good\n');
     r.write('data/victim.bin', Buffer.alloc(10_000, 1));
     r.commit('two');

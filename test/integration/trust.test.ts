@@ -119,7 +119,7 @@ describe('trust boundary: what arrives by pull', () => {
   });
 
   it('3. a FIFO at an object path of a directory store: git pull and install end in bounded time, naming object and remote', () => {
-    const { r: victim, bare, store } = project();
+    const { r: victim, bare, store } = project({ format: 1 });
     victim.write('data/a.csv', 'a\n');
     victim.commit('a');
     victim.git(['push', '-q', 'origin', 'main']);
@@ -143,7 +143,7 @@ describe('trust boundary: what arrives by pull', () => {
   });
 
   it('4. a symlink at an object path never becomes a symlink in a clone; objects of another user are copied, never hard-linked', () => {
-    const { r: victim, bare, store } = project();
+    const { r: victim, bare, store } = project({ format: 1 });
     victim.write('data/a.csv', 'a\n');
     victim.commit('a');
     victim.git(['push', '-q', 'origin', 'main']);
@@ -174,6 +174,41 @@ describe('trust boundary: what arrives by pull', () => {
     expect(victim.read('data/shared.csv').toString()).toBe('shared bytes\n');
     // fsck finds nothing but regular, intact objects
     expect(victim.grJson(['fsck']).corrupt).toEqual([]);
+  });
+
+  it('3b/4b. in format v2, a FIFO or a symlink at a pack or index path: pull and install end in bounded time, nothing is linked or read through it', () => {
+    const { r: victim, bare, store } = project({ format: 2 });
+    victim.write('data/a.csv', 'a\n');
+    victim.commit('a');
+    victim.git(['push', '-q', 'origin', 'main']);
+    const evil = cloneOf(victim, bare, 'evil');
+    evil.write('data/b.csv', 'b\n');
+    evil.commit('b');
+    const packsBefore = new Set(readdirSync(path.join(store, 'packs')));
+    const indexBefore = new Set(readdirSync(path.join(store, 'index')));
+    evil.git(['push', '-q', 'origin', 'main']);
+    const pack = readdirSync(path.join(store, 'packs')).find((f) => !packsBefore.has(f))!;
+    const index = readdirSync(path.join(store, 'index')).find((f) => !indexBefore.has(f))!;
+    expect(pack).toBeDefined();
+    expect(index).toBeDefined();
+    // the pack becomes a FIFO: a read would block forever
+    rmSync(path.join(store, 'packs', pack));
+    execFileSync('mkfifo', [path.join(store, 'packs', pack)]);
+    const pull = victim.git(['pull', '-q', '--no-rebase', 'origin', 'main'], { ok: [0, 1], timeoutMs: 30_000 });
+    expect(pull.stderr).toContain(`packs/${pack} on store remote "store" is damaged (a FIFO)`);
+    expect(pull.stderr).toMatch(/data\/b\.csv needs object 0263829989b6/);
+    expect(victim.exists('data/b.csv')).toBe(false);
+    expect(existsSync(victim.objectPath(sha256('b\n')))).toBe(false);
+    // the index becomes a symlink to a file outside the store: it is never read through
+    rmSync(path.join(store, 'index', index));
+    symlinkSync('/etc/hostname', path.join(store, 'index', index));
+    const fresh = cloneOf(victim, bare, 'fresh', { install: false });
+    const install = fresh.gr(['install'], { ok: [1], timeoutMs: 30_000 });
+    expect(install.stderr).toMatch(/data object 0263829989b6 is not on store remote "store" .*: in none of its 1 pack index\(es\)/);
+    expect(install.stderr).toMatch(/data\/b\.csv needs object/);
+    expect(fresh.read('data/a.csv').toString()).toBe('a\n');
+    expect(fresh.exists('data/b.csv')).toBe(false);
+    expect(fresh.grJson(['fsck']).corrupt).toEqual([]);
   });
 
   it('6. a committed env.packages with a local pip.py, sitecustomize.py and tool shims: no code of the repository runs on commit or verify', () => {
@@ -247,7 +282,7 @@ describe('trust boundary: what arrives by pull', () => {
   });
 
   it('8. a store remote url changed by others: the victim\'s git push refuses to send anything there until `gitrepro trust`', () => {
-    const { r: victim, bare, store } = project();
+    const { r: victim, bare, store } = project({ format: 1 });
     victim.write('data/a.csv', 'a\n');
     victim.commit('a');
     victim.git(['push', '-q', 'origin', 'main']);
@@ -387,7 +422,7 @@ describe('trust boundary: what arrives by pull', () => {
   });
 
   it('smaller guarantees: track outside the tree, remote urls with credentials, missing and corrupt objects named', () => {
-    const { r, bare, store } = project();
+    const { r, bare, store } = project({ format: 1 });
     // track: a path outside the work tree is a usage error; one that does not exist yet, a warning
     const outside = r.gr(['track', '../elsewhere/'], { ok: [2] });
     expect(outside.stderr).toMatch(/^error \[GITREPRO_USAGE\]: \.\.\/elsewhere\/ is outside the work tree/);

@@ -7,7 +7,7 @@ import { sha256, TestRepo } from '../helpers/repo.js';
 function setup() {
   const r = TestRepo.init({ track: ['data/'] });
   const store = path.join(path.dirname(r.dir), 'store');
-  r.gr(['remote', 'add', 'team', store, '--default']);
+  r.gr(['remote', 'add', 'team', store, '--default', '--format', '1']);
   r.write('params.yaml', 'train:\n  lr: 0.1\n');
   r.write('data/a.csv', 'a\n1\n');
   r.commit('base');
