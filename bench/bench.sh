@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 case "${1:-w1}" in
-  w1) [ $# -gt 0 ] && shift; exec bash "$here/w1.sh" "$@" ;;
+  w1) if [ $# -gt 0 ]; then shift; fi; exec bash "$here/w1.sh" "$@" ;;
   w2 | 1m) exec bash "$here/w2.sh" "$@" ;;
   *) echo "bench: unknown workload '$1' (w1, w2 or 1m)" >&2; exit 2 ;;
 esac

@@ -4,19 +4,15 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** The newest `<prefix>-{full,smoke}-<stamp>.json` in `dir` (full first when `full`), parsed, with `file`. */
+/** The newest `<prefix>-full-<stamp>.json` (`full`) or `<prefix>-smoke-…` in `dir`, parsed, with `file`: full and smoke scale never mix. */
 export function latestResults(dir, prefix, full) {
   if (!existsSync(dir)) return undefined;
-  const all = readdirSync(dir).filter((f) => f.startsWith(`${prefix}-`) && f.endsWith('.json')).sort().reverse();
-  const kinds = full ? ['full', 'smoke'] : ['smoke', 'full'];
-  for (const k of kinds) {
-    const f = all.find((x) => x.startsWith(`${prefix}-${k}-`));
-    if (f) {
-      try {
-        return { file: path.join(dir, f), ...JSON.parse(readFileSync(path.join(dir, f), 'utf8')) };
-      } catch {
-        /* a damaged file: try the other kind */
-      }
+  const kind = full ? 'full' : 'smoke';
+  for (const f of readdirSync(dir).filter((x) => x.startsWith(`${prefix}-${kind}-`) && x.endsWith('.json')).sort().reverse()) {
+    try {
+      return { file: path.join(dir, f), ...JSON.parse(readFileSync(path.join(dir, f), 'utf8')) };
+    } catch {
+      /* a damaged file: the one before it */
     }
   }
   return undefined;

@@ -156,6 +156,8 @@ export function renderW2(R, resultsDir) {
     for (const [t, lines] of [['(a) gitrepro add', B[`${kp}a`]?.addTrace], ['(a) git commit', B[`${kp}a`]?.commitTrace], ['(b) no-op commit', B[`${kp}b.gitrepro.gitreproTrace`]?.at(-1)], ['(c) gitrepro add', c?.addTrace?.at(-1)], ['(c) git commit', c?.commitTrace?.at(-1)], ['(d) checkout', B[`${kp}d`]?.gitreproTrace?.at(-1)]]) {
       if (lines) p(`- ${t}: ${phaseLine(lines)}`);
     }
+    p();
+    p('"(none)": no gitrepro node process ran in the foreground (the pre-commit hook\'s shell fast path; post-commit detaches the record flusher, whose stderr goes to /dev/null).');
   };
   if (hasW2) where('', 'W2');
   for (const [k, title] of [['e', '(e) gitrepro push'], ['f', '(f) gitrepro clone + install']]) {

@@ -28,6 +28,7 @@ export function createSteps(H, WL, o) {
   const SRC = WL.SRC;
   const MAN1 = WL.man1;
   const MAN2 = WL.man2;
+  mkdirSync(path.join(W, 'trace'), { recursive: true });
   const S = { cpTimes: [], syncTimes: [], lastCp: undefined, main: {}, tools: o.tools, A: { gitrepro: [], lfs: [], plain: [] }, skipped: {} };
 
   // -------------------------------------------------------------- repos and (a)
