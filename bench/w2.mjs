@@ -73,14 +73,15 @@ function spaceNeeded() {
   const storeDirs = (files) => 256 + Math.min(65536, files);
   if (cfg.w2) {
     const f = w2Scale.files;
-    const copies = 1 + cfg.roundsA * 2 * nt + cfg.runsE * 2 + (cfg.runsF + 2) * nt + (cfg.prof ? 2 : 0);
+    // per (a) round: gitrepro work tree + store; git-lfs work tree + lfs/objects + loose pointers
+    const copies = 1 + cfg.roundsA * (2 + (cfg.lfs ? 3 : 0)) + cfg.runsE * 2 + (cfg.runsF + 2) * nt + (cfg.prof ? 2 : 0);
     const stores = cfg.roundsA * nt + (cfg.runsE + 2) + (cfg.lfs ? cfg.runsE : 0) + (cfg.runsF + 2) * nt;
     bytes += copies * f * blk(w2Scale.kib);
     inodes += copies * (f + w2Scale.dirs) + stores * storeDirs(f);
   }
   if (cfg.with1m) {
     const f = mScale.files;
-    const copies = 1 + 2 * nt;
+    const copies = 1 + 2 + (cfg.lfs ? 3 : 0);
     bytes += copies * f * blk(mScale.kib);
     inodes += copies * (f + mScale.dirs) + nt * storeDirs(f);
   }
@@ -147,6 +148,7 @@ if (cfg.w2) {
     roundsA: cfg.roundsA, extraRoundsA: cfg.extraRoundsA, runs: cfg.runs, runsC: cfg.runsC, runsD: cfg.runsD,
     // the store remote of (e) and (f), committed in gitrepro.yaml as a team would (docs/remotes.md)
     gitreproInit: `gitrepro remote add store ${X}/gr-store --default >/dev/null`,
+    deferGc: true,
   });
   w2Steps.stepA();
   w2Steps.stepB();
@@ -300,7 +302,7 @@ if (cfg.with1m) {
   };
   mSteps = createSteps(H, WL, {
     kp: '1m.', dirPrefix: '1m-', tools: m1Tools, plain: false, anchored: false, prof: false, extrasB: false, pattern: cfg.pattern,
-    roundsA: 1, extraRoundsA: 0, runs: cfg.runs1m, runsC: cfg.runsC1m, runsD: cfg.runsD1m, aTimeoutMs,
+    roundsA: 1, extraRoundsA: 0, runs: cfg.runs1m, runsC: cfg.runsC1m, runsD: cfg.runsD1m, aTimeoutMs, deferGc: true,
   });
   mSteps.stepA();
   if (mSteps.skipped.lfs) notes.push(`git-lfs left out of the 1M row: ${mSteps.skipped.lfs}`);

@@ -18,7 +18,8 @@ import { gitCallsUnder, parseTrace2, summarize } from './trace2.mjs';
  * plain, anchored (a second gitrepro repo tracking `/data/`), prof (a repo run with --cpu-prof),
  * extrasB (the (b) variants: sync records, skip, hooks off, hook floor, find -cnewer), pattern,
  * roundsA, extraRoundsA, runs, runsC, runsD, gitreproInit (shell run in a new gitrepro repo
- * after install and track), aTimeoutMs ({ tool: ms }: an (a) that takes longer is abandoned) }.
+ * after install and track), aTimeoutMs ({ tool: ms }: an (a) that takes longer is abandoned),
+ * deferGc (gc.auto=0 everywhere; one `git gc` of each main repo after the last (a) round) }.
  */
 export function createSteps(H, WL, o) {
   const { sh, traced, timed, log, fig, hyperfine, check, warm, waitFlusher, waitGc, waitQuiet, cpuSnap, otherCores } = H;
@@ -42,8 +43,11 @@ export function createSteps(H, WL, o) {
     } else if (tool === 'lfs') {
       sh(`git lfs install --local >/dev/null && git lfs track 'data/**' >/dev/null`, { cwd: dir });
     }
-    // plain git: the data goes into git itself; a gc of W1's 668 MiB of loose objects would take minutes
-    if (tool === 'plain') sh('git config gc.auto 0', { cwd: dir });
+    // plain git: the data goes into git itself; a gc of W1's 668 MiB of loose objects would take minutes.
+    // deferGc: no automatic gc at all (a detached `gc --auto` after (a) would delete 100,000 loose
+    // objects of git-lfs's pointers while the next round creates files); main repos are gc'ed once
+    // after every (a) round is done
+    if (tool === 'plain' || o.deferGc) sh('git config gc.auto 0', { cwd: dir });
     sh('git add -A && git commit -q -m init', { cwd: dir, env });
     waitFlusher(dir);
     // the data arrives by `cp -r`: that is also the cp baseline
@@ -97,7 +101,7 @@ export function createSteps(H, WL, o) {
     const flushS = (performance.now() - tf0) / 1000;
     const gcRan = existsSync(path.join(dir, '.git', 'gc.pid'));
     waitGc(dir);
-    if (tool !== 'plain') sh('git gc -q', { cwd: dir }); // steady state for later figures (untimed)
+    if (tool !== 'plain' && !o.deferGc) sh('git gc -q', { cwd: dir }); // steady state for later figures (untimed)
     const c1 = sh('git rev-parse HEAD', { cwd: dir }).trim();
     log(`  ${key}: add ${tAdd.toFixed(3)} s + commit ${tCommit.toFixed(3)} s = ${(tAdd + tCommit).toFixed(3)} s${tool === 'gitrepro' ? `; detached flusher ran ${flushS.toFixed(3)} s more` : ''}${gcRan ? '; git gc --auto started' : ''}; other users' load ${other} cores`);
     return { add: tAdd, commit: tCommit, total: tAdd + tCommit, flushS, c1, other, clean: other <= cfg.maxOther, cp: S.lastCp, addPhases, commitPhases };
@@ -170,6 +174,17 @@ export function createSteps(H, WL, o) {
     }
     fig(K('base.cp_r'), S.cpTimes, '`cp -r` of data/, source warm, no sync');
     fig(K('base.sync_after_cp'), S.syncTimes, '`sync` right after each `cp -r` (writeback of the copy)');
+    if (o.deferGc) {
+      // steady state for later figures (untimed): the main repos only, after the last (a) round
+      const gc = {};
+      for (const t of tools) {
+        const dir = main[t].dir;
+        const loose = Number(/^count: (\d+)/m.exec(sh('git count-objects -v', { cwd: dir }))?.[1] ?? 0);
+        gc[t] = { looseBefore: loose, s: Math.round(timed('git gc -q', { cwd: dir }) * 1000) / 1000 };
+        log(`  ${kp}${t}: git gc ${gc[t].s} s (untimed; ${loose} loose objects packed and deleted)`);
+      }
+      results.extra[K('gcAfterA')] = gc;
+    }
     S.allTools = [...tools, ...(o.plain ? ['plain'] : [])];
     for (const t of S.allTools) check(`${kp}${t} work tree after (a) = c1`, WL.verify(MAN1), main[t].dir);
     if (o.prof) {
