@@ -169,7 +169,10 @@ export function renderW2(R, resultsDir) {
     p(`- phases: ${phaseLine(b.gitreproTrace)}`);
     if (b.strace) {
       const st = b.strace;
-      p(`- syscalls (\`strace -f -c\`, another run, ${s(st.wallS)} s under strace): ${st.total?.calls ?? '?'} calls, ${st.total?.errors ?? 0} failed; most frequent: ${st.top.slice(0, 12).map((x) => `${x.syscall} ${x.calls}${x.errors ? ` (${x.errors} failed)` : ''}`).join(', ')}`);
+      const fmt = (x) => `${x.syscall} ${x.calls}${x.errors ? ` (${x.errors} failed)` : ''}`;
+      const noted = /^(link|linkat|rename|renameat2?|mkdir|mkdirat|fsync|fdatasync|syncfs|sync_file_range|copy_file_range|sendfile|unlink|unlinkat|clone3?|vfork|execve|wait4)$/;
+      const rest = st.top.slice(12).filter((x) => noted.test(x.syscall));
+      p(`- syscalls (\`strace -f -c\`, another run, ${s(st.wallS)} s under strace): ${st.total?.calls ?? '?'} calls, ${st.total?.errors ?? 0} failed; most frequent: ${st.top.slice(0, 12).map(fmt).join(', ')}${rest.length ? `; also ${rest.map(fmt).join(', ')}` : ''}`);
     }
   }
   if (has1m) where('1m.', 'the 1M row');
