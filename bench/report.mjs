@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Renders a bench/results/*.json of bench/w1.mjs as markdown tables (stdout).
+// Renders a bench/results/*.json of bench/w1.mjs or bench/w2.mjs as markdown tables (stdout).
 //   node bench/report.mjs bench/results/w1-full-<stamp>.json
+//   node bench/report.mjs bench/results/w2-full-<stamp>.json     (also 1m-…json)
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { renderW2 } from './lib/report-w2.mjs';
+import { cellOf, cmdWall, hookRows, phaseLine, ratio, s } from './lib/report-util.mjs';
 
 const R = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+if (R.meta.workload) {
+  console.log(renderW2(R, path.dirname(path.resolve(process.argv[2]))));
+  process.exit(0);
+}
 const F = R.figures;
-const s = (x) => (x === undefined || x === null ? '–' : x >= 10 ? x.toFixed(1) : x >= 1 ? x.toFixed(2) : x.toFixed(3));
-const load = (o) => (o === undefined ? '' : `; other load ${Array.isArray(o) ? o.join('/') : o}`);
-const cell = (k) => (F[k] ? `${s(F[k].median)} (${s(F[k].min)}–${s(F[k].max)}, n=${F[k].n}${load(F[k].otherCores)})` : '–');
-const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
+const cell = cellOf(F);
 const med = (k) => F[k]?.median;
 const out = [];
 const p = (x = '') => out.push(x);
@@ -60,16 +65,7 @@ const rows = [
 for (const [label, k] of rows) if (F[k]) p(`| ${label} | ${cell(k)} |`);
 p();
 
-const hookRows = (list) => {
-  const by = {};
-  for (const c of list ?? []) for (const h of c.hooks) (by[h.hook] ??= []).push(h);
-  return Object.entries(by).map(([hook, hs]) => {
-    const mid = (f) => { const v = hs.map(f).filter((x) => x !== null).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : null; };
-    return `| ${hook} | ${hs.length} | ${mid((h) => h.wallMs)} | ${mid((h) => h.gitMs)} | ${[...new Set(hs.flatMap((h) => h.git.map((g) => g.cmd)))].join(', ')} |`;
-  });
-};
 const B = R.breakdown ?? {};
-const cmdWall = (list) => (list?.length ? list.map((c) => c.wallMs).join(', ') : '–');
 p('Breakdown (GIT_TRACE2_EVENT on extra runs, ms; medians over the runs): each hook\'s wall time and the time of the git processes it ran.');
 for (const [title, list] of [['(a) git commit after `gitrepro add`', B.a?.commit], ['(b) no-op commit, `data/`', B['b.gitrepro']], ['(b′) no-op commit, `/data/`', B['b.gitrepro_anchored']], ['(b) no-op commit, git-lfs', B['b.lfs']], ['(c) git commit after `gitrepro add`', B.c?.commit], ['(d) checkout, gitrepro', B.d?.checkout], ['(d) checkout, git-lfs', B['d.lfs']]]) {
   if (!list) continue;
@@ -91,7 +87,6 @@ if (B.a?.addGit) {
 if (B.c?.addGit) {
   p(`(c) \`gitrepro add\` median ${s(B.c.addS.median)} s, \`git commit\` median ${s(B.c.commitS.median)} s; add's git calls: ${B.c.addGit.map((g) => `${g.n} calls ${g.gitMs} ms`).join('; ')}.`);
 }
-const phaseLine = (lines) => (lines?.length ? lines.join(' · ') : '(none)');
 p();
 p('GITREPRO_TRACE=1 phases (ms since the CLI module started; one run each, all node processes of the command in order):');
 p();

@@ -2,7 +2,10 @@
 # Untimed steps run by hyperfine --prepare (and by the driver) between timed runs.
 # Everything comes from the environment the driver sets: BENCH_REPO (cwd of the timed command),
 # BENCH_TOOL (gitrepro | lfs | plain), W1_PY, BENCH_LIB, BENCH_FLUSH_LOG, BENCH_FLUSH_CPU_LOG,
-# BENCH_VERIFY_EACH, BENCH_VARIANT_BASE.
+# BENCH_VERIFY_EACH (1: full verify, quick: bench/lib/verify-quick.py, 0: none), BENCH_VARIANT_BASE.
+# Other workloads than W1 (bench/w2.mjs) set BENCH_GEN (generator with `verify DIR MANIFEST`;
+# default W1_PY), BENCH_VARIANT_CMD (variant K is `$BENCH_VARIANT_CMD K`, run in the repo),
+# BENCH_MOD_LAST (the command writing c2's content) and BENCH_WARM (all | meta).
 #   prep.sh wait                   wait for gitrepro's detached record flusher; log how long
 #   prep.sh noop                   wait; change code.txt and stage it; warm metadata
 #   prep.sh variant TOTAL          wait; write the next 10-file variant (the TOTAL-th is w1.py mod,
@@ -10,6 +13,7 @@
 #   prep.sh checkout FROM MAN_FROM C1 MAN_C1 C2 MAN_C2
 #                                  verify the work tree against the manifest of HEAD (c1 or c2),
 #                                  check out FROM, verify it; warm work tree and stores
+#   prep.sh warm                   warm the repo as before a timed step (BENCH_WARM)
 set -euo pipefail
 cd "$BENCH_REPO"
 
@@ -43,13 +47,27 @@ wait_flusher() {
 }
 
 warm_meta() { find . -name . -o -print > /dev/null; }
-warm_data() { find data .git -type f -exec cat {} + > /dev/null; }
+# BENCH_WARM=meta (the 1M row: millions of store objects): every inode of data/ and .git is
+# stat'ed, git's own files are read, the object stores' files are not
+warm_data() {
+  if [ "${BENCH_WARM:-all}" = meta ]; then
+    find data .git -printf '%s\n' > /dev/null
+    find .git \( -path .git/gitrepro/objects -o -path .git/lfs/objects \) -prune -o -type f -exec cat {} + > /dev/null
+  else
+    find data .git -type f -exec cat {} + > /dev/null
+  fi
+}
+GEN=${BENCH_GEN:-${W1_PY:-}}
+verify_one() { # MANIFEST OTHER_MANIFEST
+  if [ "${BENCH_VERIFY_EACH:-1}" = quick ]; then python3 "$BENCH_LIB/verify-quick.py" . "$1" "$2"
+  else python3 "$GEN" verify . "$1"; fi
+}
 
 verify_head() {
   # $1 C1 $2 MAN_C1 $3 C2 $4 MAN_C2
   local head; head=$(git rev-parse HEAD)
-  if [ "$head" = "$1" ]; then python3 "$W1_PY" verify . "$2" > /dev/null || { echo "prep: work tree wrong at c1 ($1)" >&2; python3 "$W1_PY" verify . "$2" >&2; exit 1; }
-  elif [ "$head" = "$3" ]; then python3 "$W1_PY" verify . "$4" > /dev/null || { echo "prep: work tree wrong at c2 ($3)" >&2; python3 "$W1_PY" verify . "$4" >&2; exit 1; }
+  if [ "$head" = "$1" ]; then verify_one "$2" "$4" > /dev/null || { echo "prep: work tree wrong at c1 ($1)" >&2; verify_one "$2" "$4" >&2; exit 1; }
+  elif [ "$head" = "$3" ]; then verify_one "$4" "$2" > /dev/null || { echo "prep: work tree wrong at c2 ($3)" >&2; verify_one "$4" "$2" >&2; exit 1; }
   fi
 }
 
@@ -66,19 +84,23 @@ case "$1" in
     total=$2
     n=$(( $(cat .git/bench-variant 2>/dev/null || echo 0) + 1 ))
     echo "$n" > .git/bench-variant
-    if [ "$n" -ge "$total" ]; then python3 "$W1_PY" mod .
-    else python3 "$BENCH_LIB/variant.py" "$W1_PY" . $(( ${BENCH_VARIANT_BASE:-0} + n )); fi
+    k=$(( ${BENCH_VARIANT_BASE:-0} + n ))
+    if [ "$n" -ge "$total" ]; then
+      if [ -n "${BENCH_MOD_LAST:-}" ]; then eval "$BENCH_MOD_LAST"; else python3 "$W1_PY" mod .; fi
+    elif [ -n "${BENCH_VARIANT_CMD:-}" ]; then eval "$BENCH_VARIANT_CMD $k"
+    else python3 "$BENCH_LIB/variant.py" "$W1_PY" . "$k"; fi
     sync
     warm_data
     ;;
   checkout)
     from=$2 man_from=$3 c1=$4 man_c1=$5 c2=$6 man_c2=$7
     wait_flusher
-    [ "${BENCH_VERIFY_EACH:-1}" = 1 ] && verify_head "$c1" "$man_c1" "$c2" "$man_c2"
+    [ "${BENCH_VERIFY_EACH:-1}" != 0 ] && verify_head "$c1" "$man_c1" "$c2" "$man_c2"
     git checkout -q "$from"
-    [ "${BENCH_VERIFY_EACH:-1}" = 1 ] && verify_head "$c1" "$man_c1" "$c2" "$man_c2"
+    [ "${BENCH_VERIFY_EACH:-1}" != 0 ] && verify_head "$c1" "$man_c1" "$c2" "$man_c2"
     sync
     warm_data
     ;;
+  warm) warm_data ;;
   *) echo "prep.sh: unknown step $1" >&2; exit 2 ;;
 esac
