@@ -4,17 +4,11 @@
  * `exp show` and MLflow's runs table, over plain commits.
  */
 import { openRepo } from '../repo/context.js';
-import { findKey, readExperiments, type ValueKind } from '../repo/experiments.js';
+import { findKey, readExperiments, type ExpCommit, type ValueKind } from '../repo/experiments.js';
 import { completePending } from '../repo/record-io.js';
 
-export interface ExpRow {
-  commit: string;
-  date: string;
-  author: string;
-  subject: string;
-  data: { files: number; bytes: number };
-  params: Record<string, unknown>;
-  metrics: Record<string, unknown>;
+/** A commit of the table: what repo/experiments.ts read, without the series and the parent. */
+export interface ExpRow extends Pick<ExpCommit, 'commit' | 'date' | 'author' | 'subject' | 'data' | 'params' | 'metrics'> {
   /** environment differences from the parent's record (absent: the parent has none) */
   env?: { changes: number; important: number; fields: string[] };
   errors: { kind: ValueKind; file: string; error: string }[];

@@ -77,27 +77,37 @@ export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededOb
   });
 }
 
+/** Progress of a transfer: objects done, bytes moved, reported at most every 100 ms (and at the end). */
+function progressOf(label: string, total: number, o: MoveOptions): { done: number; bytes: number; report(force: boolean): void; addBytes(n: number): void } {
+  let last = 0;
+  const p = {
+    done: 0,
+    bytes: 0,
+    report(force: boolean): void {
+      const now = Date.now();
+      if (!o.reporter?.progress || (!force && now - last < 100)) return;
+      last = now;
+      o.reporter.progress({ label, done: p.done, total, bytes: p.bytes });
+    },
+    addBytes(n: number): void {
+      p.bytes += n;
+      p.report(false);
+    },
+  };
+  return p;
+}
+
 /** Runs a batch transfer (putMany/getMany) with progress and the known-objects cache; undefined when the remote has none. */
 async function batch(label: string, objs: NeededObject[], failed: MoveResult['failed'], o: MoveOptions, run: (b: BatchOptions) => Promise<BatchResult | undefined>): Promise<MoveResult | undefined> {
   const byId = new Map(objs.map((x) => [x.sha256, x]));
-  let done = failed.length;
-  let bytes = 0;
-  let last = 0;
-  const report = (force: boolean): void => {
-    const now = Date.now();
-    if (!o.reporter?.progress || (!force && now - last < 100)) return;
-    last = now;
-    o.reporter.progress({ label, done, total: objs.length, bytes });
-  };
+  const p = progressOf(label, objs.length, o);
+  p.done = failed.length;
   const r = await run({
     jobs: o.jobs,
-    onBytes: (n) => {
-      bytes += n;
-      report(false);
-    },
+    onBytes: (n) => p.addBytes(n),
     onDone: (refs) => {
-      done += refs.length;
-      report(done === objs.length);
+      p.done += refs.length;
+      p.report(p.done === objs.length);
     },
   });
   if (!r) return undefined;
@@ -111,20 +121,8 @@ async function batch(label: string, objs: NeededObject[], failed: MoveResult['fa
 }
 
 async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (obj: NeededObject, onBytes: (n: number) => void) => Promise<void>): Promise<MoveResult> {
-  const total = objs.length;
-  let done = 0;
-  let bytes = 0;
-  let last = 0;
-  const report = (force: boolean): void => {
-    const now = Date.now();
-    if (!o.reporter?.progress || (!force && now - last < 100)) return;
-    last = now;
-    o.reporter.progress({ label, done, total, bytes });
-  };
-  const onBytes = (n: number): void => {
-    bytes += n;
-    report(false);
-  };
+  const p = progressOf(label, objs.length, o);
+  const onBytes = (n: number): void => p.addBytes(n);
   const r = await transfer(
     objs,
     async (obj) => {
@@ -133,7 +131,7 @@ async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (o
         sent += n;
         onBytes(n);
       }).catch((e: unknown) => {
-        bytes -= sent; // a retry starts over
+        p.bytes -= sent; // a retry starts over
         sent = 0;
         throw e;
       });
@@ -141,9 +139,9 @@ async function move(label: string, objs: NeededObject[], o: MoveOptions, one: (o
     },
     {
       jobs: o.jobs,
-      onProgress: (p) => {
-        done = p.done;
-        report(p.done === p.total);
+      onProgress: (q) => {
+        p.done = q.done;
+        p.report(q.done === q.total);
       },
     },
   );

@@ -6,14 +6,14 @@ import { PROJECT } from '../helpers/repo.js';
 /**
  * STYLE §1 and docs/architecture.md: imports point one way, cli → ops → repo → pipeline →
  * workspace → {store, git, env} → record, and the leaves (errors, trace, settings, version,
- * concurrency, fs, secrets, shutdown) import nothing of ours but each other as listed; `report`
+ * concurrency, fs, secrets, shutdown, units) import nothing of ours but each other as listed; `report`
  * (the HTML page of `gitrepro report`) is drawn from plain data and imports only leaves. A file
  * or directory of src/
  * that this table does not name fails the test: a new room must say where it sits.
  * Layering nothing checks drifts: this test checks it.
  */
 const SRC = path.join(PROJECT, 'src');
-const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs', 'secrets', 'shutdown'];
+const LEAVES = ['errors', 'trace', 'settings', 'version', 'concurrency', 'fs', 'secrets', 'shutdown', 'units'];
 const ALLOWED: Record<string, string[]> = {
   errors: [],
   settings: [],
@@ -21,6 +21,7 @@ const ALLOWED: Record<string, string[]> = {
   concurrency: [],
   secrets: [],
   shutdown: [],
+  units: [],
   trace: ['settings'],
   fs: ['fs', 'errors', 'shutdown'],
   record: ['record'],
@@ -33,7 +34,7 @@ const ALLOWED: Record<string, string[]> = {
   // the report page (HTML and SVG text from plain data): beside the rooms, below ops
   report: ['report', ...LEAVES],
   ops: ['ops', 'report', 'repo', 'pipeline', 'workspace', 'store', 'git', 'env', 'record', ...LEAVES],
-  cli: ['cli', 'ops', 'record', 'errors', 'trace', 'settings', 'version', 'shutdown'],
+  cli: ['cli', 'ops', 'record', 'errors', 'trace', 'settings', 'version', 'shutdown', 'units'],
 };
 
 function files(dir: string): string[] {
