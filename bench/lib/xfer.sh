@@ -21,8 +21,8 @@ set -euo pipefail
 aside() { for p in "$@"; do if [ -e "$p" ]; then mv "$p" "$BENCH_TRASH/$(date +%s%N)-$(basename "$p")"; fi; done; }
 warm() { for d in "$@"; do if [ -e "$d" ]; then find "$d" -type f -exec cat {} + > /dev/null; fi; done; }
 checking() { [ "${BENCH_VERIFY_EACH:-1}" != 0 ]; }
-check_store() { # OBJECTS
-  if checking && [ -d "$1" ]; then python3 "$BENCH_LIB/check-store.py" "$1" "$BENCH_MAN" > /dev/null || { python3 "$BENCH_LIB/check-store.py" "$1" "$BENCH_MAN" >&2; exit 1; }; fi
+check_store() { # OBJECTS (format v1 or lfs), or a v2 store's OBJECTS path beside its index/
+  if checking && { [ -d "$1" ] || [ -d "$(dirname "$1")/index" ]; }; then python3 "$BENCH_LIB/check-store.py" "$1" "$BENCH_MAN" > /dev/null || { python3 "$BENCH_LIB/check-store.py" "$1" "$BENCH_MAN" >&2; exit 1; }; fi
 }
 check_tree() { # DIR (holds data/)
   if checking && [ -d "$1" ]; then python3 "$BENCH_GEN" verify "$1" "$BENCH_MAN" > /dev/null || { python3 "$BENCH_GEN" verify "$1" "$BENCH_MAN" >&2; exit 1; }; fi
