@@ -26,6 +26,7 @@ export class CatFile {
   /** replies already given: Array#shift is O(n) on long queues (100,000 pointer reads took 7 s) */
   private head = 0;
   private failed?: Error;
+  private corked = false;
 
   constructor(cwd: string) {
     const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
@@ -51,6 +52,16 @@ export class CatFile {
     if (/[\n\r]/.test(spec)) return Promise.reject(new GitreproError('GITREPRO_GIT_FAILED', 'object name with a newline'));
     return new Promise((resolve, reject) => {
       this.queue.push({ resolve, reject });
+      // the reads asked for in one tick go to git in one write: a snapshot's 100,000 pointers
+      // were 100,000 pipe writes
+      if (!this.corked) {
+        this.corked = true;
+        this.child.stdin.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          this.child.stdin.uncork();
+        });
+      }
       this.child.stdin.write(`${spec}\n`);
     });
   }
