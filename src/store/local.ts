@@ -128,6 +128,27 @@ export class LocalStore {
     return true;
   }
 
+  /**
+   * Stages object `ref` from `src` in tmp/ (hashing as it writes, at most `ref.size` bytes read),
+   * for a later `commitStaged`: bytes that do not match `ref` are removed at once and fail with
+   * `corrupt`'s error. An import that must write nothing unless everything checks stages every
+   * object first (gitrepro bundle import), then commits or `discard`s the lot.
+   */
+  async stageChecked(ref: ObjectRef, src: ByteSource, corrupt: (got: { sha256: string; size: number }) => Error): Promise<StagedObject> {
+    await this.ensureDir(this.tmpDir);
+    const s = await stageSource(src, this.tmpDir, { mode: 0o444, durable: false, limit: ref.size + 1 });
+    if (s.sha256 !== ref.sha256 || s.size !== ref.size) {
+      await rm(s.tmp, { force: true });
+      throw corrupt(s);
+    }
+    return s;
+  }
+
+  /** Removes staged temps that will not be committed. */
+  async discard(staged: StagedObject[]): Promise<void> {
+    await mapLimit(staged, 16, (s) => rm(s.tmp, { force: true }));
+  }
+
   /** True when the store holds `ref` as a regular file with exactly its bytes. */
   async intact(ref: ObjectRef): Promise<boolean> {
     try {
