@@ -30,6 +30,8 @@ import type { LocalStore, StagedObject } from '../store/local.js';
 import { hashSource, openSource, type ByteSource } from '../store/receive.js';
 
 const BLOCK = 512;
+/** tar entry types as people name them */
+const KINDS: Record<string, string> = { SymbolicLink: 'a symbolic link', Link: 'a hard link', Directory: 'a directory', CharacterDevice: 'a device', BlockDevice: 'a device', FIFO: 'a FIFO', ContiguousFile: 'a contiguous file' };
 const FLUSH = 4 << 20;
 
 /** What goes into an archive after the manifest: the records file, then objects from the store. */
@@ -177,7 +179,7 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
     const name = e.path;
     const unsafe = unsafePathReason(name.replace(/\/+$/, '') || '/');
     if (unsafe) throw bad(`entry ${JSON.stringify(name.slice(0, 200))} is refused: ${unsafe === "'..' component" ? 'path traversal (..)' : unsafe}`);
-    if (e.type !== 'File' && e.type !== 'OldFile') throw bad(`entry ${JSON.stringify(name.slice(0, 200))} is a ${e.type}${e.linkpath ? ` to ${JSON.stringify(e.linkpath.slice(0, 200))}` : ''}, not a regular file: refused`);
+    if (e.type !== 'File' && e.type !== 'OldFile') throw bad(`entry ${JSON.stringify(name.slice(0, 200))} is ${KINDS[e.type] ?? `of type ${e.type}`}${e.linkpath ? ` to ${JSON.stringify(e.linkpath.slice(0, 200))}` : ''}, not a regular file: refused`);
     if (!manifest) {
       if (name !== BUNDLE_MANIFEST) throw bad(`the first entry is ${JSON.stringify(name.slice(0, 200))}, not ${BUNDLE_MANIFEST}: not a gitrepro bundle`);
       if (e.size > MAX_MANIFEST_BYTES) throw bad(`${BUNDLE_MANIFEST} is ${e.size} bytes, more than a manifest can be`);
