@@ -26,8 +26,8 @@ export const spec: CommandSpec<Args> = {
     fetch: { type: 'boolean', default: true, describe: 'create: fetch objects missing locally from the store remote (--no-fetch: fail naming them)' },
   },
   examples: [
-    ['git bundle create code.bundle --all && gitrepro bundle create data.tar --all', 'carry a whole project over an air gap: code and data'],
-    ['git clone code.bundle proj && cd proj && gitrepro bundle import ../data.tar && gitrepro install', 'on the other side: a working clone with its data'],
+    ['gitrepro bundle create data.tar --all', 'data and records of every branch and tag (the code: git bundle create code.bundle --all)'],
+    ['gitrepro bundle import ../data.tar && gitrepro install', 'in a clone of code.bundle: its data, no store remote needed'],
     ['gitrepro bundle create v2.tar v1.0..v2.0', 'the data of every commit after v1.0 up to v2.0'],
     ['gitrepro bundle verify data.tar --json', 'check an archive without importing it'],
   ],
