@@ -21,6 +21,7 @@ import { writeArchive } from '../repo/bundle-archive.js';
 import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
 import { commitData, snapshotObjects } from '../repo/object-plan.js';
 import { remoteFetcher } from '../repo/transfers.js';
+import { trace } from '../trace.js';
 import { VERSION } from '../version.js';
 
 export interface BundleCreateOptions {
@@ -86,6 +87,7 @@ export async function bundleCreate(o: BundleCreateOptions): Promise<BundleCreate
   }
 
   const objects = await snapshotObjects(repo, { full: trees });
+  trace(`planned ${objects.size} object(s)`);
   const missing = async () => {
     const out = [];
     for (const obj of objects.values()) if (!(await repo.store.has(obj.sha256))) out.push(obj);
@@ -114,6 +116,7 @@ export async function bundleCreate(o: BundleCreateOptions): Promise<BundleCreate
     const recordsFile = path.join(tmp, 'records.bundle');
     await createGitBundle(repo.root, recordsFile, refs);
     const rec = await hashFile(recordsFile);
+    trace('records bundled');
     const manifest: BundleManifest = {
       schema: BUNDLE_SCHEMA,
       tool: `gitrepro ${VERSION}`,
@@ -135,6 +138,7 @@ export async function bundleCreate(o: BundleCreateOptions): Promise<BundleCreate
         if (++done % 256 === 0 || done === total) o.reporter?.progress?.({ label: 'bundling objects', done, total, bytes: dataBytes });
       },
     });
+    trace('archive written');
     return { file, commits: data.length, objects: total, dataBytes, bytes: w.bytes, fetched, refs };
   } finally {
     await rm(tmp, { recursive: true, force: true });

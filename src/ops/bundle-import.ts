@@ -18,6 +18,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isGitreproError } from '../errors.js';
 import { tempDone } from '../fs/atomic.js';
+import { trace } from '../trace.js';
 import { gitBundleHeads } from '../git/bundle.js';
 import { deleteRef, missingObjects } from '../git/refs.js';
 import { fetchRefs } from '../git/transport.js';
@@ -56,6 +57,7 @@ export async function bundleImport(o: BundleImportOptions): Promise<BundleImport
   await repo.store.ensureDir(repo.store.tmpDir);
   o.reporter?.info?.(`checking ${path.basename(file)}`);
   const c = await checkArchive(file, { store: repo.store, tmpDir: repo.store.tmpDir });
+  trace(`archive checked: ${c.staged.length} object(s) staged`);
   const t = trackingRefs(TRACKING);
   const dropTracking = async (): Promise<void> => {
     await deleteRef(repo.root, t.notes).catch(() => {});
@@ -90,8 +92,10 @@ export async function bundleImport(o: BundleImportOptions): Promise<BundleImport
       tempDone(c.recordsFile);
     }
   }
+  trace('records merged');
   o.reporter?.info?.(`storing ${c.staged.length} new object(s)`);
   const added = await repo.store.commitStaged(c.staged, true);
+  trace('objects committed');
   const inArchive = new Set(c.manifest.objects.map((x) => x.sha256));
   const incomplete: string[] = [];
   const trees = [...new Set(c.manifest.commits.map((x) => x.tree))];

@@ -136,7 +136,9 @@ export class LocalStore {
    */
   async stageChecked(ref: ObjectRef, src: ByteSource, corrupt: (got: { sha256: string; size: number }) => Error): Promise<StagedObject> {
     await this.ensureDir(this.tmpDir);
-    const s = await stageSource(src, this.tmpDir, { mode: 0o444, durable: false, limit: ref.size + 1 });
+    // bytes in memory in synchronous calls: thread-pool round trips cost more than small writes
+    const s = src.kind === 'bytes' ? stageBytesSync(src.bytes, ref, this.tmpDir, 0o444) : await stageSource(src, this.tmpDir, { mode: 0o444, durable: false, limit: ref.size + 1 });
+    if (!s.tmp) throw corrupt(s);
     if (s.sha256 !== ref.sha256 || s.size !== ref.size) {
       await rm(s.tmp, { force: true });
       throw corrupt(s);

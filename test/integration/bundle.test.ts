@@ -71,7 +71,7 @@ function listing(dir: string): Record<string, number> {
 function twoCommits() {
   const { r, bare, store } = project();
   r.write('data/a.csv', 'a,1\n');
-  r.write('data/sub/b.bin', Buffer.alloc(300_000, 7));
+  r.write('data/sub/b.bin', Buffer.alloc(1_500_000, 7)); // over 1 MiB: streamed, not read whole
   r.write('data/run.sh', '#!/bin/sh\necho hi\n', 0o755);
   r.commit('first data');
   const first = r.head();
@@ -164,6 +164,11 @@ describe('bundles', () => {
       [
         'an object whose bytes do not match its name',
         (g) => g.map((e, i) => (i === g.length - 1 ? { ...e, body: Buffer.from(e.body!.map((b, j) => (j === 0 ? b ^ 1 : b))) } : e)),
+        /object [0-9a-f]{12} is corrupt: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+      ],
+      [
+        'a big (streamed) object whose bytes do not match its name',
+        (g) => g.map((e) => (e.body!.length > 1 << 20 ? { ...e, body: Buffer.concat([e.body!.subarray(0, -1), Buffer.from('x')]) } : e)),
         /object [0-9a-f]{12} is corrupt: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
       ],
       ['an entry bigger than the manifest says', (g) => g.map((e, i) => (i === g.length - 1 ? { ...e, body: Buffer.concat([e.body!, Buffer.from('more')]) } : e)), /is \d+ bytes, the manifest says \d+/],
