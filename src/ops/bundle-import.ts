@@ -94,7 +94,8 @@ export async function bundleImport(o: BundleImportOptions): Promise<BundleImport
   }
   trace('records merged');
   o.reporter?.info?.(`storing ${c.staged.length} new object(s)`);
-  const added = await repo.store.commitStaged(c.staged, true);
+  await repo.store.commitChecked(c.staged);
+  const added = c.staged.length;
   trace('objects committed');
   const inArchive = new Set(c.manifest.objects.map((x) => x.sha256));
   const incomplete: string[] = [];
