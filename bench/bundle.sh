@@ -10,7 +10,7 @@
 # each figure (1-minute load average before the step: the machine is shared).
 # What each side does about durability: bundle create fsyncs the archive and renames it; import
 # makes its objects durable with one syncfs; `tar cf` is timed with a `sync` of its file after it,
-# `cp -r` and `tar xf` make nothing durable (as they are used).
+# `cp -r` and `tar xf` make nothing durable (as they are used; the `sync -f` after tar xf is its own row).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 project=$(cd "$here/.." && pwd)
@@ -73,6 +73,7 @@ for i in $(seq 1 "$ROUNDS"); do
   mkdir "$ROOT/out/x-$i"
   warm "$ROOT/out/plain-$i.tar"
   t "tar-xf" tar xf "$ROOT/out/plain-$i.tar" -C "$ROOT/out/x-$i"
+  t "sync-after-tar-xf" sync -f "$ROOT/out/x-$i"
   if [ "$i" = 1 ]; then
     # correctness, untimed: the imported clone restores W1 byte for byte
     (cd "$ROOT/out/clone-1" && gitrepro install > /dev/null && python3 "$W1_PY" verify . "$ROOT/w1/manifest.c1") && log "round 1: imported clone verified against W1's manifest"
