@@ -48,6 +48,8 @@ export interface BundleImportResult {
   records?: MergeResult;
   /** objects the imported snapshots reference that neither the archive nor the store holds */
   incomplete: string[];
+  /** why the snapshots could not be listed (a malformed snapshot), if so */
+  problem?: string;
 }
 
 /** Imports a bundle archive: objects into the store, records merged into the local refs. */
@@ -100,10 +102,15 @@ export async function bundleImport(o: BundleImportOptions): Promise<BundleImport
   const inArchive = new Set(c.manifest.objects.map((x) => x.sha256));
   const incomplete: string[] = [];
   const trees = [...new Set(c.manifest.commits.map((x) => x.tree))];
-  if (trees.length) {
-    for (const obj of (await snapshotObjects(repo, { full: trees })).values()) {
+  let problem: string | undefined;
+  try {
+    for (const obj of trees.length ? (await snapshotObjects(repo, { full: trees })).values() : []) {
       if (!inArchive.has(obj.sha256) && !(await repo.store.has(obj.sha256))) incomplete.push(obj.sha256);
     }
+  } catch (e) {
+    // a snapshot that is not pointers only: reported, as `gitrepro verify` would; the objects stay
+    if (!isGitreproError(e)) throw e;
+    problem = e.message;
   }
-  return { file, commits: c.manifest.commits.length, objects: c.manifest.objects.length, added, bytes: c.bytes, records, incomplete };
+  return { file, commits: c.manifest.commits.length, objects: c.manifest.objects.length, added, bytes: c.bytes, records, incomplete, problem };
 }

@@ -264,7 +264,7 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
     bytes += size;
   };
 
-  const input = createReadStream(file);
+  const input = createReadStream(file, { highWaterMark: 1 << 20 }); // 64 KiB reads: 11,000 thread-pool round trips for W1
   const parser = new Parser({ strict: true, maxMetaEntrySize: 1 << 20 });
   const fail = (e: unknown): void => {
     if (failure === undefined) failure = e;

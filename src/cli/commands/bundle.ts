@@ -49,6 +49,7 @@ export const spec: CommandSpec<Args> = {
         if (args.json) out.json(r);
         else {
           out.line(`gitrepro: imported ${file}: ${r.added} new object(s) of ${r.objects} (${humanBytes(r.bytes)}), records of ${r.commits} commit(s)${r.records ? ` (notes ${r.records.notes}, snapshots ${r.records.snapshots})` : ''}`);
+          if (r.problem) out.err(`gitrepro: ${r.problem}`);
           if (r.incomplete.length) out.err(`gitrepro: ${r.incomplete.length} object(s) its snapshots reference are neither in the archive nor in the store, e.g. ${r.incomplete[0]!.slice(0, 12)}: \`gitrepro fetch\` them when a store remote is reachable`);
         }
         return 0;
