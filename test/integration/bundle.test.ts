@@ -145,6 +145,15 @@ describe('bundles', () => {
     expect(c.record(first).data.files).toBe(3);
   });
 
+  it('create takes a range: only the commits of the range and the objects their snapshots need', () => {
+    const { r, first } = twoCommits();
+    const out = r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'range.tar'), `${first}..main`]);
+    expect(out).toMatchObject({ commits: 1, objects: 4 });
+    const head = r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'head.tar')]);
+    expect(head).toMatchObject({ commits: 1, objects: 4 });
+    expect(r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'first.tar'), first])).toMatchObject({ commits: 1, objects: 3 });
+  });
+
   it('create names the objects it cannot find when the store remote is gone and the local store lacks them', () => {
     const { r, bare, store } = twoCommits();
     renameSync(store, `${store}.gone`);
