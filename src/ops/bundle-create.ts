@@ -20,6 +20,7 @@ import { hashFile } from '../store/hash.js';
 import { writeArchive } from '../repo/bundle-archive.js';
 import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
 import { commitData, snapshotObjects } from '../repo/object-plan.js';
+import { completePending } from '../repo/record-io.js';
 import { remoteFetcher } from '../repo/transfers.js';
 import { trace } from '../trace.js';
 import { VERSION } from '../version.js';
@@ -63,6 +64,8 @@ export async function bundleCreate(o: BundleCreateOptions): Promise<BundleCreate
   const st = await stat(file).catch(() => undefined);
   if (st && !st.isFile()) throw new GitreproError('GITREPRO_USAGE', `${o.file} exists and is not a file`, { hint: 'name a new file, e.g. data.gitrepro.tar' });
 
+  // records a commit journaled but not yet written must travel too
+  await completePending(repo);
   const commits = new Set<string>();
   if (o.all) for (const c of await revList(repo.root, ['--branches', '--tags', '--remotes', 'HEAD'])) commits.add(c);
   for (const r of revs.length || o.all ? revs : ['HEAD']) {

@@ -145,6 +145,18 @@ describe('bundles', () => {
     expect(c.record(first).data.files).toBe(3);
   });
 
+  it('create completes records still journaled: a commit made just before carries its record', () => {
+    const { r } = project({ detachedRecords: true });
+    r.write('data/x.txt', 'x\n');
+    r.commit('journaled');
+    const dir = sandboxOf(r);
+    r.git(['bundle', 'create', '-q', path.join(dir, 'code.bundle'), '--all']);
+    r.gr(['bundle', 'create', path.join(dir, 'd.tar')]);
+    const c = cloneBundle(r, path.join(dir, 'code.bundle'), 'journaled-clone');
+    c.gr(['bundle', 'import', path.join(dir, 'd.tar')]);
+    expect(c.git(['notes', '--ref=refs/notes/gitrepro', 'show', 'HEAD']).stdout).toMatch(/gitrepro\.record\/v1/);
+  });
+
   it('create takes a range: only the commits of the range and the objects their snapshots need', () => {
     const { r, first } = twoCommits();
     const out = r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'range.tar'), `${first}..main`]);
