@@ -10,8 +10,10 @@ import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileS
 import path from 'node:path';
 import { Header, Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
+import { bundleManifestSchema } from '../../src/record/bundle.js';
+import { canonicalJson } from '../../src/record/canonical.js';
 import { project, sandboxOf } from '../helpers/remote.js';
-import { run, TestRepo } from '../helpers/repo.js';
+import { PROJECT, run, TestRepo } from '../helpers/repo.js';
 
 interface TarEntry {
   name: string;
@@ -101,6 +103,15 @@ function cloneBundle(r: TestRepo, code: string, name: string): TestRepo {
 }
 
 describe('bundles', () => {
+  it('the golden manifest parses and round-trips byte-identical (canonical JSON); an unknown field or schema is refused', () => {
+    const text = readFileSync(path.join(PROJECT, 'fixtures', 'bundle', 'manifest-v1.json'), 'utf8');
+    const m = bundleManifestSchema.parse(JSON.parse(text));
+    expect(canonicalJson(m)).toBe(text);
+    expect(bundleManifestSchema.safeParse({ ...m, extra: 1 }).success).toBe(false);
+    expect(bundleManifestSchema.safeParse({ ...m, schema: 'gitrepro.bundle/v0' }).success).toBe(false);
+    expect(bundleManifestSchema.safeParse({ ...m, objects: [{ sha256: '../x', size: 1 }] }).success).toBe(false);
+  });
+
   it('a bundle restores a fresh clone of a git bundle with no store remote, byte for byte, at every commit; importing twice adds nothing', () => {
     const { r, store, first } = twoCommits();
     const { code, data } = airGap(r);
