@@ -185,6 +185,9 @@ describe('bundles', () => {
     const out = c.gr(['bundle', 'create', path.join(sandboxOf(r), 'x.tar')], { ok: [2] });
     expect(out.stderr).toMatch(/GITREPRO_OBJECT_MISSING.*not in the local store nor could be fetched: [0-9a-f]{12} \(data\//);
     expect(existsSync(path.join(sandboxOf(r), 'x.tar'))).toBe(false);
+    const quick = c.gr(['bundle', 'create', path.join(sandboxOf(r), 'x.tar'), '--no-fetch'], { ok: [2] });
+    expect(quick.stderr).toMatch(/object\(s\) are not in the local store: [0-9a-f]{12}/);
+    expect(readdirSync(sandboxOf(r)).filter((n) => n.startsWith('.gitrepro-tmp'))).toEqual([]);
   });
 
   describe('a hostile or corrupt archive is refused by verify and by import, with nothing written', () => {
