@@ -160,7 +160,7 @@ export async function writeArchive(file: string, c: ArchiveContent): Promise<{ b
 /** Everything a checked archive held. Temps (staged objects, the records file) are the caller's to commit or remove. */
 export interface CheckedArchive {
   manifest: BundleManifest;
-  /** objects new to the store, staged in its tmp/ and checked (import) */
+  /** objects new to the store (or whose stored copy is damaged), staged in its tmp/ and checked (import) */
   staged: StagedObject[];
   /** objects checked (hashed) but not staged: already in the store, or a verify without a store */
   checked: number;
@@ -254,7 +254,8 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
       for await (const c of e as AsyncIterable<Buffer>) parts.push(c);
       src = { kind: 'bytes', bytes: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
     } else src = { kind: 'stream', stream: e as AsyncIterable<Buffer> };
-    if (o.store && !(await o.store.has(sha))) {
+    // a copy the store has is trusted only when intact: a damaged one is replaced by this one
+    if (o.store && !((await o.store.has(sha)) && (await o.store.intact({ sha256: sha, size })))) {
       staged.push(await o.store.stageChecked({ sha256: sha, size }, src, corrupt));
     } else {
       const got = await hashSource(src, size + 1);

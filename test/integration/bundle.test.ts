@@ -6,7 +6,7 @@
  * crafted here with the `tar` package's header encoder; each is refused by verify and by import
  * with exit 1 and nothing written.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Header, Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
@@ -139,6 +139,13 @@ describe('bundles', () => {
     expect(again.added).toBe(0);
     expect(again.objects).toBe(5);
     expect(again.records.notes).toBe('up-to-date');
+
+    // a damaged object in the store is replaced by the bundle's good copy
+    const sha = c.grJson(['ls-files', 'HEAD']).files.find((f: { path: string }) => f.path === 'data/a.csv').sha256;
+    chmodSync(c.objectPath(sha), 0o644);
+    writeFileSync(c.objectPath(sha), 'a,9\n');
+    expect(c.grJson(['bundle', 'import', data]).added).toBe(1);
+    expect(readFileSync(c.objectPath(sha), 'utf8')).toBe('a,2\n');
   });
 
   it('import keeps the local records: a clone with records of its own merges the bundle\'s (a union)', () => {
