@@ -17,7 +17,7 @@ import { resolveCommit, revList } from '../git/revs.js';
 import { BUNDLE_REFS, BUNDLE_SCHEMA, type BundleManifest } from '../record/bundle.js';
 import { SNAPSHOTS_REF } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
-import { writeArchive } from '../repo/bundle-archive.js';
+import { writeArchive } from '../repo/bundle-write.js';
 import { openRepo, requireSetUp, type Reporter } from '../repo/context.js';
 import { commitData, snapshotObjects } from '../repo/object-plan.js';
 import { completePending } from '../repo/record-io.js';

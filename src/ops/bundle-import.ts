@@ -3,7 +3,7 @@
  * clone, so that its commits restore with no store remote at all (an air gap).
  *
  * Order, so that a corrupt or hostile archive leaves nothing behind:
- *   1. read the whole archive once (repo/bundle-archive.ts): every entry checked, every new
+ *   1. read the whole archive once (repo/bundle-read.ts): every entry checked, every new
  *      object staged in the store's tmp/ and hashed against its name and the manifest's size;
  *   2. the records: the git bundle is fetched (git checks every object and their connectivity)
  *      into tracking refs, only its two record refs; every snapshot the manifest names must then
@@ -23,7 +23,7 @@ import { gitBundleHeads } from '../git/bundle.js';
 import { deleteRef, missingObjects } from '../git/refs.js';
 import { fetchRefs } from '../git/transport.js';
 import { BUNDLE_REFS } from '../record/bundle.js';
-import { bundleInvalid, checkArchive } from '../repo/bundle-archive.js';
+import { bundleInvalid, checkArchive } from '../repo/bundle-read.js';
 import { openRepo, type Reporter } from '../repo/context.js';
 import { snapshotObjects } from '../repo/object-plan.js';
 import { mergeRecords, recordRefspecs, trackingRefs, type MergeResult } from '../repo/record-sync.js';

@@ -1,6 +1,6 @@
 /**
  * `gitrepro bundle verify <file>`: every check `bundle import` makes on an archive
- * (repo/bundle-archive.ts: entry types, paths, names, sizes, sha256 of every object and of the
+ * (repo/bundle-read.ts: entry types, paths, names, sizes, sha256 of every object and of the
  * records bundle, refs of the records bundle), and nothing written but a temp copy of the
  * records bundle outside the repository. A failing check is a result, not an exception.
  * (`git bundle verify` of the records needs the history it may build on; import's fetch makes
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { isGitreproError } from '../errors.js';
 import { gitBundleHeads } from '../git/bundle.js';
 import { BUNDLE_REFS } from '../record/bundle.js';
-import { checkArchive } from '../repo/bundle-archive.js';
+import { checkArchive } from '../repo/bundle-read.js';
 
 export interface BundleVerifyOptions {
   cwd: string;
