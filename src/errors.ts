@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   GITREPRO_NO_RECORD: 'a commit has no record',
   GITREPRO_OBJECT_MISSING: 'a data object is not in the store',
   GITREPRO_OBJECT_CORRUPT: 'a stored object does not match its hash',
+  GITREPRO_BUNDLE_INVALID: 'a bundle archive is malformed, corrupt or hostile',
   GITREPRO_TRACKED_IN_GIT: 'a tracked data path is staged into git',
   GITREPRO_FILE_TOO_LARGE: 'a large file is staged into git',
   GITREPRO_BAD_REVISION: 'a revision does not resolve to a commit',

@@ -36,4 +36,5 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   push: { summary: 'upload the data of commits to a store remote', load: () => import('./commands/push.js') },
   fetch: { summary: 'download the records and the data of commits', load: () => import('./commands/fetch.js') },
   pull: { summary: "fetch what HEAD needs, then restore it", load: () => import('./commands/pull.js') },
+  bundle: { summary: 'write, check or import one tar file holding the data and records of commits (air gaps)', load: () => import('./commands/bundle.js') },
 };

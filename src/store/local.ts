@@ -16,7 +16,7 @@ import { lstatSync, renameSync, rmSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimit } from '../concurrency.js';
-import { syncFs, tempPath } from '../fs/atomic.js';
+import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
 import { isMissing } from '../fs/errno.js';
 import { GitreproError } from '../errors.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
@@ -126,6 +126,49 @@ export class LocalStore {
     await this.quarantine(s.sha256);
     await commitStaged(s, dest, false);
     return true;
+  }
+
+  /**
+   * Stages object `ref` from `src` in tmp/ (hashing as it writes, at most `ref.size` bytes read),
+   * for a later `commitStaged`: bytes that do not match `ref` are removed at once and fail with
+   * `corrupt`'s error. An import that must write nothing unless everything checks stages every
+   * object first (gitrepro bundle import), then commits or `discard`s the lot.
+   */
+  async stageChecked(ref: ObjectRef, src: ByteSource, corrupt: (got: { sha256: string; size: number }) => Error): Promise<StagedObject> {
+    await this.ensureDir(this.tmpDir);
+    // bytes in memory in synchronous calls: thread-pool round trips cost more than small writes
+    const s = src.kind === 'bytes' ? stageBytesSync(src.bytes, ref, this.tmpDir, 0o444) : await stageSource(src, this.tmpDir, { mode: 0o444, durable: false, limit: ref.size + 1 });
+    if (!s.tmp) throw corrupt(s);
+    if (s.sha256 !== ref.sha256 || s.size !== ref.size) {
+      await rm(s.tmp, { force: true });
+      throw corrupt(s);
+    }
+    return s;
+  }
+
+  /**
+   * Commits objects staged by `stageChecked` (their bytes were checked against their names):
+   * one syncfs for the batch, the fan-out dirs made in parallel, then synchronous renames, as
+   * `receiveBatch` does. Rename replaces whatever is there: a damaged copy is repaired, an intact
+   * one replaced by the same bytes. W1's 10,000 objects: about 1 s, against 3.8 s through
+   * `commitStaged`'s per-object existence check (measured on this machine, loaded).
+   */
+  async commitChecked(staged: StagedObject[]): Promise<void> {
+    if (staged.length === 0) return;
+    await syncFs(this.tmpDir);
+    await makeDirs(staged.map((x) => path.dirname(this.objectPath(x.sha256))), this.dirsMade);
+    for (const x of staged) {
+      try {
+        renameSync(x.tmp, this.objectPath(x.sha256));
+      } finally {
+        tempDone(x.tmp);
+      }
+    }
+  }
+
+  /** Removes staged temps that will not be committed. */
+  async discard(staged: StagedObject[]): Promise<void> {
+    await mapLimit(staged, 16, (s) => rm(s.tmp, { force: true }));
   }
 
   /** True when the store holds `ref` as a regular file with exactly its bytes. */

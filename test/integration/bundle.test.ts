@@ -1,0 +1,267 @@
+/**
+ * Bundles (issue 14): `gitrepro bundle create | import | verify`. The air gap is told as users
+ * live it: `git bundle create` + `gitrepro bundle create` on one side, `git clone x.bundle` +
+ * `gitrepro bundle import` + `gitrepro install` on the other, with the store remote gone. Hostile
+ * archives (a `..` path, a symbolic link, a hard link, bytes that do not match their name) are
+ * crafted here with the `tar` package's header encoder; each is refused by verify and by import
+ * with exit 1 and nothing written.
+ */
+import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Header, Parser, type ReadEntry } from 'tar';
+import { describe, expect, it } from 'vitest';
+import { bundleManifestSchema } from '../../src/record/bundle.js';
+import { canonicalJson } from '../../src/record/canonical.js';
+import { project, sandboxOf } from '../helpers/remote.js';
+import { PROJECT, run, TestRepo } from '../helpers/repo.js';
+
+interface TarEntry {
+  name: string;
+  body?: Buffer;
+  type?: 'File' | 'SymbolicLink' | 'Link' | 'Directory';
+  linkpath?: string;
+}
+
+/** A tar file from entries, written block by block (ustar headers from the tar package). */
+function tarOf(entries: TarEntry[]): Buffer {
+  const out: Buffer[] = [];
+  for (const e of entries) {
+    const body = e.body ?? Buffer.alloc(0);
+    const h = new Header({ path: e.name, mode: 0o644, size: e.type && e.type !== 'File' ? 0 : body.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath, uid: 0, gid: 0 });
+    h.encode();
+    out.push(h.block!);
+    if (!e.type || e.type === 'File') out.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  out.push(Buffer.alloc(1024));
+  return Buffer.concat(out);
+}
+
+/** The entries of a tar file, in order, with their bodies. */
+async function entriesOf(file: string): Promise<TarEntry[]> {
+  const out: TarEntry[] = [];
+  const p = new Parser({ strict: true });
+  p.on('entry', (e: ReadEntry) => {
+    const parts: Buffer[] = [];
+    e.on('data', (c: Buffer) => parts.push(c));
+    e.on('end', () => out.push({ name: e.path, body: Buffer.concat(parts) }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    p.on('end', resolve);
+    p.on('error', reject);
+    p.end(readFileSync(file));
+  });
+  return out;
+}
+
+/** Every file under a directory (relative path -> size), to see that nothing was written. */
+function listing(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (rel: string): void => {
+    const abs = path.join(dir, rel);
+    if (!existsSync(abs)) return;
+    for (const d of readdirSync(abs, { withFileTypes: true })) {
+      const r = path.join(rel, d.name);
+      if (d.isDirectory()) walk(r);
+      else out[r] = statSync(path.join(dir, r)).size;
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** A project of two commits (a directory, an executable, a bigger binary), pushed to its store. */
+function twoCommits() {
+  const { r, bare, store } = project();
+  r.write('data/a.csv', 'a,1\n');
+  r.write('data/sub/b.bin', Buffer.alloc(1_500_000, 7)); // over 1 MiB: streamed, not read whole
+  r.write('data/run.sh', '#!/bin/sh\necho hi\n', 0o755);
+  r.commit('first data');
+  const first = r.head();
+  r.write('data/a.csv', 'a,2\n');
+  r.write('data/sub/c.txt', 'c'.repeat(5000));
+  r.commit('second data');
+  r.gr(['push']);
+  r.git(['push', '-q', '-u', 'origin', 'main']);
+  return { r, bare, store, first };
+}
+
+/** The two-command air gap, made in `r`: code and data archives next to the sandbox. */
+function airGap(r: TestRepo): { code: string; data: string } {
+  const dir = sandboxOf(r);
+  const code = path.join(dir, 'repo.bundle');
+  const data = path.join(dir, 'data.tar');
+  r.git(['bundle', 'create', '-q', code, '--all']);
+  r.gr(['bundle', 'create', data, '--all']);
+  return { code, data };
+}
+
+/** `git clone` of the code bundle into a fresh directory of the same sandbox (no install). */
+function cloneBundle(r: TestRepo, code: string, name: string): TestRepo {
+  const dir = path.join(sandboxOf(r), name);
+  run('git', ['clone', '-q', code, dir], sandboxOf(r), r.env);
+  return new TestRepo(dir, r.env);
+}
+
+describe('bundles', () => {
+  it('the golden manifest parses and round-trips byte-identical (canonical JSON); an unknown field or schema is refused', () => {
+    const text = readFileSync(path.join(PROJECT, 'fixtures', 'bundle', 'manifest-v1.json'), 'utf8');
+    const m = bundleManifestSchema.parse(JSON.parse(text));
+    expect(canonicalJson(m)).toBe(text);
+    expect(bundleManifestSchema.safeParse({ ...m, extra: 1 }).success).toBe(false);
+    expect(bundleManifestSchema.safeParse({ ...m, schema: 'gitrepro.bundle/v0' }).success).toBe(false);
+    expect(bundleManifestSchema.safeParse({ ...m, objects: [{ sha256: '../x', size: 1 }] }).success).toBe(false);
+  });
+
+  it('a bundle restores a fresh clone of a git bundle with no store remote, byte for byte, at every commit; importing twice adds nothing', () => {
+    const { r, store, first } = twoCommits();
+    const { code, data } = airGap(r);
+    const want = { head: r.manifest('data'), first: (r.git(['checkout', '-q', first]), r.manifest('data')) };
+    r.git(['checkout', '-q', 'main']);
+    renameSync(store, `${store}.gone`); // the store remote is unreachable from here on
+
+    const v = r.gr(['bundle', 'verify', data]);
+    expect(v.stdout).toMatch(/is a sound bundle: 5 object\(s\)/);
+
+    const c = cloneBundle(r, code, 'airgapped');
+    const imp = c.gr(['bundle', 'import', data]);
+    expect(imp.stdout).toMatch(/imported .*: 5 new object\(s\) of 5/);
+    c.gr(['install']);
+    expect(c.manifest('data')).toEqual(want.head);
+    expect(c.read('data/sub/b.bin').equals(r.read('data/sub/b.bin'))).toBe(true);
+    // records came along: the clone shows HEAD's record, and a checkout restores offline
+    expect(c.record().data.tree).toBe(r.record().data.tree);
+    c.git(['checkout', '-q', first]);
+    expect(c.manifest('data')).toEqual(want.first);
+    c.git(['checkout', '-q', 'main']);
+    expect(c.manifest('data')).toEqual(want.head);
+
+    const again = c.grJson(['bundle', 'import', data]);
+    expect(again.added).toBe(0);
+    expect(again.objects).toBe(5);
+    expect(again.records.notes).toBe('up-to-date');
+
+    // a damaged object in the store is replaced by the bundle's good copy
+    const sha = c.grJson(['ls-files', 'HEAD']).files.find((f: { path: string }) => f.path === 'data/a.csv').sha256;
+    chmodSync(c.objectPath(sha), 0o644);
+    writeFileSync(c.objectPath(sha), 'a,9\n');
+    expect(c.grJson(['bundle', 'import', data]).added).toBe(1);
+    expect(readFileSync(c.objectPath(sha), 'utf8')).toBe('a,2\n');
+  });
+
+  it('import keeps the local records: a clone with records of its own merges the bundle\'s (a union)', () => {
+    const { r, first } = twoCommits();
+    const { code, data } = airGap(r);
+    const c = cloneBundle(r, code, 'own-records');
+    c.gr(['bundle', 'import', data]);
+    c.gr(['install']);
+    c.env.GITREPRO_SYNC_RECORDS = '1';
+    c.write('data/new.txt', 'mine\n');
+    c.commit('local commit');
+    const mine = c.head();
+    c.gr(['bundle', 'import', data]);
+    expect(c.record(mine).data.files).toBe(5);
+    expect(c.record(first).data.files).toBe(3);
+  });
+
+  it('create completes records still journaled: a commit made just before carries its record', () => {
+    const { r } = project({ detachedRecords: true });
+    r.write('data/x.txt', 'x\n');
+    r.commit('journaled');
+    const dir = sandboxOf(r);
+    r.git(['bundle', 'create', '-q', path.join(dir, 'code.bundle'), '--all']);
+    r.gr(['bundle', 'create', path.join(dir, 'd.tar')]);
+    const c = cloneBundle(r, path.join(dir, 'code.bundle'), 'journaled-clone');
+    c.gr(['bundle', 'import', path.join(dir, 'd.tar')]);
+    expect(c.git(['notes', '--ref=refs/notes/gitrepro', 'show', 'HEAD']).stdout).toMatch(/gitrepro\.record\/v1/);
+  });
+
+  it('create takes a range: only the commits of the range and the objects their snapshots need', () => {
+    const { r, first } = twoCommits();
+    const out = r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'range.tar'), `${first}..main`]);
+    expect(out).toMatchObject({ commits: 1, objects: 4 });
+    const head = r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'head.tar')]);
+    expect(head).toMatchObject({ commits: 1, objects: 4 });
+    expect(r.grJson(['bundle', 'create', path.join(sandboxOf(r), 'first.tar'), first])).toMatchObject({ commits: 1, objects: 3 });
+  });
+
+  it('create names the objects it cannot find when the store remote is gone and the local store lacks them', () => {
+    const { r, bare, store } = twoCommits();
+    renameSync(store, `${store}.gone`);
+    const c = cloneBundle(r, bare, 'no-data');
+    c.gr(['install'], { ok: [0, 1] });
+    const out = c.gr(['bundle', 'create', path.join(sandboxOf(r), 'x.tar')], { ok: [2] });
+    expect(out.stderr).toMatch(/GITREPRO_OBJECT_MISSING.*not in the local store nor could be fetched: [0-9a-f]{12} \(data\//);
+    expect(existsSync(path.join(sandboxOf(r), 'x.tar'))).toBe(false);
+    const quick = c.gr(['bundle', 'create', path.join(sandboxOf(r), 'x.tar'), '--no-fetch'], { ok: [2] });
+    expect(quick.stderr).toMatch(/object\(s\) are not in the local store: [0-9a-f]{12}/);
+    expect(readdirSync(sandboxOf(r)).filter((n) => n.startsWith('.gitrepro-tmp'))).toEqual([]);
+  });
+
+  describe('a hostile or corrupt archive is refused by verify and by import, with nothing written', () => {
+    const cases: [string, (good: TarEntry[]) => TarEntry[], RegExp][] = [
+      ['a path traversal entry', (g) => [...g, { name: '../../evil.sh', body: Buffer.from('echo pwned\n') }], /path traversal/],
+      ['an absolute path', (g) => [...g, { name: '/tmp/evil.sh', body: Buffer.from('x') }], /absolute path/],
+      ['a symbolic link entry', (g) => [...g, { name: 'objects/aa/bb/link', type: 'SymbolicLink', linkpath: '/etc/passwd' }], /is a symbolic link to "\/etc\/passwd", not a regular file/],
+      ['a hard link entry', (g) => [...g.slice(0, -1), { name: g[g.length - 1]!.name, type: 'Link', linkpath: g[2]!.name }], /is a hard link .*not a regular file/],
+      [
+        'an object whose bytes do not match its name',
+        (g) => g.map((e, i) => (i === g.length - 1 ? { ...e, body: Buffer.from(e.body!.map((b, j) => (j === 0 ? b ^ 1 : b))) } : e)),
+        /object [0-9a-f]{12} is corrupt: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+      ],
+      [
+        'a big (streamed) object whose bytes do not match its name',
+        (g) => g.map((e) => (e.body!.length > 1 << 20 ? { ...e, body: Buffer.concat([e.body!.subarray(0, -1), Buffer.from('x')]) } : e)),
+        /object [0-9a-f]{12} is corrupt: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/,
+      ],
+      ['an entry bigger than the manifest says', (g) => g.map((e, i) => (i === g.length - 1 ? { ...e, body: Buffer.concat([e.body!, Buffer.from('more')]) } : e)), /is \d+ bytes, the manifest says \d+/],
+      ['an object the manifest does not name', (g) => [...g, { name: `objects/ab/cd/abcd${'0'.repeat(60)}`, body: Buffer.from('x') }], /not in the manifest/],
+      ['an archive cut short', (g) => g.slice(0, -1), /not in the archive \(truncated\?\)/],
+    ];
+
+    let made: { r: TestRepo; code: string; data: string; good: TarEntry[] } | undefined;
+    const fixture = async () => {
+      if (!made) {
+        const { r } = twoCommits();
+        const { code, data } = airGap(r);
+        made = { r, code, data, good: await entriesOf(data) };
+      }
+      return made;
+    };
+
+    it.each(cases.map((c, i) => [...c, i] as const))('%s', async (_what, forge, message, i) => {
+      const { r, code, data, good } = await fixture();
+      expect(good.map((e) => e.name).slice(0, 2)).toEqual(['manifest.json', 'records.bundle']);
+      const bad = path.join(sandboxOf(r), `hostile-${i}.tar`);
+      writeFileSync(bad, tarOf(forge(good)));
+
+      const v = r.gr(['bundle', 'verify', bad], { ok: [1] });
+      expect(v.stderr.trim().split('\n')).toHaveLength(1);
+      expect(v.stderr).toMatch(message);
+
+      const c = cloneBundle(r, code, `victim-${i}`);
+      const state = path.join(c.gitDir(), 'gitrepro');
+      const before = { files: listing(state), refs: c.git(['for-each-ref']).stdout };
+      const imp = c.gr(['bundle', 'import', bad], { ok: [1] });
+      expect(imp.stderr).toMatch(/GITREPRO_BUNDLE_INVALID/);
+      expect(imp.stderr).toMatch(message);
+      expect(imp.stderr).toMatch(/nothing was imported/);
+      expect(listing(state)).toEqual(before.files);
+      expect(c.git(['for-each-ref']).stdout).toBe(before.refs);
+      expect(existsSync(path.join(sandboxOf(r), 'evil.sh')) || existsSync('/tmp/evil.sh')).toBe(false);
+
+      // the good archive still imports afterwards
+      expect(c.grJson(['bundle', 'import', data]).added).toBe(5);
+    });
+  });
+
+  it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
+    const { r } = twoCommits();
+    const dir = sandboxOf(r);
+    writeFileSync(path.join(dir, 'junk.tar'), Buffer.alloc(4096, 0x41));
+    expect(r.gr(['bundle', 'verify', path.join(dir, 'junk.tar')], { ok: [1] }).stderr).toMatch(/not a sound bundle: junk\.tar: /);
+    writeFileSync(path.join(dir, 'other.tar'), tarOf([{ name: 'README', body: Buffer.from('hi') }]));
+    const out = JSON.parse(r.gr(['bundle', 'verify', path.join(dir, 'other.tar'), '--json'], { ok: [1] }).stdout);
+    expect(out.ok).toBe(false);
+    expect(out.reason).toMatch(/not manifest\.json: not a gitrepro bundle/);
+  });
+});
