@@ -13,7 +13,7 @@
  * Reads: every restore re-hashes the bytes it copies; a mismatch quarantines the object and fails.
  */
 import { lstatSync, renameSync, rmSync } from 'node:fs';
-import { lstat, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
+import { lstat, lutimes, mkdir, readdir, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { mapLimit } from '../concurrency.js';
 import { syncFs, tempPath } from '../fs/atomic.js';
@@ -121,6 +121,7 @@ export class LocalStore {
     const dest = this.objectPath(s.sha256);
     if (await this.intact({ sha256: s.sha256, size: s.size })) {
       await unlink(s.tmp).catch(() => {});
+      await this.freshen(s.sha256);
       return false;
     }
     await this.quarantine(s.sha256);
@@ -157,6 +158,7 @@ export class LocalStore {
     if (this.local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256)) {
       if (await this.intact(ref)) {
         await discardSource(src);
+        await this.freshen(ref.sha256);
         return;
       }
       await this.quarantine(ref.sha256);
@@ -252,6 +254,46 @@ export class LocalStore {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * Marks an object that was just ingested again as new (its mtime set to now), as git freshens
+   * an object it would have written: gc keeps objects younger than its grace period, and a
+   * commit in progress may name an old object that no ref needed until then.
+   */
+  async freshen(sha: Sha256): Promise<void> {
+    const now = new Date();
+    await lutimes(this.objectPath(sha), now, now).catch(() => {});
+  }
+
+  /** Every object with its size and mtime (ms), for gc; only regular files named by their id. */
+  async listStat(): Promise<{ sha256: Sha256; size: number; mtime: number }[]> {
+    const out: { sha256: Sha256; size: number; mtime: number }[] = [];
+    for await (const sha of this.list()) {
+      const st = lstatSync(this.objectPath(sha), { throwIfNoEntry: false });
+      if (st?.isFile()) out.push({ sha256: sha, size: st.size, mtime: st.mtimeMs });
+    }
+    return out;
+  }
+
+  /**
+   * Removes object `sha` if it is still a regular file whose mtime is before `cutoffMs` (looked
+   * at again right before the unlink: an ingest may have freshened it since it was listed).
+   * Only unlink: a symbolic link is never followed, a directory never removed; the empty
+   * fan-out directories stay (an ingest in flight may have just made one and be about to rename
+   * into it). Returns the bytes removed, or undefined when it was kept.
+   */
+  async removeIfOlder(sha: Sha256, cutoffMs: number): Promise<number | undefined> {
+    const p = this.objectPath(sha);
+    const st = lstatSync(p, { throwIfNoEntry: false });
+    if (!st?.isFile() || st.mtimeMs >= cutoffMs) return undefined;
+    try {
+      await unlink(p);
+    } catch (e) {
+      if (isMissing(e)) return undefined;
+      throw e;
+    }
+    return st.size;
   }
 
   /** Every object id in the store. */
