@@ -7,7 +7,7 @@
  * while gc runs, keeps its data.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkV2 } from '../helpers/v2.js';
@@ -221,5 +221,51 @@ describe('gc of a store remote', () => {
     const c = cloneOf(r, bare, 'c');
     c.git(['checkout', '-q', 'late']);
     expect(c.read('data/again.bin').equals(E1)).toBe(true);
+  });
+
+  it('v2: a pack of garbage only is removed, a pack partly garbage rewritten with what stays, an old unindexed pack removed', () => {
+    const { r, bare, store } = project();
+    const v1 = Array.from({ length: 20 }, (_, i) => bytes(3000 + i, `s${i}`));
+    v1.forEach((b, i) => r.write(`data/s${i}.bin`, b));
+    r.commit('main v1');
+    r.git(['push', '-q', 'origin', 'main']);
+    // 5 files changed in an amended commit, force-pushed: their old versions are garbage inside the first pack
+    const v2 = Array.from({ length: 5 }, (_, i) => bytes(3100 + i, `t${i}`));
+    v2.forEach((b, i) => r.write(`data/s${i}.bin`, b));
+    r.gr(['add']);
+    r.git(['add', '-A']);
+    r.git(['commit', '-q', '--amend', '-m', 'main v1b']);
+    r.git(['push', '-q', '-f', 'origin', 'main']);
+    // a branch pushed, then deleted: its pack holds garbage only
+    r.git(['checkout', '-q', '-b', 'exp']);
+    const ex = Array.from({ length: 3 }, (_, i) => bytes(2000 + i, `x${i}`));
+    ex.forEach((b, i) => r.write(`data/x${i}.bin`, b));
+    r.commit('exp');
+    r.git(['push', '-q', 'origin', 'exp']);
+    r.git(['checkout', '-q', 'main']);
+    r.git(['push', '-q', 'origin', '--delete', 'exp']);
+    r.git(['branch', '-D', 'exp']);
+    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    // a pack no index names (a push killed between pack and index)
+    const orphan = bytes(1000, 'orphan');
+    writeFileSync(path.join(store, 'packs', `${sha256(orphan)}.pack`), orphan);
+    const before = checkV2(store);
+    expect(before.problems).toEqual([]);
+    expect([before.indexes, before.orphanPacks]).toEqual([3, 1]);
+
+    const garbage = [...v1.slice(0, 5), ...ex];
+    const dry = r.grJson(['gc', '--remote', 'store', '--keep', '0', '--dry-run']);
+    expect(shas(dry)).toEqual(garbage.map(sha256).sort());
+    expect(dry.removed.bytes).toBe(garbage.reduce((n, b) => n + b.length, 0) + orphan.length);
+    expect(dry.packs).toEqual({ removed: 1, rewritten: 1, orphans: 1, damagedIndexes: 0 });
+    const run = r.grJson(['gc', '--remote', 'store', '--keep', '0']);
+    expect(run.removed).toEqual(dry.removed);
+    const after = checkV2(store);
+    expect(after.problems).toEqual([]);
+    expect(after.orphanPacks).toBe(0);
+    expect([...after.objects].sort()).toEqual([...v2, ...v1.slice(5)].map(sha256).sort());
+    const c = cloneOf(r, bare, 'c');
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(r.grJson(['gc', '--remote', 'store', '--keep', '0']).removed).toEqual({ objects: 0, bytes: 0 });
   });
 });
