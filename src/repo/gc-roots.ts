@@ -51,7 +51,7 @@ export async function worktrees(repo: Repo): Promise<Worktree[]> {
   const list: (Worktree & { bare?: boolean })[] = [];
   for (const line of out.split('\n')) {
     if (line.startsWith('worktree ')) list.push({ path: line.slice('worktree '.length) });
-    else if (line.startsWith('HEAD ') && list.length) list[list.length - 1]!.head = line.slice(5);
+    else if (line.startsWith('HEAD ') && list.length && !/^0+$/.test(line.slice(5))) list[list.length - 1]!.head = line.slice(5); // all zeros: unborn
     else if (line === 'bare' && list.length) list[list.length - 1]!.bare = true;
   }
   return list.filter((w) => !w.bare && existsSync(w.path));

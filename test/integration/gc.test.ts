@@ -268,4 +268,37 @@ describe('gc of a store remote', () => {
     expect(c.manifest()).toEqual(r.manifest());
     expect(r.grJson(['gc', '--remote', 'store', '--keep', '0']).removed).toEqual({ objects: 0, bytes: 0 });
   });
+
+  it('v2: a big file someone needs keeps its chunk list and every chunk, also those it shares with a big file that goes', () => {
+    const MiB = 1 << 20;
+    const { r, bare, store } = project();
+    const K = bytes(10 * MiB, 'keep');
+    r.write('data/k.bin', K);
+    r.commit('keep');
+    r.git(['push', '-q', 'origin', 'main']);
+    r.git(['checkout', '-q', '-b', 'exp']);
+    const D = Buffer.from(K);
+    bytes(64 * 1024, 'edit').copy(D, 5 * MiB);
+    r.write('data/k.bin', D);
+    r.commit('edit in the middle');
+    r.git(['push', '-q', 'origin', 'exp']);
+    r.git(['checkout', '-q', 'main']);
+    r.git(['push', '-q', 'origin', '--delete', 'exp']);
+    r.git(['branch', '-D', 'exp']);
+    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    expect(checkV2(store).chunkedFiles).toEqual(new Set([sha256(K), sha256(D)]));
+    const dry = r.grJson(['gc', '--remote', 'store', '--keep', '0', '--dry-run']);
+    expect(shas(dry)).toContain(sha256(D));
+    expect(shas(dry)).not.toContain(sha256(K));
+    // only the chunks around the edit and the chunk list go, not the 10 MiB they share with K
+    expect(dry.removed.bytes).toBeGreaterThan(0);
+    expect(dry.removed.bytes).toBeLessThan(2 * MiB);
+    const run = r.grJson(['gc', '--remote', 'store', '--keep', '0']);
+    expect(run.removed).toEqual(dry.removed);
+    const after = checkV2(store);
+    expect(after.problems).toEqual([]);
+    expect(after.chunkedFiles).toEqual(new Set([sha256(K)]));
+    const c = cloneOf(r, bare, 'c');
+    expect(c.read('data/k.bin').equals(K)).toBe(true);
+  });
 });
