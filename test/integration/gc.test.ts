@@ -9,9 +9,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkV2 } from '../helpers/v2.js';
-import { cloneOf, dirRemoteObjects, project, sandboxOf } from '../helpers/remote.js';
+import { addOrigin, cloneOf, dirRemoteObjects, project, sandboxOf } from '../helpers/remote.js';
+import { createBucket, dropBucket, listKeys } from '../s3/admin.js';
+import { s3TestEnv } from '../s3/env.js';
 import { sha256, TestRepo } from '../helpers/repo.js';
 
 /** Deterministic incompressible bytes. */
@@ -300,5 +302,59 @@ describe('gc of a store remote', () => {
     expect(after.chunkedFiles).toEqual(new Set([sha256(K)]));
     const c = cloneOf(r, bare, 'c');
     expect(c.read('data/k.bin').equals(K)).toBe(true);
+  });
+});
+
+const s3 = s3TestEnv();
+
+describe.skipIf(!s3.ok)('gc of an S3 store remote (radosgw)', () => {
+  const env = s3.ok ? s3.env : ({} as never);
+  const buckets: string[] = [];
+  afterAll(async () => {
+    for (const b of buckets) await dropBucket(env, b);
+  }, 120_000);
+  const PREFIX = 'gc/proj';
+
+  it.each([1, 2] as const)('format v%i: removes what no ref of the Git remote needs, keeps the rest; a clone restores', async (format) => {
+    const bucket = await createBucket(env);
+    buckets.push(bucket);
+    const r = TestRepo.init({ track: ['data/'] });
+    Object.assign(r.env, { AWS_ACCESS_KEY_ID: env.key, AWS_SECRET_ACCESS_KEY: env.secret, AWS_REGION: env.region, GITREPRO_SYNC_RECORDS: '1' });
+    delete r.env.AWS_PROFILE;
+    r.gr(['remote', 'add', 'ceph', `s3://${bucket}/${PREFIX}`, '--endpoint', env.endpoint, '--default', '--format', String(format)]);
+    const bare = addOrigin(r);
+    const M1 = bytes(3000, 'm1');
+    r.write('data/m.bin', M1);
+    r.commit('main');
+    r.git(['push', '-q', 'origin', 'main']);
+    r.git(['checkout', '-q', '-b', 'exp']);
+    const E1 = bytes(4000, 'e1');
+    r.write('data/e.bin', E1);
+    r.commit('exp');
+    r.git(['push', '-q', 'origin', 'exp']);
+    r.git(['checkout', '-q', 'main']);
+    r.git(['push', '-q', 'origin', '--delete', 'exp']);
+    r.git(['branch', '-D', 'exp']);
+    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    const before = await listKeys(env, bucket, `${PREFIX}/`);
+    expect(r.grJson(['gc', '--remote', 'ceph', '--dry-run']).removed.objects).toBe(0);
+    const dry = r.grJson(['gc', '--remote', 'ceph', '--keep', '0', '--dry-run']);
+    expect(shas(dry)).toEqual([sha256(E1)]);
+    const run = r.grJson(['gc', '--remote', 'ceph', '--keep', '0']);
+    expect(run.removed).toEqual({ objects: 1, bytes: E1.length });
+    const after = await listKeys(env, bucket, `${PREFIX}/`);
+    if (format === 1) {
+      const key = (s: string): string => `${PREFIX}/objects/${s.slice(0, 2)}/${s.slice(2, 4)}/${s}`;
+      expect(before).toContain(key(sha256(E1)));
+      expect(after).not.toContain(key(sha256(E1)));
+      expect(after).toContain(key(sha256(M1)));
+    } else {
+      // one pack and its index fewer
+      expect(before.filter((k) => k.includes('/packs/')).length).toBe(2);
+      expect(after.filter((k) => k.includes('/packs/')).length).toBe(1);
+      expect(after.filter((k) => k.includes('/index/')).length).toBe(1);
+    }
+    const c = cloneOf(r, bare, 'c');
+    expect(c.read('data/m.bin').equals(M1)).toBe(true);
   });
 });
