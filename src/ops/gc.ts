@@ -110,6 +110,12 @@ function roots(n: Needs): GcResult['roots'] {
 }
 
 async function localGc(repo: Repo, o: GcOptions, keep: string, keepMs: number): Promise<GcResult> {
+  if (path.resolve(repo.store.root) !== path.resolve(repo.sharedDir, 'objects')) {
+    // other repositories use this cache, and their refs are not ours to read
+    throw new GitreproError('GITREPRO_USAGE', `the local store is a cache shared through gitrepro.cachedir (${repo.store.root}): gc of this repository cannot know what the others need`, {
+      hint: 'remove objects from a shared cache by age only, outside gitrepro, or unset gitrepro.cachedir; `gitrepro gc --remote <name>` still works',
+    });
+  }
   return withRepoLock(
     repo.sharedDir,
     async () => {

@@ -171,7 +171,8 @@ export async function whoNeeded(repo: Repo, garbage: Set<string>, live: Set<stri
   for (const tree of have) {
     const cs = byTree.get(tree)!.map((c) => info.get(c)).filter((x): x is NeededBy & { ts: number } => x !== undefined);
     if (cs.length === 0) continue;
-    const objs = await snapshotObjects(repo, { full: [tree] });
+    // only what this snapshot holds and no live one does (git subtracts at C speed)
+    const objs = await snapshotObjects(repo, { full: [], delta: [tree], base: [...live] });
     for (const sha of objs.keys()) {
       if (!garbage.has(sha)) continue;
       for (const c of cs) {

@@ -140,6 +140,10 @@ describe('gc of the local store', () => {
     const bad = r.gr(['gc', '--keep', '14'], { ok: [2] });
     expect(bad.stderr).toMatch(/^error \[GITREPRO_USAGE\]: --keep "14" is not a duration/);
     expect(bad.stderr).toMatch(/hint: .*14d, 2w, 36h/);
+    // a store shared with other repositories (gitrepro.cachedir) is not collected: their refs are unknown here
+    r.git(['config', 'gitrepro.cachedir', '../shared-cache']);
+    const shared = r.gr(['gc', '--dry-run'], { ok: [2] });
+    expect(shared.stderr).toMatch(/^error \[GITREPRO_USAGE\]: the local store is a cache shared through gitrepro.cachedir/);
   });
 });
 
