@@ -33,6 +33,7 @@ import { gitRemoteNames } from '../git/refs.js';
 import { git } from '../git/run.js';
 import { fetchRefs } from '../git/transport.js';
 import { setting } from '../settings.js';
+import { trace } from '../trace.js';
 import { KnownCache } from '../store/known.js';
 import { applyRemoteGc, planRemoteGc, type RemoteGcPlan } from '../store/remote-gc.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
@@ -122,7 +123,9 @@ async function localGc(repo: Repo, o: GcOptions, keep: string, keepMs: number): 
     async () => {
       const cutoff = Date.now() - keepMs;
       const needs = await neededObjects(repo);
+      trace(`gc: ${needs.objects.size} objects needed by ${needs.commits} commits, ${needs.trees.size} snapshots`);
       const all = await repo.store.listStat();
+      trace(`gc: ${all.length} objects in the local store`);
       const kept = { objects: 0, bytes: 0, needed: 0, young: 0 };
       const garbage: typeof all = [];
       for (const x of all) {

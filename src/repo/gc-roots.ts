@@ -23,6 +23,7 @@ import { git, gitMaybe } from '../git/run.js';
 import { parseLock } from '../record/lock.js';
 import { parseNote } from '../record/record.js';
 import { LOCK_FILE } from '../record/rules.js';
+import { trace } from '../trace.js';
 import { readRescues } from '../workspace/rescue.js';
 import { readWorkState } from '../workspace/worktree-state.js';
 import type { Repo } from './context.js';
@@ -108,6 +109,7 @@ export async function neededObjects(repo: Repo, o: { extraTips?: string[] } = {}
   // other worktrees' HEAD reflogs (rev-list --reflog in one worktree may not list them on every git version)
   for (const w of wts.slice(1)) listed += '\n' + ((await gitMaybe(w.path, ['rev-list', '--walk-reflogs', '--ignore-missing', 'HEAD'])) ?? '');
   const commits = [...new Set(listed.split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l)))];
+  trace(`gc roots: ${commits.length} commits`);
   const trees = new Set<string>();
   for (const d of await commitData(repo, commits)) if (d.lock) trees.add(d.lock.tree);
   // records name snapshot trees too (a record written `--from` another commit's data)
@@ -127,6 +129,7 @@ export async function neededObjects(repo: Repo, o: { extraTips?: string[] } = {}
   // a worktree's scan state is rebuildable: a tree of it this clone lost is no reason to fail
   const lost = await missingObjects(repo.root, local);
   for (const t of local) if (!lost.has(t)) trees.add(t);
+  trace(`gc roots: ${trees.size} snapshots`);
   const objects = trees.size ? await snapshotObjects(repo, { full: [...trees] }) : new Map<string, NeededObject>();
   let rescued = 0;
   for (const e of await readRescues(repo.sharedDir)) {
