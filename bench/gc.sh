@@ -9,9 +9,9 @@
 # every 10th small file starting at K-1 (10% of the small files; the two big files stay). main
 # then moves to v9, branches v1..v8 are deleted and the reflogs expired: the 8 versions' files
 # (8 x 10% of the small files) are garbage. Timed, each on a warm page cache:
-#   cp -r of the store                   (baseline: reading every object once)
-#   gitrepro gc --dry-run --keep 0       (the plan: roots, snapshots, listing, who needed what)
-#   gitrepro gc --keep 0                 (the plan and the removal)
+#   cp -r of the store                   (baseline: reading every object once)    3 runs, median
+#   gitrepro gc --dry-run --keep 0       (the plan: roots, snapshots, listing, who needed what)  3 runs
+#   gitrepro gc --keep 0                 (the plan and the removal)               once
 # Knobs: W1_SMALL_N, W1_SMALL_KIB, W1_BIG_MIB (w1.py's), BENCH_DIR (work dir, default a fresh
 # temp dir, removed at the end unless BENCH_KEEP=1), W1_PY (default ../shared/bench/w1.py).
 set -euo pipefail
@@ -75,10 +75,17 @@ bytes_before=$(du -sb "$store" | cut -f1)
 sync
 find "$store" -type f -print0 | xargs -0 cat >/dev/null # warm the page cache
 
-t0=$(ms); cp -r "$store" "$work/store-copy"; t1=$(ms)
-cp_s=$(secs "$t0" "$t1"); rm -rf "$work/store-copy"
-t0=$(ms); "$GR" gc --dry-run --keep 0 --json >"$work/dry.json"; t1=$(ms)
-dry_s=$(secs "$t0" "$t1")
+# three runs each of what does not change the store; the median is reported (the machine is shared)
+cp_all=(); dry_all=()
+for i in 1 2 3; do
+  t0=$(ms); cp -r "$store" "$work/store-copy"; t1=$(ms)
+  cp_all+=("$(secs "$t0" "$t1")"); rm -rf "$work/store-copy"
+  t0=$(ms); "$GR" gc --dry-run --keep 0 --json >"$work/dry.json"; t1=$(ms)
+  dry_all+=("$(secs "$t0" "$t1")")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+cp_s="$(median "${cp_all[@]}") (${cp_all[*]})"
+dry_s="$(median "${dry_all[@]}") (${dry_all[*]})"
 t0=$(ms); "$GR" gc --keep 0 --json >"$work/run.json"; t1=$(ms)
 run_s=$(secs "$t0" "$t1")
 objs_after=$(find "$store" -type f | wc -l)
