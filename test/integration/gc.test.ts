@@ -7,9 +7,10 @@
  * while gc runs, keeps its data.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseKeep } from '../../src/ops/gc.js';
 import { checkV2 } from '../helpers/v2.js';
 import { addOrigin, cloneOf, dirRemoteObjects, project, sandboxOf } from '../helpers/remote.js';
 import { createBucket, dropBucket, listKeys } from '../s3/admin.js';
@@ -144,6 +145,37 @@ describe('gc of the local store', () => {
     r.git(['config', 'gitrepro.cachedir', '../shared-cache']);
     const shared = r.gr(['gc', '--dry-run'], { ok: [2] });
     expect(shared.stderr).toMatch(/^error \[GITREPRO_USAGE\]: the local store is a cache shared through gitrepro.cachedir/);
+  });
+
+  it('an old object nothing needs goes after the grace period; storing its bytes again makes it young (a commit in progress keeps it)', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.env.GITREPRO_SYNC_RECORDS = '1';
+    r.write('data/keep.bin', bytes(1000, 'k'));
+    r.commit('main');
+    r.git(['checkout', '-q', '-b', 'tmp']);
+    const X = bytes(1500, 'x');
+    r.write('data/x.bin', X);
+    r.commit('tmp');
+    r.git(['checkout', '-q', 'main']);
+    r.git(['branch', '-D', 'tmp']);
+    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    const month = new Date(Date.now() - 30 * 86_400_000);
+    utimesSync(r.objectPath(sha256(X)), month, month);
+    expect(shas(r.grJson(['gc', '--dry-run']))).toEqual([sha256(X)]);
+    expect(r.grJson(['gc', '--dry-run', '--keep', '5w']).removed.objects).toBe(0);
+    // the same bytes stored again (a commit being prepared): the object is young again
+    r.write('data/again.bin', X);
+    r.gr(['add']);
+    expect(statSync(r.objectPath(sha256(X))).mtimeMs).toBeGreaterThan(month.getTime() + 86_400_000);
+  });
+
+  it('parses --keep durations', () => {
+    expect(parseKeep('14d')).toBe(14 * 86_400_000);
+    expect(parseKeep('2w')).toBe(14 * 86_400_000);
+    expect(parseKeep('36h')).toBe(36 * 3_600_000);
+    expect(parseKeep('90m')).toBe(90 * 60_000);
+    expect(parseKeep('0')).toBe(0);
+    for (const bad of ['14', '1y', '-1d', '', 'd']) expect(() => parseKeep(bad), bad).toThrow(/not a duration/);
   });
 });
 
