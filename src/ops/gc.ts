@@ -238,7 +238,7 @@ async function remoteGc(repo: Repo, o: GcOptions, keep: string, keepMs: number):
         return res;
       }
       const seam = setting('GITREPRO_TEST_GC_BEFORE_RECHECK', env);
-      if (seam && round === 1) spawnSync('sh', ['-c', seam], { cwd: repo.root, stdio: 'ignore', env });
+      if (seam) spawnSync('sh', ['-c', seam], { cwd: repo.root, stdio: 'ignore', env });
       const now = await lsRemote(repo, gitRemote);
       const moved = [...now].filter(([ref, oid]) => fetched.get(ref) !== oid);
       if (moved.length) continue;
@@ -249,8 +249,9 @@ async function remoteGc(repo: Repo, o: GcOptions, keep: string, keepMs: number):
       await known.forget(plan.garbage.map((g) => g.sha256));
       return res;
     }
-    throw new GitreproError('GITREPRO_REMOTE_UNREACHABLE', `the refs of git remote "${gitRemote}" moved during each of ${ROUNDS} rounds of gc: nothing was removed`, {
+    throw new GitreproError('GITREPRO_REMOTE_BUSY', `the refs of git remote "${gitRemote}" moved during each of ${ROUNDS} rounds of gc: nothing was removed`, {
       hint: 'others are pushing; run `gitrepro gc --remote` again later',
+      exitCode: 75,
     });
   } finally {
     await remote.close();

@@ -259,6 +259,10 @@ describe('gc of a store remote', () => {
     const c = cloneOf(r, bare, 'c');
     c.git(['checkout', '-q', 'late']);
     expect(c.read('data/again.bin').equals(E1)).toBe(true);
+    // a remote that moves in every round: nothing is removed, exit 75 (try again later)
+    const busy = `cd '${b.dir}' && git commit -q --allow-empty -m more && git push -q origin late`;
+    const gave = r.gr(['gc', '--remote', 'store', '--keep', '0'], { env: { GITREPRO_TEST_GC_BEFORE_RECHECK: busy }, ok: [75] });
+    expect(gave.stderr).toMatch(/^error \[GITREPRO_REMOTE_BUSY\]: the refs of git remote "origin" moved during each of 3 rounds of gc: nothing was removed/);
   });
 
   it('v2: a pack of garbage only is removed, a pack partly garbage rewritten with what stays, an old unindexed pack removed', () => {
