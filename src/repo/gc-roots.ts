@@ -8,6 +8,7 @@
  *   each worktree's index (the staged gitrepro.lock, index.lock too)   ────────────────────────────────┤
  *   each worktree's scan state (the snapshot its work tree matched)    ────────────────────────────────┘
  *   the rescue journal (what `gitrepro recover` brings back)           ─────────────────────────────────────────────────► objects
+ *   run records of those commits' records, and runs not yet committed  ─────────────────────────────────────────────────► objects
  *
  * The record refs themselves (refs/notes/*, refs/gitrepro/*, refs/gitrepro-remotes/*) are not
  * roots: the snapshot chain holds every snapshot ever taken, and keeping all of them would keep
@@ -24,6 +25,7 @@ import { parseLock } from '../record/lock.js';
 import { parseNote } from '../record/record.js';
 import { LOCK_FILE } from '../record/rules.js';
 import { trace } from '../trace.js';
+import { readPendingRuns } from '../pipeline/runlog.js';
 import { readRescues } from '../workspace/rescue.js';
 import { readWorkState } from '../workspace/worktree-state.js';
 import type { Repo } from './context.js';
@@ -115,10 +117,21 @@ export async function neededObjects(repo: Repo, o: { extraTips?: string[] } = {}
   // records name snapshot trees too (a record written `--from` another commit's data)
   const noted = await listNotes(repo.root);
   const withNotes = commits.filter((c) => noted.has(c));
+  // run records name the objects of their inputs and outputs (the run cache restores outputs from them)
+  const ran = new Map<string, string>();
+  const addRun = (run: { deps: Record<string, string>; outs: Record<string, string> }): void => {
+    for (const [p, sha] of [...Object.entries(run.deps), ...Object.entries(run.outs)]) ran.set(sha, p);
+  };
   for (const text of (await readNotes(repo.root, withNotes)).values()) {
     const p = parseNote(text);
-    if (p.ok) for (const r of p.records) trees.add(r.data.tree);
+    if (p.ok) {
+      for (const r of p.records) {
+        trees.add(r.data.tree);
+        for (const run of r.runs ?? []) addRun(run);
+      }
+    }
   }
+  for (const pending of await readPendingRuns(repo.sharedDir)) addRun(pending.run);
   const cat = new CatFile(repo.root);
   const local: string[] = [];
   try {
@@ -131,6 +144,7 @@ export async function neededObjects(repo: Repo, o: { extraTips?: string[] } = {}
   for (const t of local) if (!lost.has(t)) trees.add(t);
   trace(`gc roots: ${trees.size} snapshots`);
   const objects = trees.size ? await snapshotObjects(repo, { full: [...trees] }) : new Map<string, NeededObject>();
+  for (const [sha, p] of ran) if (!objects.has(sha)) objects.set(sha, { sha256: sha, size: -1, path: p });
   let rescued = 0;
   for (const e of await readRescues(repo.sharedDir)) {
     rescued++;

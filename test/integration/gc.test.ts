@@ -7,7 +7,7 @@
  * while gc runs, keeps its data.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseKeep } from '../../src/ops/gc.js';
@@ -167,6 +167,23 @@ describe('gc of the local store', () => {
     r.write('data/again.bin', X);
     r.gr(['add']);
     expect(statSync(r.objectPath(sha256(X))).mtimeMs).toBeGreaterThan(month.getTime() + 86_400_000);
+  });
+
+  it('keeps the outputs a run not yet committed recorded (the run cache restores them)', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    r.env.GITREPRO_SYNC_RECORDS = '1';
+    r.write('data/in.txt', 'input\n');
+    r.commit('input');
+    r.gr(['run', '-d', 'data/in.txt', '-o', 'data/out.txt', '--', 'sort data/in.txt > data/out.txt && echo made >> data/out.txt']);
+    const out = sha256(r.read('data/out.txt'));
+    expect(existsSync(r.objectPath(out))).toBe(true);
+    // the output leaves the work tree and the staged snapshot: only the pending run names it
+    rmSync(r.path('data/out.txt'));
+    r.gr(['add']);
+    const dry = r.grJson(['gc', '--dry-run', '--keep', '0']);
+    expect(shas(dry)).not.toContain(out);
+    r.gr(['gc', '--keep', '0']);
+    expect(existsSync(r.objectPath(out))).toBe(true);
   });
 
   it('parses --keep durations', () => {
