@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   GITREPRO_NO_REMOTE: 'no store remote is configured',
   GITREPRO_PUSH_REFUSED: 'the pre-push gate refused a push',
   GITREPRO_RECORDS_REJECTED: 'the Git remote kept rejecting or refused the records push',
+  GITREPRO_REMOTE_BUSY: 'the Git remote kept moving while gc planned: nothing was removed',
   GITREPRO_MERGE_CONFLICT: 'data paths conflict in a merge',
   GITREPRO_STAGE_INVALID: 'a pipeline stage definition is wrong',
   GITREPRO_STAGE_FAILED: 'a pipeline stage exited non-zero',

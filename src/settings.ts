@@ -19,6 +19,7 @@ export const SETTINGS = {
   GITREPRO_DETACHED: { kind: 'flag', default: 'off', internal: true, meaning: 'set by gitrepro on the detached record flusher it starts' },
   GITREPRO_REPO_INFO: { kind: 'text', default: 'unset', internal: true, meaning: 'repository paths the hook shims hand to node (saves a git call); used once, then removed' },
   GITREPRO_RECORDS_PUSH: { kind: 'flag', default: 'off', internal: true, meaning: "set on gitrepro's own push of the record refs, so that the pre-push hook does not recurse" },
+  GITREPRO_TEST_GC_BEFORE_RECHECK: { kind: 'text', default: 'unset', internal: true, meaning: 'tests only: a sh command `gc --remote` runs in each round between its plan and its re-check of the Git remote (to push from another clone there)' },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

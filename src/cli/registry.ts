@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   recover: { summary: 'list or bring back data gitrepro saved before replacing it', load: () => import('./commands/recover.js') },
   resolve: { summary: 'settle a data merge conflict by picking a side per path', load: () => import('./commands/resolve.js') },
   verify: { summary: 'check that every commit of a range can be reproduced by anyone', load: () => import('./commands/verify.js') },
+  gc: { summary: 'remove data objects no commit, reflog, stash, worktree or recover needs (local store or a store remote)', load: () => import('./commands/gc.js') },
   fsck: { summary: 're-hash the local store, quarantine corrupt objects, report incomplete records', load: () => import('./commands/fsck.js') },
   show: { summary: 'show the record of a commit', load: () => import('./commands/show.js') },
   log: { summary: 'list commits with their data and records', load: () => import('./commands/log.js') },

@@ -25,7 +25,7 @@ import { isLocalFs, makeDirs } from './fsfast.js';
 import { hashSource, openSource, receive, SourceRefused, type ByteSource } from './receive.js';
 import { checkFileKey } from './remote-format.js';
 import { transfer } from './retry.js';
-import type { FileDir, ObjectRef, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
+import type { FileDir, LooseObject, ObjectRef, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** parallel stat/unlink calls: enough to hide NFS round trips, few enough to spare local disks */
@@ -179,7 +179,7 @@ export class DirRemote implements Remote, RemoteFiles {
     return path.join(this.root, checkFileKey(key));
   }
 
-  async listFiles(dir: FileDir): Promise<{ key: string; size: number }[]> {
+  async listFiles(dir: FileDir): Promise<{ key: string; size: number; mtime?: number }[]> {
     let names: string[];
     try {
       names = await readdir(path.join(this.root, dir));
@@ -187,13 +187,36 @@ export class DirRemote implements Remote, RemoteFiles {
       if (isMissing(e)) return [];
       throw this.fsError(e, 'has');
     }
-    const out: { key: string; size: number }[] = [];
+    const out: { key: string; size: number; mtime?: number }[] = [];
     for (const n of names) {
       try {
         const st = lstatSync(path.join(this.root, dir, n));
-        if (st.isFile()) out.push({ key: `${dir}/${n}`, size: st.size });
+        if (st.isFile()) out.push({ key: `${dir}/${n}`, size: st.size, mtime: st.mtimeMs });
       } catch (e) {
         if (!isMissing(e)) throw this.fsError(e, 'has');
+      }
+    }
+    return out;
+  }
+
+  /** Every loose object: regular files named by their id in their fan-out dirs (links are not followed, other names skipped). */
+  async listLoose(): Promise<LooseObject[]> {
+    const out: LooseObject[] = [];
+    const dirs = async (d: string): Promise<string[]> => {
+      try {
+        return await readdir(d);
+      } catch (e) {
+        if (isMissing(e) || errnoOf(e) === 'ENOTDIR') return [];
+        throw this.fsError(e, 'has');
+      }
+    };
+    for (const a of await dirs(this.objects)) {
+      for (const b of await dirs(path.join(this.objects, a))) {
+        for (const n of await dirs(path.join(this.objects, a, b))) {
+          if (!SHA_RE.test(n) || !n.startsWith(a + b)) continue;
+          const st = lstatSync(path.join(this.objects, a, b, n), { throwIfNoEntry: false });
+          if (st?.isFile()) out.push({ sha256: n, size: st.size, mtime: st.mtimeMs });
+        }
       }
     }
     return out;

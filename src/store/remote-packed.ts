@@ -30,7 +30,7 @@ import { CHUNK_THRESHOLD, MAX_BLOB, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, p
 import { openSource, readFileInto, receive, sha256Hex, SourceRefused, type ByteSource } from './receive.js';
 import { badMarker, FORMAT_KEY, indexKey, LATEST_FORMAT, markerBytes, newerFormat, packKey, parseMarker, type RemoteFormat } from './remote-format.js';
 import { isFatalError, transfer } from './retry.js';
-import type { BatchOptions, BatchResult, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
+import type { BatchOptions, BatchResult, LooseObject, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** chunked reads ahead of the one being written (per big file) */
@@ -225,6 +225,48 @@ export class PackedRemote implements Remote {
     await this.backend.delete(shas);
     const drop = new Set(shas.filter((s) => st.cat.holds(s)));
     if (drop.size) await this.repack(st, drop);
+  }
+
+  /**
+   * Everything the remote holds, for gc: its loose objects, each published index with its pack
+   * (sizes and mtimes where the backend knows them), the packs no index names (left by a push
+   * killed between pack and index), and the indexes set aside as damaged. Read fresh (the
+   * catalog is refreshed from the listing, not taken from an earlier call).
+   */
+  async inventory(): Promise<RemoteInventory> {
+    const st = await this.state();
+    await refreshCatalog(st.cat, this.backend, { jobs: 8, cache: this.o.cache });
+    const [packFiles, indexFiles, loose] = await Promise.all([this.backend.listFiles('packs'), this.backend.listFiles('index'), st.loose ? this.backend.listLoose() : Promise.resolve([])]);
+    const packs = new Map(packFiles.map((f) => [f.key, f]));
+    const ixFiles = new Map(indexFiles.map((f) => [f.key, f]));
+    const named = new Set<string>();
+    const indexes: RemoteInventory['indexes'] = [];
+    for (const [id, ix] of st.cat.indexes) {
+      const pf = packs.get(packKey(ix.pack));
+      named.add(packKey(ix.pack));
+      indexes.push({ id, pack: ix.pack, packSize: pf?.size ?? 0, mtime: Math.max(pf?.mtime ?? Date.now(), ixFiles.get(indexKey(id))?.mtime ?? Date.now()), blobs: ix.blobs.map((b) => ({ id: b.id, length: b.length })), chunked: ix.chunked.map((c) => ({ id: c.id, size: c.size, list: c.list })) });
+    }
+    // the pack a damaged index names is unknown: then no pack is taken for an orphan
+    if (st.cat.damaged.size) return { loose, indexes, orphanPacks: [], damaged: [...st.cat.damaged.keys()] };
+    const orphanPacks = packFiles.filter((f) => !named.has(f.key)).map((f) => ({ key: f.key, size: f.size, mtime: f.mtime ?? Date.now() }));
+    return { loose, indexes, orphanPacks, damaged: [] };
+  }
+
+  /** The chunk list and the chunks of chunked object `sha` (every copy the indexes describe), read from the remote (gc). */
+  async partsOf(sha: Sha256): Promise<string[]> {
+    const st = await this.state();
+    const out: string[] = [];
+    for (const loc of st.cat.chunkedLocs(sha)) {
+      out.push(loc.list);
+      const list = await this.readChunkList(st, { sha256: sha, size: loc.size }, loc);
+      for (const c of list.chunks) out.push(c.id);
+    }
+    return out;
+  }
+
+  /** Removes whole files (packs that no index names): gc. */
+  async deleteFiles(keys: string[]): Promise<void> {
+    await this.backend.deleteFiles(keys);
   }
 
   /** Downloads `refs` into the local store: coalesced ranges of packs, chunked files, loose objects. */
@@ -633,6 +675,16 @@ export class PackedRemote implements Remote {
       data: { sha256: ref.sha256, got: got.sha256, size: got.size },
     });
   }
+}
+
+/** What a remote holds, as gc sees it (PackedRemote.inventory). */
+export interface RemoteInventory {
+  loose: LooseObject[];
+  indexes: { id: string; pack: string; packSize: number; mtime: number; blobs: { id: string; length: number }[]; chunked: { id: string; size: number; list: string }[] }[];
+  /** packs no index names, older or newer: gc removes old ones */
+  orphanPacks: { key: string; size: number; mtime: number }[];
+  /** ids of indexes that did not verify: while there are any, no pack is taken for an orphan */
+  damaged: string[];
 }
 
 /** An object to push that the local store does not hold (transfers.ts names the path). */

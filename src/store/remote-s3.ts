@@ -36,7 +36,7 @@ import { GitreproError, redactText } from '../errors.js';
 import { CHUNK, receive, type ByteSource } from './receive.js';
 import { checkFileKey } from './remote-format.js';
 import { transfer } from './retry.js';
-import type { FileDir, ObjectRef, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
+import type { FileDir, LooseObject, ObjectRef, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 /**
@@ -281,8 +281,8 @@ export class S3Remote implements Remote, RemoteFiles {
 
   // ---- RemoteFiles: packs, indexes and the format marker (format v2) ----
 
-  async listFiles(dir: FileDir): Promise<{ key: string; size: number }[]> {
-    const out: { key: string; size: number }[] = [];
+  async listFiles(dir: FileDir): Promise<{ key: string; size: number; mtime?: number }[]> {
+    const out: { key: string; size: number; mtime?: number }[] = [];
     let token: string | undefined;
     do {
       let res;
@@ -291,7 +291,31 @@ export class S3Remote implements Remote, RemoteFiles {
       } catch (e) {
         throw await this.explain(e, 'has');
       }
-      for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(this.root.length), size: o.Size ?? -1 });
+      for (const o of res.Contents ?? []) if (o.Key) out.push({ key: o.Key.slice(this.root.length), size: o.Size ?? -1, mtime: o.LastModified?.getTime() });
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** Every loose object under `<prefix>/objects/` (one listing; keys that are not `aa/bb/<sha256>` are skipped). */
+  async listLoose(): Promise<LooseObject[]> {
+    const out: LooseObject[] = [];
+    let token: string | undefined;
+    do {
+      let res;
+      try {
+        res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.base, ContinuationToken: token }), META);
+      } catch (e) {
+        throw await this.explain(e, 'has');
+      }
+      for (const o of res.Contents ?? []) {
+        const rel = o.Key?.slice(this.base.length) ?? '';
+        const sha = rel.slice(6);
+        if (rel.length === 70 && SHA_RE.test(sha) && rel === `${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}`) {
+          // no LastModified: treated as written now, so the grace period keeps it
+          out.push({ sha256: sha, size: o.Size ?? -1, mtime: o.LastModified?.getTime() ?? Date.now() });
+        }
+      }
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
     return out;

@@ -81,8 +81,10 @@ export type FileDir = 'packs' | 'index';
  *   GITREPRO_OBJECT_MISSING when the file is absent, GITREPRO_OBJECT_CORRUPT when it is shorter.
  */
 export interface RemoteFiles {
-  /** the files in `dir`, with their sizes (any order) */
-  listFiles(dir: FileDir): Promise<{ key: string; size: number }[]>;
+  /** the files in `dir`, with their sizes and, where the backend knows it, their mtime in ms (any order) */
+  listFiles(dir: FileDir): Promise<{ key: string; size: number; mtime?: number }[]>;
+  /** every loose object (`objects/`, the v1 layout) with its size and mtime in ms (gc) */
+  listLoose(): Promise<LooseObject[]>;
   /** true when the remote holds a loose object (`objects/`, the v1 layout) */
   hasLoose(): Promise<boolean>;
   /** bytes [offset, offset + length) of file `key` */
@@ -93,6 +95,13 @@ export interface RemoteFiles {
   writeFile(key: string, bytes: Buffer, sha256: string): Promise<void>;
   /** removes files; absent ones are ignored */
   deleteFiles(keys: string[]): Promise<void>;
+}
+
+/** A loose object of a remote as listed (gc): its id, size, and when it was written (ms). */
+export interface LooseObject {
+  sha256: Sha256;
+  size: number;
+  mtime: number;
 }
 
 export interface BatchOptions {
