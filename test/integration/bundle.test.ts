@@ -8,6 +8,7 @@
  */
 import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { bundleManifestSchema } from '../../src/record/bundle.js';
@@ -18,8 +19,11 @@ import { PROJECT, run, TestRepo } from '../helpers/repo.js';
 interface TarEntry {
   name: string;
   body?: Buffer;
-  type?: 'File' | 'SymbolicLink' | 'Link' | 'Directory';
+  /** the pax and GNU long-name headers carry a body that renames the next entry */
+  type?: 'File' | 'SymbolicLink' | 'Link' | 'Directory' | 'ExtendedHeader' | 'NextFileHasLongPath';
   linkpath?: string;
+  /** a raw typeflag byte written over the header's (types the tar package does not encode) */
+  flag?: string;
 }
 
 /** A tar file from entries, written block by block (ustar headers from the tar package). */
@@ -27,13 +31,30 @@ function tarOf(entries: TarEntry[]): Buffer {
   const out: Buffer[] = [];
   for (const e of entries) {
     const body = e.body ?? Buffer.alloc(0);
-    const h = new Header({ path: e.name, mode: 0o644, size: e.type && e.type !== 'File' ? 0 : body.length, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath, uid: 0, gid: 0 });
+    const withBody = !e.type || e.type === 'File' || e.type === 'ExtendedHeader' || e.type === 'NextFileHasLongPath';
+    const h = new Header({ path: e.name, mode: 0o644, size: withBody ? body.length : 0, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath, uid: 0, gid: 0 });
     h.encode();
+    if (e.flag) {
+      h.block![156] = e.flag.charCodeAt(0);
+      h.block!.fill(0x20, 148, 156); // the checksum again, over the new typeflag
+      h.block!.write(`${h.block!.reduce((a, b) => a + b, 0).toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+    }
     out.push(h.block!);
-    if (!e.type || e.type === 'File') out.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    if (withBody) out.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   out.push(Buffer.alloc(1024));
   return Buffer.concat(out);
+}
+
+/** A pax extended header (records `<len> <key>=<value>\n`) applying to the next entry. */
+function paxOf(kv: Record<string, string>): TarEntry {
+  const rec = (k: string, v: string): string => {
+    const rest = ` ${k}=${v}\n`;
+    let n = rest.length + 1;
+    while (`${n}${rest}`.length !== n) n++;
+    return `${n}${rest}`;
+  };
+  return { name: 'PaxHeader/x', type: 'ExtendedHeader', body: Buffer.from(Object.entries(kv).map(([k, v]) => rec(k, v)).join('')) };
 }
 
 /** The entries of a tar file, in order, with their bodies. */
@@ -198,7 +219,7 @@ describe('bundles', () => {
   });
 
   describe('a hostile or corrupt archive is refused by verify and by import, with nothing written', () => {
-    const cases: [string, (good: TarEntry[]) => TarEntry[], RegExp][] = [
+    const cases: [string, (good: TarEntry[]) => TarEntry[] | Buffer, RegExp][] = [
       ['a path traversal entry', (g) => [...g, { name: '../../evil.sh', body: Buffer.from('echo pwned\n') }], /path traversal/],
       ['an absolute path', (g) => [...g, { name: '/tmp/evil.sh', body: Buffer.from('x') }], /absolute path/],
       ['a symbolic link entry', (g) => [...g, { name: 'objects/aa/bb/link', type: 'SymbolicLink', linkpath: '/etc/passwd' }], /is a symbolic link to "\/etc\/passwd", not a regular file/],
@@ -216,6 +237,15 @@ describe('bundles', () => {
       ['an entry bigger than the manifest says', (g) => g.map((e, i) => (i === g.length - 1 ? { ...e, body: Buffer.concat([e.body!, Buffer.from('more')]) } : e)), /is \d+ bytes, the manifest says \d+/],
       ['an object the manifest does not name', (g) => [...g, { name: `objects/ab/cd/abcd${'0'.repeat(60)}`, body: Buffer.from('x') }], /not in the manifest/],
       ['an archive cut short', (g) => g.slice(0, -1), /not in the archive \(truncated\?\)/],
+      // the tar parser's own ways of renaming an entry lead to the same checks
+      ['a pax header renaming an object to a traversal path', (g) => [...g.slice(0, 2), paxOf({ path: '../../evil.sh' }), ...g.slice(2)], /entry "\.\.\/\.\.\/evil\.sh" is refused: path traversal/],
+      ['a GNU long name (././@LongLink) renaming an object to a traversal path', (g) => [...g.slice(0, 2), { name: '././@LongLink', type: 'NextFileHasLongPath', body: Buffer.from('../../evil.sh\0') }, ...g.slice(2)], /path traversal/],
+      // entries the tar parser would skip on its own, unread: nothing the manifest names
+      ['an entry of a type tar readers skip (a volume label)', (g) => [...g, { name: 'objects/label', body: Buffer.from('x'), flag: 'V' }], /entry "objects\/label" is of type \w+, not a regular file: refused/],
+      ['a GNU sparse file entry', (g) => [...g, { name: 'objects/sparse', body: Buffer.from('x'), flag: 'S' }], /entry "objects\/sparse" is of type \w+, not a regular file: refused/],
+      ['a pax header over the limit (the parser would drop it)', (g) => [...g.slice(0, 2), paxOf({ comment: 'x'.repeat((1 << 20) + 1) }), ...g.slice(2)], /is a tar header of \d+ bytes, more than one may be/],
+      // the tar parser undoes gzip by itself: 1000 times its size into tmp/ and memory
+      ['a gzip-compressed archive (a bundle is a plain tar)', (g) => gzipSync(tarOf(g), { level: 9 }), /the archive is gzip-compressed: a gitrepro bundle is a plain tar/],
     ];
 
     let made: { r: TestRepo; code: string; data: string; good: TarEntry[] } | undefined;
@@ -232,7 +262,8 @@ describe('bundles', () => {
       const { r, code, data, good } = await fixture();
       expect(good.map((e) => e.name).slice(0, 2)).toEqual(['manifest.json', 'records.bundle']);
       const bad = path.join(sandboxOf(r), `hostile-${i}.tar`);
-      writeFileSync(bad, tarOf(forge(good)));
+      const forged = forge(good);
+      writeFileSync(bad, Buffer.isBuffer(forged) ? forged : tarOf(forged));
 
       const v = r.gr(['bundle', 'verify', bad], { ok: [1] });
       expect(v.stderr.trim().split('\n')).toHaveLength(1);
