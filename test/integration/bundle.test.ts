@@ -6,7 +6,8 @@
  * crafted here with the `tar` package's header encoder; each is refused by verify and by import
  * with exit 1 and nothing written.
  */
-import { chmodSync, existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
@@ -14,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleManifestSchema } from '../../src/record/bundle.js';
 import { canonicalJson } from '../../src/record/canonical.js';
 import { project, sandboxOf } from '../helpers/remote.js';
-import { PROJECT, run, TestRepo } from '../helpers/repo.js';
+import { PROJECT, run, sha256, TestRepo } from '../helpers/repo.js';
 
 interface TarEntry {
   name: string;
@@ -283,6 +284,31 @@ describe('bundles', () => {
       // the good archive still imports afterwards
       expect(c.grJson(['bundle', 'import', data]).added).toBe(5);
     });
+  });
+
+  it('import stores every object where something else was planted at its path (a directory, a FIFO, a link out): no crash, no temp left, the link target untouched', async () => {
+    const { r } = twoCommits();
+    const { code, data } = airGap(r);
+    const shas = (await entriesOf(data)).filter((e) => e.name.startsWith('objects/')).map((e) => path.basename(e.name));
+    const c = cloneBundle(r, code, 'planted');
+    const outside = path.join(sandboxOf(r), 'outside.txt');
+    writeFileSync(outside, 'not yours\n');
+    const [dir, fifo, link] = shas.map((s) => c.objectPath(s));
+    for (const p of [dir!, fifo!, link!]) mkdirSync(path.dirname(p), { recursive: true });
+    mkdirSync(dir!);
+    writeFileSync(path.join(dir!, 'x'), 'x');
+    execFileSync('mkfifo', [fifo!]);
+    symlinkSync(outside, link!);
+
+    const imp = c.gr(['bundle', 'import', data, '--json'], { ok: [0, 1, 2, 70], timeoutMs: 30_000 });
+    expect(imp.stderr).toBe('');
+    expect(JSON.parse(imp.stdout).added).toBe(5);
+    for (const s of shas) {
+      expect(lstatSync(c.objectPath(s)).isFile()).toBe(true);
+      expect(sha256(readFileSync(c.objectPath(s)))).toBe(s);
+    }
+    expect(readFileSync(outside, 'utf8')).toBe('not yours\n');
+    expect(readdirSync(path.join(c.gitDir(), 'gitrepro', 'tmp'))).toEqual([]);
   });
 
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
