@@ -6,8 +6,8 @@
  * crafted here with the `tar` package's header encoder; each is refused by verify and by import
  * with exit 1 and nothing written.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, openSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header, Parser, type ReadEntry } from 'tar';
@@ -425,6 +425,49 @@ describe('bundles', () => {
     expect(c.exists('notdata')).toBe(false);
     expect(c.gr(['verify', bad, '--local'], { ok: [1] }).stdout).toMatch(/holds "(src\/train\.py|notdata\/evil\.sh)"/);
   });
+
+  it('an archive path that is a FIFO: read as a stream when written; with no writer, or one that stalls, SIGTERM ends the import with nothing written', async () => {
+    const { r } = twoCommits();
+    const { code, data } = airGap(r);
+    const fifo = path.join(sandboxOf(r), 'pipe.tar');
+    execFileSync('mkfifo', [fifo]);
+    const importing = (c: TestRepo): { done: Promise<{ code: number | null; signal: string | null; out: string }>; p: ChildProcess } => {
+      const p = spawn(path.join(PROJECT, 'bin', 'gitrepro'), ['bundle', 'import', fifo], { cwd: c.dir, env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      p.stdout!.on('data', (d: Buffer) => (out += d));
+      p.stderr!.on('data', (d: Buffer) => (out += d));
+      return { p, done: new Promise((resolve) => p.on('exit', (code, signal) => resolve({ code, signal, out }))) };
+    };
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    for (const writer of ['none', 'stalls'] as const) {
+      const c = cloneBundle(r, code, `fifo-${writer}`);
+      const refs = c.git(['for-each-ref']).stdout;
+      const { p, done } = importing(c);
+      let w: ChildProcess | undefined;
+      if (writer === 'stalls') {
+        const fd = openSync(fifo, 'w'); // (once the import opened it for reading)
+        w = spawn('sh', ['-c', `head -c 700000 '${data}'; exec sleep 60`], { stdio: ['ignore', fd, 'ignore'] });
+        closeSync(fd); // the writer's copy only: the reader sees no end of file while it sleeps
+      }
+      await sleep(2500);
+      const t0 = Date.now();
+      p.kill('SIGTERM');
+      const end = await done;
+      w?.kill('SIGKILL');
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(end.code === 0).toBe(false);
+      expect(c.git(['for-each-ref']).stdout).toBe(refs);
+      const state = path.join(c.gitDir(), 'gitrepro');
+      expect(Object.keys(listing(state)).filter((f) => f !== 'config.json')).toEqual([]);
+    }
+    // a writer that sends it all: imported like the file
+    const c = cloneBundle(r, code, 'fifo-ok');
+    const { done } = importing(c);
+    execFileSync('sh', ['-c', `cat '${data}' > '${fifo}'`]);
+    const end = await done;
+    expect(end.code).toBe(0);
+    expect(end.out).toMatch(/imported .*: 5 new object\(s\) of 5/);
+  }, 60_000);
 
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
     const { r } = twoCommits();
