@@ -469,6 +469,30 @@ describe('bundles', () => {
     expect(end.out).toMatch(/imported .*: 5 new object\(s\) of 5/);
   }, 60_000);
 
+  it('a records.bundle whose notes descend from the victim\'s and rewrite or delete a record: the victim\'s records are kept (a union, never a fast-forward over them)', async () => {
+    const { r, first } = twoCommits();
+    const { code, data } = airGap(r);
+    const c = cloneBundle(r, code, 'notes-victim');
+    c.gr(['bundle', 'import', data]);
+    const show = (t: TestRepo, commit: string) => t.git(['notes', '--ref=refs/notes/gitrepro', 'show', commit], { ok: [0, 1] }).stdout;
+    const mine = { first: show(c, first), head: show(c, c.head()) };
+    expect(mine.first).toMatch(/gitrepro\.record\/v1/);
+    // the attacker builds on the very notes they handed out: one record replaced, one removed
+    const withRecords = await recordsForger(r, data);
+    const forged = mine.first.replace(/"files":\s*3/, '"files": 999');
+    expect(forged).not.toBe(mine.first);
+    r.git(['notes', '--ref=refs/notes/gitrepro', 'add', '-f', '-m', forged, first]);
+    r.git(['notes', '--ref=refs/notes/gitrepro', 'remove', r.head()]);
+    const file = withRecords('rewritten', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots']);
+
+    c.gr(['bundle', 'import', file]);
+    expect(show(c, c.head())).toBe(mine.head);
+    // the rewritten one joins the victim's as two records of one commit (as two clones' would): ours stays
+    const joined = JSON.parse(show(c, first));
+    expect(joined).toHaveLength(2);
+    expect(joined).toContainEqual(JSON.parse(mine.first));
+  });
+
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
     const { r } = twoCommits();
     const dir = sandboxOf(r);
