@@ -26,6 +26,8 @@ interface TarEntry {
   linkpath?: string;
   /** a raw typeflag byte written over the header's (types the tar package does not encode) */
   flag?: string;
+  /** the size the header declares, when it is not the body's */
+  size?: number;
 }
 
 /** A tar file from entries, written block by block (ustar headers from the tar package). */
@@ -34,7 +36,7 @@ function tarOf(entries: TarEntry[]): Buffer {
   for (const e of entries) {
     const body = e.body ?? Buffer.alloc(0);
     const withBody = !e.type || e.type === 'File' || e.type === 'ExtendedHeader' || e.type === 'NextFileHasLongPath';
-    const h = new Header({ path: e.name, mode: 0o644, size: withBody ? body.length : 0, mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath, uid: 0, gid: 0 });
+    const h = new Header({ path: e.name, mode: 0o644, size: e.size ?? (withBody ? body.length : 0), mtime: new Date(0), type: e.type ?? 'File', linkpath: e.linkpath, uid: 0, gid: 0 });
     h.encode();
     if (e.flag) {
       h.block![156] = e.flag.charCodeAt(0);
@@ -265,6 +267,18 @@ describe('bundles', () => {
       ['an entry of a type tar readers skip (a volume label)', (g) => [...g, { name: 'objects/label', body: Buffer.from('x'), flag: 'V' }], /entry "objects\/label" is of type \w+, not a regular file: refused/],
       ['a GNU sparse file entry', (g) => [...g, { name: 'objects/sparse', body: Buffer.from('x'), flag: 'S' }], /entry "objects\/sparse" is of type \w+, not a regular file: refused/],
       ['a pax header over the limit (the parser would drop it)', (g) => [...g.slice(0, 2), paxOf({ comment: 'x'.repeat((1 << 20) + 1) }), ...g.slice(2)], /is a tar header of \d+ bytes, more than one may be/],
+      // a size of 1 TiB declared by the manifest and the header, with 4 KiB behind it: nothing is allocated or written by the size
+      [
+        'an object declared 1 TiB (manifest and header) with a short body',
+        (g) => {
+          const m = JSON.parse(g[0]!.body!.toString('utf8'));
+          const last = g[g.length - 1]!;
+          const sha = path.basename(last.name);
+          m.objects = m.objects.map((o: { sha256: string; size: number }) => (o.sha256 === sha ? { ...o, size: 2 ** 40 } : o));
+          return [{ name: 'manifest.json', body: Buffer.from(canonicalJson(m)) }, ...g.slice(1, -1), { ...last, size: 2 ** 40, body: Buffer.alloc(4096) }];
+        },
+        /not a valid tar archive: TAR_BAD_ARCHIVE: Truncated input/,
+      ],
       // the tar parser undoes gzip by itself: 1000 times its size into tmp/ and memory
       ['a gzip-compressed archive (a bundle is a plain tar)', (g) => gzipSync(tarOf(g), { level: 9 }), /the archive is gzip-compressed: a gitrepro bundle is a plain tar/],
     ];
