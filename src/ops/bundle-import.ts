@@ -26,7 +26,7 @@ import { BUNDLE_REFS } from '../record/bundle.js';
 import { bundleInvalid, checkArchive } from '../repo/bundle-read.js';
 import { openRepo, type Reporter } from '../repo/context.js';
 import { snapshotObjects } from '../repo/object-plan.js';
-import { mergeRecords, recordRefspecs, trackingRefs, type MergeResult } from '../repo/record-sync.js';
+import { mergeRecords, notACommit, recordRefspecs, trackingRefs, type MergeResult } from '../repo/record-sync.js';
 
 /** The tracking name the records of a bundle pass through (removed once merged). */
 const TRACKING = 'bundle-import';
@@ -79,6 +79,10 @@ export async function bundleImport(o: BundleImportOptions): Promise<BundleImport
         if (!isGitreproError(e)) throw e;
         throw bundleInvalid(file, `records.bundle does not fetch: ${e.message}`);
       }
+    }
+    for (const [ref, tracking] of [[BUNDLE_REFS[0], t.notes], [BUNDLE_REFS[1], t.snapshots]] as const) {
+      const what = await notACommit(repo, tracking);
+      if (what) throw bundleInvalid(file, `records.bundle's ${ref} is ${what}, not a commit`);
     }
     const absent = await missingObjects(repo.root, trees);
     if (absent.size) throw bundleInvalid(file, `${absent.size} snapshot(s) the manifest names are not in its records, e.g. ${[...absent][0]!.slice(0, 12)}`);

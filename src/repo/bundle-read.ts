@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 import { GitreproError } from '../errors.js';
 import { tempDone, tempPath } from '../fs/atomic.js';
@@ -24,6 +25,11 @@ import { hashSource, type ByteSource } from '../store/receive.js';
 
 /** tar entry types as people name them */
 const KINDS: Record<string, string> = { SymbolicLink: 'a symbolic link', Link: 'a hard link', Directory: 'a directory', CharacterDevice: 'a device', BlockDevice: 'a device', FIFO: 'a FIFO', ContiguousFile: 'a contiguous file' };
+/** magic numbers of the compressions the tar parser would undo on its own (a bundle is a plain tar) */
+const COMPRESSED: [string, Buffer][] = [
+  ['gzip', Buffer.from([0x1f, 0x8b])],
+  ['zstd', Buffer.from([0x28, 0xb5, 0x2f, 0xfd])],
+];
 /** objects up to this size are read into memory whole on import */
 const SMALL = 1 << 20;
 
@@ -136,7 +142,26 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
   };
 
   const input = createReadStream(file, { highWaterMark: 1 << 20 }); // 64 KiB reads: 11,000 thread-pool round trips for W1
-  const parser = new Parser({ strict: true, maxMetaEntrySize: 1 << 20 });
+  // the tar parser undoes gzip and zstd by itself: a compressed archive would expand up to
+  // 1000 times its size into the store's tmp/ and into memory (an entry's buffer): refused here,
+  // on the first bytes, before the parser sees them
+  let head: Buffer | undefined = Buffer.alloc(0);
+  const sniff = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (head === undefined) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < 4) return done();
+      const bytes = head;
+      head = undefined;
+      const z = COMPRESSED.find(([, magic]) => bytes.subarray(0, magic.length).equals(magic));
+      if (z) return done(bad(`the archive is ${z[0]}-compressed: a gitrepro bundle is a plain tar (decompress it first, then check what it holds)`));
+      done(null, bytes);
+    },
+    flush(done) {
+      done(null, head?.length ? head : undefined);
+    },
+  });
+  const parser = new Parser({ strict: true, maxMetaEntrySize: 1 << 20, zstd: false });
   const fail = (e: unknown): void => {
     if (failure === undefined) failure = e;
     input.destroy();
@@ -156,8 +181,17 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
       }
     });
   });
+  // an entry the parser skips on its own (a type it does not know, e.g. a GNU sparse file or a
+  // volume label; a pax header over the limit) is an entry the manifest does not name: refused
+  parser.on('ignoredEntry', (e: ReadEntry) => {
+    fail(bad(`entry ${JSON.stringify(e.path.slice(0, 200))} is ${e.meta ? `a tar header of ${e.size} bytes, more than one may be` : `of type ${e.type}`}, not a regular file: refused`));
+  });
   await new Promise<void>((resolve) => {
     parser.on('end', resolve);
+    sniff.on('error', (e: Error) => {
+      fail(e);
+      resolve();
+    });
     parser.on('error', (e: Error) => {
       fail(bad(`not a valid tar archive: ${e.message}`));
       resolve();
@@ -169,7 +203,7 @@ export async function checkArchive(file: string, o: { store?: LocalStore; tmpDir
     input.on('close', () => {
       if (failure !== undefined) resolve();
     });
-    input.pipe(parser);
+    input.pipe(sniff).pipe(parser);
   });
   // an entry cut short (input ended or refused) is never ended by the parser: end it here
   if (failure !== undefined && current) (current as ReadEntry).end();

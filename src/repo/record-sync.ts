@@ -100,12 +100,39 @@ export interface MergeResult {
   joined: string[];
 }
 
-/** Merges the tracking refs of `name` into refs/notes/gitrepro and refs/gitrepro/snapshots (local only). */
+/**
+ * What a fetched record ref is when it is not a commit (a notes commit, a snapshot chain), e.g.
+ * "a tree"; undefined when it is a commit or absent. A ref of another type from a remote or a
+ * bundle would otherwise be fast-forwarded into a clone without record refs, leaving them
+ * pointing at a tree or a blob: no later merge, note or snapshot could build on them.
+ */
+export async function notACommit(repo: Repo, ref: string): Promise<string | undefined> {
+  const oid = await readRef(repo.root, ref);
+  if (!oid) return undefined;
+  const type = await gitMaybe(repo.root, ['cat-file', '-t', oid]);
+  return type === 'commit' ? undefined : `a ${type ?? 'missing object'}`;
+}
+
+/**
+ * Merges the tracking refs of `name` into refs/notes/gitrepro and refs/gitrepro/snapshots (local
+ * only). A tracking ref that is not a commit is refused (GITREPRO_RECORD_INVALID) before either
+ * local ref moves.
+ */
 export async function mergeRecords(repo: Repo, name: string): Promise<MergeResult> {
   const t = trackingRefs(name);
+  for (const ref of [t.notes, t.snapshots]) {
+    const what = await notACommit(repo, ref);
+    if (what) {
+      throw new GitreproError('GITREPRO_RECORD_INVALID', `${ref} is ${what}, not a commit: records that are not a commit are never merged`, {
+        hint: 'the records of that remote are broken or hostile; nothing of them was merged',
+        data: { ref },
+        exitCode: 1,
+      });
+    }
+  }
   return withRepoLock(repo.sharedDir, async () => {
     const joined: string[] = [];
-    const notes = await mergeRef(repo, NOTES_REF, t.notes, (ours, theirs) => mergeNotes(repo, ours, theirs, name, joined));
+    const notes = await mergeRef(repo, NOTES_REF, t.notes, (ours, theirs) => mergeNotes(repo, ours, theirs, name, joined), (ours, theirs) => keepsNotes(repo, ours, theirs));
     const snapshots = await mergeRef(repo, SNAPSHOTS_REF, t.snapshots, (ours, theirs) =>
       gitMaybe(repo.root, ['rev-parse', `${ours}^{tree}`]).then((tree) => commitTree(repo.root, tree!, [ours, theirs], `gitrepro: merge snapshots of ${name}`)),
     );
@@ -113,14 +140,17 @@ export async function mergeRecords(repo: Repo, name: string): Promise<MergeResul
   }, { what: 'merge records' });
 }
 
-/** The CAS loop shared by both refs: fast-forward when one side contains the other, else `merge`. */
-async function mergeRef(repo: Repo, local: string, tracking: string, merge: (ours: string, theirs: string) => Promise<string>): Promise<MergeOutcome> {
+/**
+ * The CAS loop shared by both refs: fast-forward when one side contains the other (and, with
+ * `keeps`, the newer side keeps what ours holds), else `merge`.
+ */
+async function mergeRef(repo: Repo, local: string, tracking: string, merge: (ours: string, theirs: string) => Promise<string>, keeps?: (ours: string, theirs: string) => Promise<boolean>): Promise<MergeOutcome> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const theirs = await readRef(repo.root, tracking);
     const ours = await readRef(repo.root, local);
     if (!theirs) return 'none';
     if (ours === theirs || (ours && (await isAncestor(repo.root, theirs, ours)))) return 'up-to-date';
-    if (!ours || (await isAncestor(repo.root, ours, theirs))) {
+    if (!ours || ((await isAncestor(repo.root, ours, theirs)) && (!keeps || (await keeps(ours, theirs))))) {
       if (await casRef(repo.root, local, theirs, ours, repo.paths.objectFormat, `gitrepro: fast-forward to ${tracking}`)) return 'fast-forward';
       continue;
     }
@@ -128,6 +158,17 @@ async function mergeRef(repo: Repo, local: string, tracking: string, merge: (our
     if (await casRef(repo.root, local, merged, ours, repo.paths.objectFormat, `gitrepro: merge ${tracking}`)) return 'merged';
   }
   throw new GitreproError('GITREPRO_LOCKED', `${local} kept changing while gitrepro merged ${tracking} into it`, { hint: 'retry when no other git or gitrepro command is writing records' });
+}
+
+/**
+ * True when the notes commit `theirs` holds every note of `ours`, unchanged. A descendant of our
+ * notes commit (from a remote or a bundle) can still have rewritten or removed notes: a
+ * fast-forward to it would drop our records, so such a descendant is merged instead (a union).
+ */
+async function keepsNotes(repo: Repo, ours: string, theirs: string): Promise<boolean> {
+  const [mine, other] = await Promise.all([noteEntries(repo.root, ours), noteEntries(repo.root, theirs)]);
+  for (const [target, e] of mine) if (other.get(target)?.blob !== e.blob) return false;
+  return true;
 }
 
 /** The notes tree of `ours` plus every note of `theirs` it lacks; differing notes become unions. */

@@ -17,7 +17,7 @@ import { lstat, lutimes, mkdir, readdir, rename, rm, unlink } from 'node:fs/prom
 import path from 'node:path';
 import { mapLimit } from '../concurrency.js';
 import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
-import { isMissing } from '../fs/errno.js';
+import { errnoOf, isMissing } from '../fs/errno.js';
 import { GitreproError } from '../errors.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
 import { type HashResult } from './hash.js';
@@ -151,19 +151,32 @@ export class LocalStore {
    * Commits objects staged by `stageChecked` (their bytes were checked against their names):
    * one syncfs for the batch, the fan-out dirs made in parallel, then synchronous renames, as
    * `receiveBatch` does. Rename replaces whatever is there: a damaged copy is repaired, an intact
-   * one replaced by the same bytes. W1's 10,000 objects: about 1 s, against 3.8 s through
-   * `commitStaged`'s per-object existence check (measured on this machine, loaded).
+   * one replaced by the same bytes, a link or a FIFO replaced (never followed); a directory, which
+   * rename cannot replace, is moved to quarantine first. W1's 10,000 objects: about 1 s, against
+   * 3.8 s through `commitStaged`'s per-object existence check (measured on this machine, loaded).
+   * On a failure the temps not yet committed are removed.
    */
   async commitChecked(staged: StagedObject[]): Promise<void> {
     if (staged.length === 0) return;
-    await syncFs(this.tmpDir);
-    await makeDirs(staged.map((x) => path.dirname(this.objectPath(x.sha256))), this.dirsMade);
-    for (const x of staged) {
-      try {
-        renameSync(x.tmp, this.objectPath(x.sha256));
-      } finally {
+    let i = 0;
+    try {
+      await syncFs(this.tmpDir);
+      await makeDirs(staged.map((x) => path.dirname(this.objectPath(x.sha256))), this.dirsMade);
+      for (; i < staged.length; i++) {
+        const x = staged[i]!;
+        try {
+          renameSync(x.tmp, this.objectPath(x.sha256));
+        } catch (e) {
+          if (!['EISDIR', 'ENOTEMPTY', 'EEXIST'].includes(errnoOf(e) ?? '')) throw e;
+          await this.quarantine(x.sha256); // a directory where the object goes: no object of ours
+          renameSync(x.tmp, this.objectPath(x.sha256));
+        }
         tempDone(x.tmp);
       }
+    } catch (e) {
+      await this.discard(staged.slice(i));
+      for (const x of staged.slice(i)) tempDone(x.tmp);
+      throw e;
     }
   }
 
