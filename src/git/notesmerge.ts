@@ -39,6 +39,29 @@ export async function noteEntries(cwd: string, notesCommit: string): Promise<Map
   return out;
 }
 
+/**
+ * The notes that differ between notes commits `a` and `b` (git diff-tree: the cost of what
+ * differs, not of every record): per annotated object, its note blob on each side (undefined
+ * where absent). A note that only moved between fanout paths with the same blob is no change.
+ */
+export async function notesDiff(cwd: string, a: string, b: string): Promise<Map<string, { a?: string; b?: string }>> {
+  const r = await runGit(cwd, ['diff-tree', '-r', '-z', '--no-renames', a, b]);
+  const parts = r.stdout.toString('utf8').split('\0');
+  const out = new Map<string, { a?: string; b?: string }>();
+  const ZERO = /^0+$/;
+  for (let i = 0; i + 1 < parts.length; i += 2) {
+    const [, , oidA, oidB] = parts[i]!.replace(/^:/, '').split(' ');
+    const target = parts[i + 1]!.replaceAll('/', '');
+    if (!GIT_OID_RE.test(target)) continue;
+    const e = out.get(target) ?? {};
+    if (oidA && !ZERO.test(oidA)) e.a = oidA;
+    if (oidB && !ZERO.test(oidB)) e.b = oidB;
+    out.set(target, e);
+  }
+  for (const [t, e] of out) if (e.a === e.b) out.delete(t);
+  return out;
+}
+
 export type NoteChange = { path: string; blob: string } | { path: string; text: string };
 
 /**

@@ -21,7 +21,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
-import { noteEntries, writeNotesCommit, type NoteChange, type NoteEntry } from '../git/notesmerge.js';
+import { noteEntries, notesDiff, writeNotesCommit, type NoteChange, type NoteEntry } from '../git/notesmerge.js';
 import { casRef, commitTree, configGetAll, configSet, gitRemoteNames, isAncestor, listRefs, readRef, upstreamRemote } from '../git/refs.js';
 import { gitMaybe } from '../git/run.js';
 import { fetchRefs, isStaleRejection, pushRefs } from '../git/transport.js';
@@ -161,13 +161,27 @@ async function mergeRef(repo: Repo, local: string, tracking: string, merge: (our
 }
 
 /**
- * True when the notes commit `theirs` holds every note of `ours`, unchanged. A descendant of our
- * notes commit (from a remote or a bundle) can still have rewritten or removed notes: a
- * fast-forward to it would drop our records, so such a descendant is merged instead (a union).
+ * True when the notes commit `theirs` keeps every record of `ours`: no note of ours removed, and
+ * each note it changed still holds all of our records (a union that joined ours is fine). A
+ * descendant of our notes commit (from a remote or a bundle) can still have rewritten or removed
+ * notes: a fast-forward to it would drop our records, so such a descendant is merged instead (a
+ * union). Reads only the notes that differ.
  */
 async function keepsNotes(repo: Repo, ours: string, theirs: string): Promise<boolean> {
-  const [mine, other] = await Promise.all([noteEntries(repo.root, ours), noteEntries(repo.root, theirs)]);
-  for (const [target, e] of mine) if (other.get(target)?.blob !== e.blob) return false;
+  const changed = [...(await notesDiff(repo.root, ours, theirs)).values()].filter((e) => e.a !== undefined);
+  if (changed.length === 0) return true;
+  if (changed.some((e) => e.b === undefined)) return false;
+  const { unionNotes } = await import('./notes-union.js'); // the record schemas, only when needed
+  const cat = new CatFile(repo.root);
+  try {
+    for (const e of changed) {
+      const [ta, tb] = await Promise.all([cat.read(e.a!), cat.read(e.b!)]);
+      // theirs already holds the union of both (nothing of ours to add), and is a valid note
+      if (unionNotes(tb?.content.toString('utf8') ?? '', ta?.content.toString('utf8') ?? '') !== undefined) return false;
+    }
+  } finally {
+    cat.close();
+  }
   return true;
 }
 
