@@ -10,7 +10,10 @@ if [ -n "$gr_lock" ] && [ "$gr_mark" = "$gr_lock" ] && [ "${GITREPRO_SYNC_RECORD
   # journal first, then drop the marker: killed in between, the marker still leads to the commit
   printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
   rm -f "$gr_gd/gitrepro/precommit"
-  # the flusher inherits this commit's environment; readers wait for it (flusher.pid) first
-  (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
+  # the flusher inherits this commit's environment and journals what the record needs of it
+  # first thing; until it has, the journal names it (pid) so no other writer records the commit
+  # with its own environment, and readers wait for it (repo/record-journal.ts)
+  (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush "$gr_head" </dev/null >/dev/null 2>&1 & gr_fp=$!
+   printf '%s\t{"flusher":%s}\n' "$gr_head" "$gr_fp" >> "$gr_cd/gitrepro/pending"; echo "$gr_fp" > "$gr_cd/gitrepro/flusher.pid")
   exit 0
 fi

@@ -8,7 +8,8 @@ GR_EOF
 if [ "$1" != 1 ] && [ -n "$gr_p2" ]; then
   printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
   if [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
-    (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
+    (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush "$gr_head" </dev/null >/dev/null 2>&1 & gr_fp=$!
+     printf '%s\t{"flusher":%s}\n' "$gr_head" "$gr_fp" >> "$gr_cd/gitrepro/pending"; echo "$gr_fp" > "$gr_cd/gitrepro/flusher.pid")
   fi
 fi
 if [ "$1" != 1 ] && [ -n "$gr_lock" ] && [ -f "$gr_gd/gitrepro/fast" ] && { [ -z "$gr_p2" ] || [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; }; then

@@ -24,7 +24,8 @@ export function alive(pid: number): boolean {
   }
 }
 
-async function tryTake(file: string): Promise<boolean> {
+/** Takes a lock file (exclusive create holding `pid host`) unless a live process holds it; no wait. */
+export async function tryTake(file: string): Promise<boolean> {
   try {
     const fh = await open(file, 'wx');
     await fh.writeFile(`${process.pid} ${hostname()}\n`);

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { run, TestRepo } from '../helpers/repo.js';
+
+/**
+ * The detached record flusher (ops/flush-records.ts) under commits made back to back, as a
+ * script makes them: each commit started with its own variables, the next one made while the
+ * flushers of the earlier ones still start up.
+ */
+function commitsInALoop(r: TestRepo, n: number, body: string): string[] {
+  const script = `set -e\nfor i in $(seq 1 ${n}); do\n  echo "$i" > n.txt\n  git add n.txt\n  ${body}\ndone\n`;
+  run('sh', ['-c', script], r.dir, r.env);
+  return r.git(['rev-list', '--reverse', 'HEAD']).stdout.trim().split('\n');
+}
+
+function recordOf(r: TestRepo, commit: string): any {
+  const n = r.git(['notes', '--ref=refs/notes/gitrepro', 'show', commit], { ok: [0, 1] });
+  if (n.code !== 0) throw new Error(`no record of ${commit}`);
+  return JSON.parse(n.stdout);
+}
+
+describe('back-to-back commits', () => {
+  it('each record describes the environment its own commit was made in, not that of the flusher that wrote it', () => {
+    const r = TestRepo.init();
+    r.write('gitrepro.yaml', `${r.read('gitrepro.yaml')}env:\n  allow: [RUN_TAG]\n`);
+    r.commit('setup');
+    r.gr(['trust']); // the allowlist entry is accepted like any settings change
+    const n = 8;
+    // every commit its own thread count, seed and allowlisted variable; odd ones unset the seed
+    const ids = commitsInALoop(r, n, 'if [ $((i % 2)) = 1 ]; then OMP_NUM_THREADS=$i RUN_TAG=run$i git commit -q -m "c$i"; else OMP_NUM_THREADS=$i RUN_TAG=run$i GITREPRO_SEED=$i git commit -q -m "c$i"; fi').slice(1);
+    expect(ids).toHaveLength(n);
+    r.gr(['log', '-n', '1']); // a reader: waits for the flushers, completes the journal
+    const seen = ids.map((c) => {
+      const env = recordOf(r, c).env;
+      return { threads: env.threads.OMP_NUM_THREADS, tag: env.vars.RUN_TAG, seed: env.determinism.GITREPRO_SEED };
+    });
+    expect(seen).toEqual(ids.map((_, k) => ({ threads: String(k + 1), tag: `run${k + 1}`, seed: (k + 1) % 2 ? undefined : String(k + 1) })));
+  });
+});
