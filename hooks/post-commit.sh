@@ -19,14 +19,15 @@ if [ -n "$gr_lock" ] && [ "$gr_mark" = "$gr_lock" ] && [ "${GITREPRO_SYNC_RECORD
   gr_fd="$gr_cd/gitrepro"
   gr_sum=$(env | grep -v '^GIT_' | cksum)
   gr_lk= gr_ls=
-  [ -f "$gr_fd/flusher.lock" ] && read -r gr_lk gr_lh < "$gr_fd/flusher.lock"
-  [ -n "$gr_lk" ] && [ -f "$gr_fd/flusher.$gr_lk.sum" ] && read -r gr_ls < "$gr_fd/flusher.$gr_lk.sum"
+  # (each file may go at any moment: a missing one reads as empty)
+  { read -r gr_lk gr_lh; } 2>/dev/null < "$gr_fd/flusher.lock" || :
+  [ -n "$gr_lk" ] && { { read -r gr_ls; } 2>/dev/null < "$gr_fd/flusher.$gr_lk.sum" || :; }
   if [ -n "$gr_lk" ] && [ "$gr_ls" = "$gr_sum" ] && kill -0 "$gr_lk" 2>/dev/null; then
     printf '%s\t{"flusher":%s}\n' "$gr_head" "$gr_lk" >> "$gr_fd/pending"
     # it looks at the journal after it lets go of the lock, we at the lock after journaling:
     # still held, it sees this line; let go meanwhile, a new flusher is started below
     gr_lk2=
-    [ -f "$gr_fd/flusher.lock" ] && read -r gr_lk2 gr_lh < "$gr_fd/flusher.lock"
+    { read -r gr_lk2 gr_lh; } 2>/dev/null < "$gr_fd/flusher.lock" || :
     [ "$gr_lk2" = "$gr_lk" ] && kill -0 "$gr_lk" 2>/dev/null && exit 0
   fi
   (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush "$gr_head" </dev/null >/dev/null 2>&1 & gr_fp=$!
