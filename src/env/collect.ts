@@ -14,11 +14,11 @@ import { collectGpu } from './gpu.js';
 import { hashLockfiles } from './lockfiles.js';
 import { collectPackages } from './packages.js';
 import { scrubDeep } from '../secrets.js';
-import { bootId, cacheKey, nvidiaDriverId, openProbeCache, toolIdentity, type ProbeCache } from './probe-cache.js';
+import { bootId, cacheKey, glibcKey, nvidiaDriverId, openProbeCache, timeZoneKey, toolIdentity, type ProbeCache } from './probe-cache.js';
 import { makeRunner, probeEnv, resolveTool, type ProbeOptions } from './probe.js';
 import { collectRuntimes } from './runtimes.js';
-import { collectSystem } from './system.js';
-import { collectVars } from './vars.js';
+import { collectSystem, runtimeGlibc } from './system.js';
+import { collectVars, resolvedTimeZone } from './vars.js';
 
 export interface CollectOptions {
   /** work-tree root: lockfiles are looked up here */
@@ -59,11 +59,12 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
   const cache = opts.cacheDir ? await openProbeCache(opts.cacheDir) : undefined;
   const memo = cache ? memoizer(cache, env, { untrusted: opts.untrusted }) : undefined;
   const lockfileErrors: Record<string, string> = {};
-  const [system, gpu, runtimes, lockfiles] = await Promise.all([
-    collectSystem(env),
+  const [system, gpu, runtimes, lockfiles, zone] = await Promise.all([
+    collectSystem(env, memo?.glibc),
     memo ? memo.gpu(() => collectGpu(run)) : collectGpu(run),
     collectRuntimes(run, memo?.version),
     hashLockfiles(opts.cwd, lockfileErrors),
+    memo ? memo.timeZone() : resolvedTimeZone(),
   ]);
   await cache?.save();
   const packages = opts.packages
@@ -79,7 +80,7 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
     memory: system.memory,
     runtimes,
     lockfiles,
-    ...collectVars(env, opts.allow),
+    ...collectVars(env, opts.allow, zone),
   };
   // Optional parts are left out rather than set to undefined: "absent" is the documented state.
   if (gpu) snapshot.gpu = gpu;
@@ -116,6 +117,9 @@ function memoizer(cache: ProbeCache, env: NodeJS.ProcessEnv, o: ProbeOptions) {
   return {
     version: async (tool: string, probe: () => Promise<string | undefined>) => through(`runtime:${tool}`, await keyOf(tool), VERSION_SCHEMA, probe),
     gpu: async (probe: () => Promise<GpuInfo | undefined>) => through('gpu', await keyOf('nvidia-smi', await nvidiaDriverId()), gpuSchema, probe),
+    // two answers of this process's own, not of a tool: they cost no process, but CPU
+    glibc: async () => through('glibc', await glibcKey(await boot), VERSION_SCHEMA, runtimeGlibc),
+    timeZone: async () => through('timezone', await timeZoneKey(await boot), VERSION_SCHEMA, async () => resolvedTimeZone()),
   };
 }
 

@@ -13,6 +13,9 @@
  *   probes run at `/`) and the interpreters they name. Any other script (a wrapper) is not
  *   cached: what it runs is not visible from outside;
  * - for nvidia-smi: also `/proc/driver/nvidia/version` (a driver reloaded without a reboot).
+ * Two answers of the writing process itself are cached the same way: its glibc version (keyed on
+ * the node binary and the libc file it mapped) and its resolved time zone (keyed on its TZ, what
+ * /etc/localtime is, /etc/timezone, and node's ICU and tz data versions).
  *   The GPU list can still change under a cached entry without any of these moving (a GPU
  *   hot-plugged, MIG re-partitioned); docs/env.md says so.
  *
@@ -23,7 +26,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../fs/atomic.js';
@@ -150,4 +153,21 @@ async function readHeadOf(file: string): Promise<string> {
 /** What else nvidia-smi's answer depends on: the loaded driver (absent without one). */
 export async function nvidiaDriverId(): Promise<string | null> {
   return textOf('/proc/driver/nvidia/version');
+}
+
+/** Key of this process's glibc version: the node binary and the libc it mapped; undefined when none is found. */
+export async function glibcKey(boot: string | undefined): Promise<string | undefined> {
+  if (process.platform !== 'linux') return undefined;
+  const maps = await readFile('/proc/self/maps', 'utf8').catch(() => '');
+  const libc = /\s(\/\S*\/libc(?:\.so\.6|-[0-9.]+\.so))$/m.exec(maps)?.[1];
+  const [node, lib] = await Promise.all([fileId(process.execPath), libc ? fileId(libc) : undefined]);
+  return node && lib ? cacheKey({ v: 1, node, lib, boot: boot ?? null }) : undefined;
+}
+
+/** Key of the time zone this process resolves: its TZ, /etc/localtime (link and file), /etc/timezone, node's ICU and tz data. */
+export async function timeZoneKey(boot: string | undefined): Promise<string | undefined> {
+  const link = await readlink('/etc/localtime').catch(() => null);
+  const file = await fileId('/etc/localtime');
+  const named = await textOf('/etc/timezone');
+  return cacheKey({ v: 1, tz: process.env.TZ ?? null, link, file: file ?? null, named, icu: process.versions.icu ?? null, tzdata: process.versions.tz ?? null, boot: boot ?? null });
 }

@@ -100,6 +100,14 @@ describe('the probe cache', () => {
     expect(commit().runtimes.python3).toBe('3.98.0');
     expect(py.runs()).toBe(before + 1);
     expect(readFileSync(elsewhere, 'utf8')).toBe(valid);
+
+    // the writer's own answers are cached too, keyed on what decides them: TZ for the time zone
+    const cached = JSON.parse(readFileSync(cacheFile, 'utf8')).entries;
+    expect(Object.keys(cached)).toEqual(expect.arrayContaining(['runtime:python3', 'timezone']));
+    r.write('n.txt', 'tz');
+    r.commit('tz', { env: { ...env, TZ: 'Asia/Tokyo' } });
+    expect(r.record().env.locale).toMatchObject({ TZ: 'Asia/Tokyo', timezone: 'Asia/Tokyo' });
+    expect(commit().locale.timezone).toBe(cold.locale.timezone);
   });
 
   it('caches binaries and pyenv shims, never another wrapper script (what it runs cannot be seen from outside)', async () => {
