@@ -59,22 +59,28 @@ async function removeEnvSums(repo: Repo): Promise<void> {
 }
 
 async function writeAsTheOnlyFlusher(repo: Repo): Promise<void> {
-  const { writePending } = await import('../repo/record-io.js');
+  const { handOverOwnCommits, writePending } = await import('../repo/record-io.js');
   const lock = path.join(repo.sharedDir, 'flusher.lock');
   const start = Date.now();
   let idle = 0;
-  while (await tryTake(lock)) {
-    let r;
-    try {
-      r = await writePending(repo, { leaveToFlushers: Date.now() - start < LEAVE_TO_FLUSHERS_MS });
-    } finally {
-      await rm(lock, { force: true });
+  try {
+    while (await tryTake(lock)) {
+      let r;
+      try {
+        r = await writePending(repo, { leaveToFlushers: Date.now() - start < LEAVE_TO_FLUSHERS_MS });
+      } finally {
+        await rm(lock, { force: true });
+      }
+      if (!(await journalHasEntries(repo))) return;
+      // what is left: commits whose flushers are starting (wait for their lines), lines journaled
+      // meanwhile, or notes that could not be written now (a few tries; the next flush retries)
+      idle = r.done.length || r.deferred ? 0 : idle + 1;
+      if (idle >= 3) return;
+      await new Promise((res) => setTimeout(res, r.deferred ? 50 : 10));
     }
-    if (!(await journalHasEntries(repo))) return;
-    // what is left: commits whose flushers are starting (wait for their lines), lines journaled
-    // meanwhile, or notes that could not be written now (a few tries; the next flush retries)
-    idle = r.done.length || r.deferred ? 0 : idle + 1;
-    if (idle >= 3) return;
-    await new Promise((res) => setTimeout(res, r.deferred ? 50 : 10));
+  } finally {
+    // leaving with commits the shim handed to this flusher unwritten (another one took the lock,
+    // or writing failed): they get this flusher's variables, which are theirs, not the writer's
+    await handOverOwnCommits(repo);
   }
 }

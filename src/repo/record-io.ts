@@ -31,7 +31,7 @@ import type { Repo } from './context.js';
 import { metricsAt } from './metrics-at.js';
 import { VERSION } from '../version.js';
 
-import { journalPending, type PendingExtra } from './record-journal.js';
+import { hookEnvOf, journalPending, type PendingExtra } from './record-journal.js';
 import { setting } from '../settings.js';
 import { effectiveEnvSettings } from './trust.js';
 
@@ -213,6 +213,18 @@ function parseExtra(json: string | undefined): PendingExtra {
   }
   if (Number.isSafeInteger(o.flusher) && (o.flusher as number) > 0) out.flusher = o.flusher as number;
   return out;
+}
+
+/**
+ * A flusher about to exit without the lock: the commits the sh shim handed to it (same
+ * environment, journaled naming it, without variables) get its variables journaled, so that
+ * whoever writes them describes their environment and not its own.
+ */
+export async function handOverOwnCommits(repo: Repo): Promise<void> {
+  let hookEnv: Record<string, string> | undefined;
+  for (const [commit, e] of await readJournal(repo)) {
+    if (e.flusher === process.pid && !e.hookEnv) await journalPending(repo, commit, { hookEnv: (hookEnv ??= hookEnvOf(process.env, repo)) });
+  }
 }
 
 /** A commit whose environment only its own flusher knows, and that flusher still runs. */

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { run, TestRepo } from '../helpers/repo.js';
+import { PROJECT, run, TestRepo } from '../helpers/repo.js';
 
 /**
  * The detached record flusher (ops/flush-records.ts) under commits made back to back, as a
@@ -61,5 +63,28 @@ sleep 3; touch stop; wait
     // one writes; a second is seen only at a hand-over (the last one exiting as a new one starts)
     expect(most).toBeLessThanOrEqual(2);
     expect(started).toBeLessThan(10);
+  });
+
+  it('a flusher that leaves without writing (another holds the lock) hands its commits their own variables', () => {
+    const r = TestRepo.init();
+    r.commit('setup');
+    r.gr(['log', '-n', '1']);
+    r.write('n.txt', 'handed over');
+    r.commit('handed over', { env: { GITREPRO_SKIP: '1' } }); // no hook: the journal line is ours
+    const c = r.head();
+    const dir = path.join(r.gitDir(), 'gitrepro');
+    // another flusher writes now (a live process of this host holds flusher.lock), and the shim
+    // handed this commit to the flusher started below (same environment: journaled naming it)
+    const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(dir, 'flusher.lock'), `${holder.pid} ${hostname()}\n`);
+      const script = `printf '%s\\t{"flusher":%s}\\n' ${c} $$ >> '${dir}/pending'; exec "$0" hook flush`;
+      run('sh', ['-c', script, path.join(PROJECT, 'bin', 'gitrepro')], r.dir, { ...r.env, GITREPRO_DETACHED: '1', OMP_NUM_THREADS: '7' });
+    } finally {
+      holder.kill();
+    }
+    rmSync(path.join(dir, 'flusher.lock'), { force: true });
+    r.gr(['log', '-n', '1']); // a reader without OMP_NUM_THREADS writes the record
+    expect(recordOf(r, c).env.threads).toEqual({ OMP_NUM_THREADS: '7' });
   });
 });
