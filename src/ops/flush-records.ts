@@ -67,7 +67,7 @@ async function writeAsTheOnlyFlusher(repo: Repo): Promise<void> {
     while (await tryTake(lock)) {
       let r;
       try {
-        r = await writePending(repo, { leaveToFlushers: Date.now() - start < LEAVE_TO_FLUSHERS_MS });
+        r = await writePending(repo, { leaveToFlushers: Date.now() - start < LEAVE_TO_FLUSHERS_MS, recoverOrphan: false });
       } finally {
         await rm(lock, { force: true });
       }

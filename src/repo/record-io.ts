@@ -264,7 +264,8 @@ async function journalOrphan(repo: Repo): Promise<void> {
 /** Writes the records of every journaled commit (and of a commit a crash left unjournaled). Returns the commits recorded. */
 export async function completePending(repo: Repo): Promise<string[]> {
   if (!setting('GITREPRO_DETACHED')) await waitForFlushers(repo);
-  return (await writePending(repo, { leaveToFlushers: setting('GITREPRO_DETACHED') })).done;
+  const detached = setting('GITREPRO_DETACHED');
+  return (await writePending(repo, { leaveToFlushers: detached, recoverOrphan: !detached })).done;
 }
 
 export interface WritePendingResult {
@@ -280,10 +281,14 @@ export interface WritePendingResult {
  * for a commit whose post-commit never ran, or by an older gitrepro) gets this process's.
  * `leaveToFlushers`: a commit whose own flusher still runs and has not journaled its hook's
  * variables is left journaled for it (a flusher does this; a reader has waited for them).
+ * `recoverOrphan` (default true): journal HEAD first when its pre-commit marker says its
+ * post-commit never ran. A flusher must not: it runs while a script makes the next commits, and
+ * between a commit landing and its post-commit journaling it, the marker looks just like an
+ * orphan's; the flusher would record that commit with its own environment.
  */
-export async function writePending(repo: Repo, o: { leaveToFlushers?: boolean } = {}): Promise<WritePendingResult> {
+export async function writePending(repo: Repo, o: { leaveToFlushers?: boolean; recoverOrphan?: boolean } = {}): Promise<WritePendingResult> {
   return withRepoLock(repo.sharedDir, async () => {
-    await journalOrphan(repo);
+    if (o.recoverOrphan !== false) await journalOrphan(repo);
     const files = await takeJournal(repo);
     if (files.length === 0) return { done: [], deferred: 0 };
     const todo = await readJournal(repo, files);

@@ -87,4 +87,23 @@ sleep 3; touch stop; wait
     r.gr(['log', '-n', '1']); // a reader without OMP_NUM_THREADS writes the record
     expect(recordOf(r, c).env.threads).toEqual({ OMP_NUM_THREADS: '7' });
   });
+
+  it('commits made the way the metrics story makes them (gitrepro add, tracked data, one with OMP_NUM_THREADS=3): each record keeps its own, round after round', () => {
+    // the race behind the flaky metrics test: a flusher writing while the next commit lands
+    // took it from the journal (the marker looked like an orphan's, or the shim's journal line
+    // did not name its flusher yet) and recorded it with its own variables
+    const seen: string[] = [];
+    for (let round = 0; round < 8; round++) {
+      const r = TestRepo.init({ track: ['logs/'] });
+      const ids = [undefined, '3', undefined].map((omp, k) => {
+        r.write('params.yaml', `lr: ${k}\n`);
+        r.write('logs/train.csv', `step,loss\n0,${k}\n`);
+        r.commit(`c${k}`, { env: omp ? { OMP_NUM_THREADS: omp } : undefined });
+        return r.head();
+      });
+      r.gr(['log', '-n', '1']);
+      seen.push(ids.map((c) => recordOf(r, c).env.threads.OMP_NUM_THREADS ?? '-').join(' '));
+    }
+    expect(seen).toEqual(Array(8).fill('- 3 -'));
+  });
 });
