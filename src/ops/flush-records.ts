@@ -18,6 +18,9 @@
  *   writer:    take lock ── write records ── drop lock ── journal empty? ── yes: exit
  *                                                                    └──── no: take lock again
  *   newcomer:  journal hookEnv ── take lock? ── no: exit (the writer sees its line afterwards)
+ *
+ * A flusher that leaves without writing the commits the shim handed to it journals its
+ * variables for them first (they are theirs), so the writer does not give them its own.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +33,7 @@ import { alive, tryTake } from '../workspace/repo-lock.js';
 /** How long a writer waits for other flushers to journal their commits' variables. */
 const LEAVE_TO_FLUSHERS_MS = 30_000;
 
+/** Journals the hook's variables for `ctx.args[0]` (when given), then writes records while no other flusher does. */
 export async function flushRecords(ctx: HookContext): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
   if (!isSetUp(repo)) return hookOk();
