@@ -6,9 +6,13 @@
 $(git rev-parse --path-format=absolute --show-toplevel --git-dir --git-common-dir --git-path hooks --show-object-format HEAD HEAD:gitrepro.lock HEAD^@ 2>/dev/null)
 GR_EOF
 if [ "$1" != 1 ] && [ -n "$gr_p2" ]; then
-  printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
   if [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; then
-    (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush </dev/null >/dev/null 2>&1 & echo $! > "$gr_cd/gitrepro/flusher.pid")
+    # journaled once, naming its flusher (which journals this environment's variables itself):
+    # a line without it would be recorded by a flusher writing now with that one's variables
+    (GITREPRO_DETACHED=1 nohup "$gr_bin" hook flush "$gr_head" </dev/null >/dev/null 2>&1 & gr_fp=$!
+     printf '%s\t{"flusher":%s}\n' "$gr_head" "$gr_fp" >> "$gr_cd/gitrepro/pending"; echo "$gr_fp" > "$gr_cd/gitrepro/flusher.pid")
+  else
+    printf '%s\n' "$gr_head" >> "$gr_cd/gitrepro/pending"
   fi
 fi
 if [ "$1" != 1 ] && [ -n "$gr_lock" ] && [ -f "$gr_gd/gitrepro/fast" ] && { [ -z "$gr_p2" ] || [ "${GITREPRO_SYNC_RECORDS:-}" != 1 ]; }; then

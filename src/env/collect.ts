@@ -8,15 +8,17 @@
  */
 import { createHash } from 'node:crypto';
 import { GitreproError } from '../errors.js';
-import { ENV_SCHEMA, envSnapshotSchema, type EnvSnapshot } from '../record/env.js';
+import { z } from 'zod';
+import { ENV_SCHEMA, envSnapshotSchema, gpuSchema, type EnvSnapshot, type GpuInfo } from '../record/env.js';
 import { collectGpu } from './gpu.js';
 import { hashLockfiles } from './lockfiles.js';
 import { collectPackages } from './packages.js';
 import { scrubDeep } from '../secrets.js';
-import { makeRunner } from './probe.js';
+import { bootId, cacheKey, glibcKey, nvidiaDriverId, openProbeCache, timeZoneKey, toolIdentity, type ProbeCache } from './probe-cache.js';
+import { makeRunner, probeEnv, resolveTool, type ProbeOptions } from './probe.js';
 import { collectRuntimes } from './runtimes.js';
-import { collectSystem } from './system.js';
-import { collectVars } from './vars.js';
+import { collectSystem, runtimeGlibc } from './system.js';
+import { collectVars, resolvedTimeZone } from './vars.js';
 
 export interface CollectOptions {
   /** work-tree root: lockfiles are looked up here */
@@ -27,7 +29,7 @@ export interface CollectOptions {
   allow?: string[];
   /** also record pip freeze / conda list (slow: cached by lockfile hashes) */
   packages?: boolean;
-  /** where package lists are cached; without it they are collected on every call */
+  /** where package lists and probe answers are cached (probe-cache.ts); without it every probe runs */
   cacheDir?: string;
   /** per subprocess, default 2000 */
   timeoutMs?: number;
@@ -54,13 +56,17 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
   const env = opts.env ?? process.env;
   const run = makeRunner(env, opts.timeoutMs ?? 2000, { untrusted: opts.untrusted });
 
+  const cache = opts.cacheDir ? await openProbeCache(opts.cacheDir) : undefined;
+  const memo = cache ? memoizer(cache, env, { untrusted: opts.untrusted }) : undefined;
   const lockfileErrors: Record<string, string> = {};
-  const [system, gpu, runtimes, lockfiles] = await Promise.all([
-    collectSystem(env),
-    collectGpu(run),
-    collectRuntimes(run),
+  const [system, gpu, runtimes, lockfiles, zone] = await Promise.all([
+    collectSystem(env, memo?.glibc),
+    memo ? memo.gpu(() => collectGpu(run)) : collectGpu(run),
+    collectRuntimes(run, memo?.version),
     hashLockfiles(opts.cwd, lockfileErrors),
+    memo ? memo.timeZone() : resolvedTimeZone(),
   ]);
+  await cache?.save();
   const packages = opts.packages
     ? await collectPackages({ env, run, lockfiles, runtimes, cacheDir: opts.cacheDir, timeoutMs: opts.packagesTimeoutMs ?? 30_000 })
     : undefined;
@@ -74,7 +80,7 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
     memory: system.memory,
     runtimes,
     lockfiles,
-    ...collectVars(env, opts.allow),
+    ...collectVars(env, opts.allow, zone),
   };
   // Optional parts are left out rather than set to undefined: "absent" is the documented state.
   if (gpu) snapshot.gpu = gpu;
@@ -87,6 +93,37 @@ export async function collectEnv(opts: CollectOptions): Promise<EnvSnapshot> {
   // scanned too, not only the variables.
   return envSnapshotSchema.parse(boundStrings(scrubDeep(snapshot)));
 }
+
+/**
+ * Probe answers through the probe cache, keyed (probe-cache.ts) on the executable the probe would
+ * run, the probe's environment and the boot id; a tool whose identity cannot be known is asked.
+ */
+function memoizer(cache: ProbeCache, env: NodeJS.ProcessEnv, o: ProbeOptions) {
+  const penv = probeEnv(env);
+  const boot = bootId();
+  const keyOf = async (tool: string, extra?: unknown): Promise<string | undefined> => {
+    const file = resolveTool(tool, penv, o);
+    const identity = file ? await toolIdentity(file, tool) : undefined;
+    return identity === undefined ? undefined : cacheKey({ v: 1, tool, file, identity, env: penv, boot: (await boot) ?? null, extra: extra ?? null });
+  };
+  async function through<T>(name: string, key: string | undefined, schema: z.ZodType<T>, probe: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (key === undefined) return probe();
+    const hit = cache.get(name, key, schema);
+    if (hit !== undefined) return hit;
+    const v = await probe();
+    if (v !== undefined) cache.set(name, key, v); // failures (a timeout on a busy machine) are asked again
+    return v;
+  }
+  return {
+    version: async (tool: string, probe: () => Promise<string | undefined>) => through(`runtime:${tool}`, await keyOf(tool), VERSION_SCHEMA, probe),
+    gpu: async (probe: () => Promise<GpuInfo | undefined>) => through('gpu', await keyOf('nvidia-smi', await nvidiaDriverId()), gpuSchema, probe),
+    // two answers of this process's own, not of a tool: they cost no process, but CPU
+    glibc: async () => through('glibc', await glibcKey(await boot), VERSION_SCHEMA, runtimeGlibc),
+    timeZone: async () => through('timezone', await timeZoneKey(await boot), VERSION_SCHEMA, async () => resolvedTimeZone()),
+  };
+}
+
+const VERSION_SCHEMA = z.string().min(1).max(256);
 
 const MAX_STRING = 4096;
 

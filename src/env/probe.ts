@@ -89,7 +89,7 @@ export function runTool(cmd: string, args: readonly string[], opts: RunOptions &
 }
 
 /** The variables a probe runs with: enough to find and run the tools, nothing else of the caller's. */
-const PROBE_VARS = ['HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'CONDA_EXE', 'VIRTUAL_ENV'];
+export const PROBE_VARS = ['HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'SYSTEMROOT', 'CONDA_PREFIX', 'CONDA_DEFAULT_ENV', 'CONDA_EXE', 'VIRTUAL_ENV'];
 
 /** The absolute directories of a PATH value (empty and relative entries name the current directory: dropped). */
 export function absolutePath(value: string | undefined): string[] {

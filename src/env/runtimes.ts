@@ -22,12 +22,15 @@ async function ask(run: Runner, cmd: string, args: string[], parse: (s: string) 
   return r ? parse(`${r.stdout}\n${r.stderr}`) : undefined;
 }
 
+/** A probe's answer, from the probe cache when its key still holds (collect.ts); default: always asked. */
+export type Memo = (tool: string, probe: () => Promise<string | undefined>) => Promise<string | undefined>;
+
 /** Runtime versions; a runtime that is absent or does not answer in time is left out. */
-export async function collectRuntimes(run: Runner): Promise<EnvSnapshot['runtimes']> {
+export async function collectRuntimes(run: Runner, memo: Memo = (_tool, probe) => probe()): Promise<EnvSnapshot['runtimes']> {
   const [python3, python, nvcc] = await Promise.all([
-    ask(run, 'python3', ['--version'], parsePythonVersion),
-    ask(run, 'python', ['--version'], parsePythonVersion),
-    ask(run, 'nvcc', ['--version'], parseNvccVersion),
+    memo('python3', () => ask(run, 'python3', ['--version'], parsePythonVersion)),
+    memo('python', () => ask(run, 'python', ['--version'], parsePythonVersion)),
+    memo('nvcc', () => ask(run, 'nvcc', ['--version'], parseNvccVersion)),
   ]);
   const runtimes: EnvSnapshot['runtimes'] = { node: process.version.replace(/^v/, '') };
   if (python3) runtimes.python3 = python3;

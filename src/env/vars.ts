@@ -10,6 +10,7 @@
 import path from 'node:path';
 import type { EnvSnapshot } from '../record/env.js';
 import { isDeniedName, redactValue } from '../secrets.js';
+import { PROBE_VARS } from './probe.js';
 
 /** Locale variables recorded under `locale` (plus the resolved time zone). */
 export const LOCALE_VARS = ['LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
@@ -57,19 +58,43 @@ function pick(env: NodeJS.ProcessEnv, accept: (name: string) => boolean): Record
   return out;
 }
 
-/** The locale, threads, determinism and vars parts of a snapshot. */
-export function collectVars(env: NodeJS.ProcessEnv, allow: readonly string[] = []): Pick<EnvSnapshot, 'locale' | 'threads' | 'determinism' | 'vars'> {
+/** The time zone this process resolves (its TZ, else the system's): the first Intl call costs about 15 ms of CPU. */
+export function resolvedTimeZone(): string | undefined {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+}
+
+/** The locale, threads, determinism and vars parts of a snapshot (`zone`: resolvedTimeZone's answer, when known). */
+export function collectVars(env: NodeJS.ProcessEnv, allow: readonly string[] = [], zone: string | undefined = resolvedTimeZone()): Pick<EnvSnapshot, 'locale' | 'threads' | 'determinism' | 'vars'> {
   const locale: EnvSnapshot['locale'] = {};
   for (const name of LOCALE_VARS) {
     const v = env[name];
     if (v !== undefined) locale[name] = redactValue(v);
   }
   // The zone this process resolved: equals TZ's when TZ is set for this process.
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone) locale.timezone = zone;
   const threads = pick(env, (n) => THREAD_VARS.includes(n) || n.endsWith('_NUM_THREADS'));
   const determinism = pick(env, (n) => DETERMINISM_VARS.includes(n));
   const known = new Set<string>([...LOCALE_VARS, ...Object.keys(threads), ...Object.keys(determinism)]);
   const vars = pick(env, (n) => !known.has(n) && (DEFAULT_ALLOW.includes(n) || matchesAllow(n, allow)));
   return { locale, threads, determinism, vars };
+}
+
+/**
+ * The variables a snapshot reads from its environment (collectVars, the probes' PATH and
+ * PROBE_VARS, the container hint), and nothing else: what a hook hands to a record written
+ * later (repo/record-journal.ts), so that the record describes the hook's environment and not
+ * that of whichever process writes it. Denied names are left out (they are never recorded and
+ * no probe needs them); the values are as the hook saw them, redacted only when recorded.
+ */
+export function snapshotVars(env: NodeJS.ProcessEnv, allow: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of Object.keys(env).sort()) {
+    const value = env[name];
+    if (value === undefined || isDeniedName(name)) continue;
+    const read = name === 'PATH' || name === 'KUBERNETES_SERVICE_HOST' || PROBE_VARS.includes(name)
+      || (LOCALE_VARS as readonly string[]).includes(name) || THREAD_VARS.includes(name) || name.endsWith('_NUM_THREADS')
+      || DETERMINISM_VARS.includes(name) || DEFAULT_ALLOW.includes(name) || matchesAllow(name, allow);
+    if (read) out[name] = value;
+  }
+  return out;
 }

@@ -12,7 +12,7 @@ import { LOCK_FILE } from '../record/lock.js';
 import { isSetUp, openRepo, type Repo } from '../repo/context.js';
 import { hookOk, startFlush, syncFetching, type HookContext, type HookNote, type HookResult } from '../repo/hook-context.js';
 import { lockAt } from '../repo/lock-file.js';
-import { journalPending } from '../repo/record-journal.js';
+import { hookEnvOf, journalPending } from '../repo/record-journal.js';
 import { acceptOwnCommit } from '../repo/trust.js';
 import { compareWithTree, viewWorkTree } from '../repo/worktree-view.js';
 
@@ -40,7 +40,7 @@ export async function postCommit(ctx: HookContext): Promise<HookResult> {
     }
   }
   // journal first, then drop the marker: killed in between, the marker still leads to the commit
-  await journalPending(repo, head, dataNotCommitted ? { dataNotCommitted } : undefined);
+  await journalPending(repo, head, { hookEnv: hookEnvOf(ctx.env, repo), ...(dataNotCommitted ? { dataNotCommitted } : {}) });
   await rm(markerFile, { force: true });
   await startFlush(ctx, repo);
   return hookOk(notes);

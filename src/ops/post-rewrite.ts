@@ -6,7 +6,7 @@
 import { isSetUp, openRepo } from '../repo/context.js';
 import { hookOk, startFlush, syncFetching, type HookContext, type HookNote, type HookResult } from '../repo/hook-context.js';
 import { lockAt } from '../repo/lock-file.js';
-import { journalPending } from '../repo/record-journal.js';
+import { hookEnvOf, journalPending } from '../repo/record-journal.js';
 
 /** Parses post-rewrite stdin: `<old> <new> [<extra>]` per line → new commit → its old commits. */
 export function parseRewriteInput(text: string): Map<string, string[]> {
@@ -22,7 +22,7 @@ export function parseRewriteInput(text: string): Map<string, string[]> {
 export async function postRewrite(ctx: HookContext): Promise<HookResult> {
   const repo = await openRepo(ctx.cwd);
   if (!isSetUp(repo)) return hookOk();
-  for (const [newC, olds] of parseRewriteInput(ctx.stdin ?? '')) await journalPending(repo, newC, { rewrittenFrom: olds });
+  for (const [newC, olds] of parseRewriteInput(ctx.stdin ?? '')) await journalPending(repo, newC, { rewrittenFrom: olds, hookEnv: hookEnvOf(ctx.env, repo) });
   const notes: HookNote[] = [];
   if (ctx.args[0] === 'rebase') {
     const lock = await lockAt(repo, 'HEAD').catch(() => undefined);

@@ -31,7 +31,7 @@ import type { Repo } from './context.js';
 import { metricsAt } from './metrics-at.js';
 import { VERSION } from '../version.js';
 
-import { journalPending, type PendingExtra } from './record-journal.js';
+import { hookEnvOf, journalPending, type PendingExtra } from './record-journal.js';
 import { setting } from '../settings.js';
 import { effectiveEnvSettings } from './trust.js';
 
@@ -125,9 +125,10 @@ async function metricsField(repo: Repo, commit: string): Promise<{ metrics?: Git
 }
 // <<< metrics
 
-export async function currentEnv(repo: Repo): Promise<EnvSnapshot> {
+/** The environment snapshot of this machine, with `env`'s variables (default: this process's). */
+export async function currentEnv(repo: Repo, env: NodeJS.ProcessEnv = process.env): Promise<EnvSnapshot> {
   const { allow, packages } = await effectiveEnvSettings(repo);
-  return collectEnv({ cwd: repo.root, allow, packages, cacheDir: repo.sharedDir, untrusted: await repoExecutables(repo) });
+  return collectEnv({ cwd: repo.root, env, allow, packages, cacheDir: repo.sharedDir, untrusted: await repoExecutables(repo, env) });
 }
 
 /**
@@ -164,15 +165,87 @@ async function takeJournal(repo: Repo): Promise<string[]> {
   return files;
 }
 
+/** The pid in a pid file (`flusher.pid`: a bare pid; `flusher.lock`: `pid host`), 0 when none. */
+async function pidIn(file: string): Promise<number> {
+  return Number((await readFile(file, 'utf8').catch(() => '')).trim().split(' ')[0]) || 0;
+}
+
 /**
- * The detached flusher a commit started carries that commit's environment variables: a reader
- * lets it finish (bounded wait) rather than recording the commit with the reader's environment.
+ * The journal as it stands, merged per commit, without taking it (`files`: which journal files;
+ * default the live one and any leftovers). Lines are `<commit>` or `<commit>\t<json>`.
  */
-async function waitForFlusher(repo: Repo, maxMs = 30_000): Promise<void> {
-  const pid = Number((await readFile(path.join(repo.sharedDir, 'flusher.pid'), 'utf8').catch(() => '')).trim());
-  if (!pid || pid === process.pid) return;
+async function readJournal(repo: Repo, files?: string[]): Promise<Map<string, PendingExtra>> {
+  files ??= (await readdir(repo.sharedDir).catch(() => [] as string[])).filter((f) => f === 'pending' || f.startsWith('pending.')).map((f) => path.join(repo.sharedDir, f));
+  const todo = new Map<string, PendingExtra>();
+  for (const f of files) {
+    for (const line of (await readFile(f, 'utf8').catch(() => '')).split('\n')) {
+      const [commit, json] = line.split('\t');
+      if (!commit || !GIT_OID_RE.test(commit)) continue;
+      const extra = parseExtra(json);
+      const prev = todo.get(commit) ?? {};
+      todo.set(commit, {
+        rewrittenFrom: [...new Set([...(prev.rewrittenFrom ?? []), ...(extra.rewrittenFrom ?? [])])],
+        dataNotCommitted: prev.dataNotCommitted || extra.dataNotCommitted,
+        hookEnv: extra.hookEnv ?? prev.hookEnv,
+        flusher: extra.flusher ?? prev.flusher,
+      });
+    }
+  }
+  return todo;
+}
+
+/** A journal line's extra, keeping only well-formed fields (a torn or foreign line gives {}). */
+function parseExtra(json: string | undefined): PendingExtra {
+  if (!json) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(json);
+  } catch {
+    return {}; // a torn line's extra
+  }
+  if (!v || typeof v !== 'object') return {};
+  const o = v as Record<string, unknown>;
+  const out: PendingExtra = {};
+  if (Array.isArray(o.rewrittenFrom)) out.rewrittenFrom = o.rewrittenFrom.filter((c): c is string => typeof c === 'string' && GIT_OID_RE.test(c));
+  if (o.dataNotCommitted === true) out.dataNotCommitted = true;
+  if (o.hookEnv && typeof o.hookEnv === 'object' && !Array.isArray(o.hookEnv) && Object.values(o.hookEnv).every((x) => typeof x === 'string')) {
+    out.hookEnv = o.hookEnv as Record<string, string>;
+  }
+  if (Number.isSafeInteger(o.flusher) && (o.flusher as number) > 0) out.flusher = o.flusher as number;
+  return out;
+}
+
+/**
+ * A flusher about to exit without the lock: the commits the sh shim handed to it (same
+ * environment, journaled naming it, without variables) get its variables journaled, so that
+ * whoever writes them describes their environment and not its own.
+ */
+export async function handOverOwnCommits(repo: Repo): Promise<void> {
+  let hookEnv: Record<string, string> | undefined;
+  for (const [commit, e] of await readJournal(repo)) {
+    if (e.flusher === process.pid && !e.hookEnv) await journalPending(repo, commit, { hookEnv: (hookEnv ??= hookEnvOf(process.env, repo)) });
+  }
+}
+
+/** A commit whose environment only its own flusher knows, and that flusher still runs. */
+function awaitsItsFlusher(e: PendingExtra): boolean {
+  return !e.hookEnv && e.flusher !== undefined && e.flusher !== process.pid && alive(e.flusher);
+}
+
+/**
+ * The detached flushers carry the environments of the commits that started them: a reader lets
+ * them finish (bounded wait) rather than record a commit with the reader's environment. It waits
+ * for the flusher writing now (`flusher.lock`), the one started last (`flusher.pid`) and every
+ * flusher whose commit's environment is not journaled yet.
+ */
+async function waitForFlushers(repo: Repo, maxMs = 30_000): Promise<void> {
   const start = Date.now();
-  while (alive(pid) && Date.now() - start < maxMs) await new Promise((r) => setTimeout(r, 20));
+  for (;;) {
+    const pids = [await pidIn(path.join(repo.sharedDir, 'flusher.lock')), await pidIn(path.join(repo.sharedDir, 'flusher.pid'))];
+    for (const e of (await readJournal(repo)).values()) if (awaitsItsFlusher(e)) pids.push(e.flusher!);
+    if (!pids.some((p) => p && p !== process.pid && alive(p)) || Date.now() - start >= maxMs) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
@@ -190,31 +263,43 @@ async function journalOrphan(repo: Repo): Promise<void> {
 
 /** Writes the records of every journaled commit (and of a commit a crash left unjournaled). Returns the commits recorded. */
 export async function completePending(repo: Repo): Promise<string[]> {
-  if (!setting('GITREPRO_DETACHED')) await waitForFlusher(repo);
+  if (!setting('GITREPRO_DETACHED')) await waitForFlushers(repo);
+  const detached = setting('GITREPRO_DETACHED');
+  return (await writePending(repo, { leaveToFlushers: detached, recoverOrphan: !detached })).done;
+}
+
+export interface WritePendingResult {
+  /** commits recorded */
+  done: string[];
+  /** commits left journaled for their own flusher, which has not journaled their environment yet */
+  deferred: number;
+}
+
+/**
+ * completePending without the wait. Each commit's environment snapshot is taken with the
+ * variables its hook saw (`hookEnv`); a commit journaled without them (by the pre-commit shim
+ * for a commit whose post-commit never ran, or by an older gitrepro) gets this process's.
+ * `leaveToFlushers`: a commit whose own flusher still runs and has not journaled its hook's
+ * variables is left journaled for it (a flusher does this; a reader has waited for them).
+ * `recoverOrphan` (default true): journal HEAD first when its pre-commit marker says its
+ * post-commit never ran. A flusher must not: it runs while a script makes the next commits, and
+ * between a commit landing and its post-commit journaling it, the marker looks just like an
+ * orphan's; the flusher would record that commit with its own environment.
+ */
+export async function writePending(repo: Repo, o: { leaveToFlushers?: boolean; recoverOrphan?: boolean } = {}): Promise<WritePendingResult> {
   return withRepoLock(repo.sharedDir, async () => {
-    await journalOrphan(repo);
+    if (o.recoverOrphan !== false) await journalOrphan(repo);
     const files = await takeJournal(repo);
-    if (files.length === 0) return [];
-    const todo = new Map<string, PendingExtra>();
-    for (const f of files) {
-      for (const line of (await readFile(f, 'utf8').catch(() => '')).split('\n')) {
-        const [commit, json] = line.split('\t');
-        if (!commit || !GIT_OID_RE.test(commit)) continue;
-        let extra: PendingExtra = {};
-        try {
-          extra = json ? (JSON.parse(json) as PendingExtra) : {};
-        } catch {
-          /* ignore a torn line's extra */
-        }
-        const prev = todo.get(commit) ?? {};
-        todo.set(commit, {
-          rewrittenFrom: [...new Set([...(prev.rewrittenFrom ?? []), ...(extra.rewrittenFrom ?? [])])],
-          dataNotCommitted: prev.dataNotCommitted || extra.dataNotCommitted,
-        });
-      }
-    }
+    if (files.length === 0) return { done: [], deferred: 0 };
+    const todo = await readJournal(repo, files);
     const done: string[] = [];
-    let env: EnvSnapshot | undefined;
+    // one snapshot per distinct hook environment: back-to-back commits from one shell share it
+    const envs = new Map<string, Promise<EnvSnapshot>>();
+    const envOf = (hookEnv: Record<string, string> | undefined): Promise<EnvSnapshot> => {
+      const key = hookEnv ? canonicalJson(hookEnv) : '';
+      if (!envs.has(key)) envs.set(key, currentEnv(repo, hookEnv));
+      return envs.get(key)!;
+    };
     // >>> pipelines (issue 6): pending run records join the record of the next commit
     const pendingRuns = await takePendingRuns(repo.sharedDir);
     const unclaimed = pendingRuns.runs;
@@ -223,16 +308,24 @@ export async function completePending(repo: Repo): Promise<string[]> {
     // recorded by hand meanwhile) is done; a rewrite entry always re-records
     const noted = await listNotes(repo.root);
     const exists = await commitsThatExist(repo, [...todo.keys()]);
-    const failed: { commit: string; extra: PendingExtra }[] = [];
+    const again: { commit: string; extra: PendingExtra }[] = [];
+    let deferred = 0;
     for (const [commit, extra] of todo) {
       // git notes would annotate any object id, even one that names no commit: never record those
       if (!exists.has(commit)) continue;
       if (!extra.rewrittenFrom?.length && !extra.dataNotCommitted && noted.has(commit)) continue;
+      if (o.leaveToFlushers && (deferred > 0 || awaitsItsFlusher(extra))) {
+        // its flusher has started but not journaled its hook's variables yet; the commits after
+        // it wait too, so that pending runs still join the first commit made after them (claimRuns)
+        again.push({ commit, extra });
+        deferred++;
+        continue;
+      }
       const mine = await claimRuns(repo, unclaimed, commit); // >>><<< pipelines
       try {
         const inherited = await inheritFrom(repo, extra.rewrittenFrom ?? []);
         const rec = await buildRecord(repo, commit, {
-          env: inherited?.env ?? (env ??= await currentEnv(repo)),
+          env: inherited?.env ?? (await envOf(extra.hookEnv)),
           // >>> pipelines: a record written again keeps the runs it had
           runs: mergeRuns(inherited?.runs, noted.has(commit) ? await existingRuns(repo, commit) : [], mine.map((r) => r.run)),
           // <<< pipelines
@@ -246,14 +339,24 @@ export async function completePending(repo: Repo): Promise<string[]> {
         if (!isGitreproError(e)) throw e;
         // the commit exists (checked above) but its note could not be written (the notes ref
         // locked by another git, say): it stays journaled for the next flush, never dropped
-        failed.push({ commit, extra });
+        again.push({ commit, extra });
       }
     }
-    for (const f of failed) await journalPending(repo, f.commit, f.extra.rewrittenFrom?.length || f.extra.dataNotCommitted ? f.extra : undefined);
+    for (const f of again) await journalPending(repo, f.commit, journalExtra(f.extra));
     await releasePendingRuns(repo.sharedDir, pendingRuns.files, unclaimed); // >>><<< pipelines
     for (const f of files) await rm(f, { force: true });
-    return done;
+    return { done, deferred };
   }, { what: 'write records' });
+}
+
+/** What of a merged entry goes back into the journal (undefined: a plain line). */
+function journalExtra(e: PendingExtra): PendingExtra | undefined {
+  const out: PendingExtra = {};
+  if (e.rewrittenFrom?.length) out.rewrittenFrom = e.rewrittenFrom;
+  if (e.dataNotCommitted) out.dataNotCommitted = true;
+  if (e.hookEnv) out.hookEnv = e.hookEnv;
+  if (e.flusher) out.flusher = e.flusher;
+  return Object.keys(out).length ? out : undefined;
 }
 
 // >>> pipelines (issue 6): attaching pending runs

@@ -24,7 +24,8 @@ export function alive(pid: number): boolean {
   }
 }
 
-async function tryTake(file: string): Promise<boolean> {
+/** Takes a lock file (exclusive create holding `pid host`) unless another live process holds it; no wait. */
+export async function tryTake(file: string): Promise<boolean> {
   try {
     const fh = await open(file, 'wx');
     await fh.writeFile(`${process.pid} ${hostname()}\n`);
@@ -33,9 +34,11 @@ async function tryTake(file: string): Promise<boolean> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
-  // stale? (owner on this host and dead)
+  // ours already (a hook shim takes the flusher's lock for the flusher it starts), or stale
+  // (owner on this host and dead)?
   try {
     const [pid, host] = (await readFile(file, 'utf8')).trim().split(' ');
+    if (host === hostname() && Number(pid) === process.pid) return true;
     if (host === hostname() && !alive(Number(pid))) {
       await rm(file, { force: true });
       return tryTake(file);
