@@ -163,3 +163,15 @@ export class TestRepo {
 export function sha256(b: Buffer | string): string {
   return createHash('sha256').update(b).digest('hex');
 }
+
+/** A small deterministic generator (mulberry32): the same sequence on every run. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -9,7 +9,7 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TestRepo, sha256 } from '../helpers/repo.js';
+import { seeded, TestRepo, sha256 } from '../helpers/repo.js';
 
 /** Every regular file under data/ with its sha256 and exec bit (symlinks are not data). */
 function truth(r: TestRepo): Map<string, string> {
@@ -37,17 +37,6 @@ function statusOf(r: TestRepo): { added: string[]; modified: string[]; deleted: 
   return { added: s.added, modified: s.modified, deleted: s.deleted };
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('changes since the last scan (stamp)', () => {
   it('finds each kind of edit: same size and mtime, renamed and moved-in directories, file<->dir, chmod, links', () => {
@@ -109,7 +98,7 @@ describe('changes since the last scan (stamp)', () => {
 
   it('after random edits, commits and checkouts, status and recorded data always match the work tree', () => {
     const r = TestRepo.init({ track: ['data/'] });
-    const rand = prng(11);
+    const rand = seeded(11);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     const dirs = ['data', 'data/p', 'data/p/q', 'data/r', 'data/s/t'];
     for (let i = 0; i < 30; i++) r.write(`${pick(dirs)}/n${i}.bin`, `seed ${i}`);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { forgeLock, plantObject, pushRaw } from '../helpers/hostile.js';
 import { cloneOf, notesIn, project } from '../helpers/remote.js';
-import { sha256 } from '../helpers/repo.js';
+import { seeded, sha256 } from '../helpers/repo.js';
 
 /** Names of gitrepro temp files anywhere under `dir` (never left next to data). */
 function tempFiles(dir: string): string[] {
@@ -529,14 +529,3 @@ function branchTip(dir: string): string {
   }
 }
 
-/** A small deterministic generator (mulberry32): the same kill instants on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
