@@ -24,6 +24,21 @@ function bytes(n: number, seed: string): Buffer {
   return out;
 }
 
+/**
+ * A branch `exp` with `files` committed (`subject`) and pushed, then deleted on the Git remote and
+ * here, reflogs expired: its data is needed by no ref anywhere. Leaves `r` on main.
+ */
+function pushedThenDeleted(r: TestRepo, files: Record<string, Buffer>, subject: string): void {
+  r.git(['checkout', '-q', '-b', 'exp']);
+  for (const [p, b] of Object.entries(files)) r.write(p, b);
+  r.commit(subject);
+  r.git(['push', '-q', 'origin', 'exp']);
+  r.git(['checkout', '-q', 'main']);
+  r.git(['push', '-q', 'origin', '--delete', 'exp']);
+  r.git(['branch', '-D', 'exp']);
+  r.git(['reflog', 'expire', '--expire=now', '--all']);
+}
+
 const shas = (r: { objects: { sha256: string }[] }): string[] => r.objects.map((o) => o.sha256).sort();
 
 describe('gc of the local store', () => {
@@ -203,15 +218,8 @@ describe('gc of a store remote', () => {
     r.write('data/m.bin', M1);
     r.commit('main');
     r.git(['push', '-q', 'origin', 'main']);
-    r.git(['checkout', '-q', '-b', 'exp']);
     const E1 = bytes(4000, 'e1');
-    r.write('data/e.bin', E1);
-    r.commit('exp');
-    r.git(['push', '-q', 'origin', 'exp']);
-    r.git(['checkout', '-q', 'main']);
-    r.git(['push', '-q', 'origin', '--delete', 'exp']);
-    r.git(['branch', '-D', 'exp']);
-    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    pushedThenDeleted(r, { 'data/e.bin': E1 }, 'exp');
     // another clone pushes a branch this clone never fetches
     const b = cloneOf(r, bare, 'b');
     b.env.GITREPRO_SYNC_RECORDS = '1';
@@ -251,15 +259,8 @@ describe('gc of a store remote', () => {
     r.write('data/m.bin', bytes(3000, 'm1'));
     r.commit('main');
     r.git(['push', '-q', 'origin', 'main']);
-    r.git(['checkout', '-q', '-b', 'exp']);
     const E1 = bytes(4000, 'e1');
-    r.write('data/e.bin', E1);
-    r.commit('exp');
-    r.git(['push', '-q', 'origin', 'exp']);
-    r.git(['checkout', '-q', 'main']);
-    r.git(['push', '-q', 'origin', '--delete', 'exp']);
-    r.git(['branch', '-D', 'exp']);
-    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    pushedThenDeleted(r, { 'data/e.bin': E1 }, 'exp');
     // another clone commits E1's bytes again; its push will find E1 on the remote and not upload it
     const b = cloneOf(r, bare, 'b');
     b.env.GITREPRO_SYNC_RECORDS = '1';
@@ -296,15 +297,8 @@ describe('gc of a store remote', () => {
     r.git(['commit', '-q', '--amend', '-m', 'main v1b']);
     r.git(['push', '-q', '-f', 'origin', 'main']);
     // a branch pushed, then deleted: its pack holds garbage only
-    r.git(['checkout', '-q', '-b', 'exp']);
     const ex = Array.from({ length: 3 }, (_, i) => bytes(2000 + i, `x${i}`));
-    ex.forEach((b, i) => r.write(`data/x${i}.bin`, b));
-    r.commit('exp');
-    r.git(['push', '-q', 'origin', 'exp']);
-    r.git(['checkout', '-q', 'main']);
-    r.git(['push', '-q', 'origin', '--delete', 'exp']);
-    r.git(['branch', '-D', 'exp']);
-    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    pushedThenDeleted(r, Object.fromEntries(ex.map((b, i) => [`data/x${i}.bin`, b])), 'exp');
     // a pack no index names (a push killed between pack and index)
     const orphan = bytes(1000, 'orphan');
     writeFileSync(path.join(store, 'packs', `${sha256(orphan)}.pack`), orphan);
@@ -335,16 +329,9 @@ describe('gc of a store remote', () => {
     r.write('data/k.bin', K);
     r.commit('keep');
     r.git(['push', '-q', 'origin', 'main']);
-    r.git(['checkout', '-q', '-b', 'exp']);
     const D = Buffer.from(K);
     bytes(64 * 1024, 'edit').copy(D, 5 * MiB);
-    r.write('data/k.bin', D);
-    r.commit('edit in the middle');
-    r.git(['push', '-q', 'origin', 'exp']);
-    r.git(['checkout', '-q', 'main']);
-    r.git(['push', '-q', 'origin', '--delete', 'exp']);
-    r.git(['branch', '-D', 'exp']);
-    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    pushedThenDeleted(r, { 'data/k.bin': D }, 'edit in the middle');
     expect(checkV2(store).chunkedFiles).toEqual(new Set([sha256(K), sha256(D)]));
     const dry = r.grJson(['gc', '--remote', 'store', '--keep', '0', '--dry-run']);
     expect(shas(dry)).toContain(sha256(D));
@@ -384,15 +371,8 @@ describe.skipIf(!s3.ok)('gc of an S3 store remote (radosgw)', () => {
     r.write('data/m.bin', M1);
     r.commit('main');
     r.git(['push', '-q', 'origin', 'main']);
-    r.git(['checkout', '-q', '-b', 'exp']);
     const E1 = bytes(4000, 'e1');
-    r.write('data/e.bin', E1);
-    r.commit('exp');
-    r.git(['push', '-q', 'origin', 'exp']);
-    r.git(['checkout', '-q', 'main']);
-    r.git(['push', '-q', 'origin', '--delete', 'exp']);
-    r.git(['branch', '-D', 'exp']);
-    r.git(['reflog', 'expire', '--expire=now', '--all']);
+    pushedThenDeleted(r, { 'data/e.bin': E1 }, 'exp');
     const before = await listKeys(env, bucket, `${PREFIX}/`);
     expect(r.grJson(['gc', '--remote', 'ceph', '--dry-run']).removed.objects).toBe(0);
     const dry = r.grJson(['gc', '--remote', 'ceph', '--keep', '0', '--dry-run']);
