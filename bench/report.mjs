@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderW2 } from './lib/report-w2.mjs';
-import { cellOf, cmdWall, hookRows, phaseLine, ratio, s } from './lib/report-util.mjs';
+import { cellOf, hookTable, phaseLine, ratio, s } from './lib/report-util.mjs';
 
 const R = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 if (R.meta.workload) {
@@ -68,13 +68,7 @@ p();
 const B = R.breakdown ?? {};
 p('Breakdown (GIT_TRACE2_EVENT on extra runs, ms; medians over the runs): each hook\'s wall time and the time of the git processes it ran.');
 for (const [title, list] of [['(a) git commit after `gitrepro add`', B.a?.commit], ['(b) no-op commit, `data/`', B['b.gitrepro']], ['(b′) no-op commit, `/data/`', B['b.gitrepro_anchored']], ['(b) no-op commit, git-lfs', B['b.lfs']], ['(c) git commit after `gitrepro add`', B.c?.commit], ['(d) checkout, gitrepro', B.d?.checkout], ['(d) checkout, git-lfs', B['d.lfs']]]) {
-  if (!list) continue;
-  p();
-  p(`${title}: git command wall ${cmdWall(list)} ms`);
-  p();
-  p('| hook | runs | wall ms | git ms | git calls |');
-  p('|---|---|---|---|---|');
-  for (const row of hookRows(list)) p(row);
+  if (list) hookTable(p, title, list);
 }
 if (B.a?.addChildren?.length) {
   p();

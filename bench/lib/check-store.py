@@ -93,7 +93,7 @@ def check_v2(root, want):
         print("STORE CHECK FAILED (%d problems of %d objects), first: %s" % (len(bad), len(want), "; ".join(bad[:5])))
         return 1
     print("store ok (format v2): %d objects byte-exact in %d packs, %d indexes; %d files hard-linked"
-          % (len(want), packs, len(where) and len(os.listdir(os.path.join(root, "index"))), linked))
+          % (len(want), packs, len(os.listdir(os.path.join(root, "index"))), linked))
     return 0
 
 

@@ -13,4 +13,13 @@ export const hookRows = (list) => {
   });
 };
 export const cmdWall = (list) => (list?.length ? list.map((c) => c.wallMs).join(', ') : '–');
+/** One hook table (GIT_TRACE2 breakdown of a timed git command), printed through `p`. */
+export const hookTable = (p, title, list) => {
+  p();
+  p(`${title}: git command wall ${cmdWall(list)} ms`);
+  p();
+  p('| hook | runs | wall ms | git ms | git calls |');
+  p('|---|---|---|---|---|');
+  for (const row of hookRows(list)) p(row);
+};
 export const phaseLine = (lines) => (lines?.length ? lines.join(' · ') : '(none)');

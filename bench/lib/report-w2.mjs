@@ -2,7 +2,7 @@
 // issue 11's targets, baselines and parts, the 1M row, the growth W1 -> W2 -> 1M of (b)-(d), and
 // where the time goes. Called by bench/report.mjs.
 import { growthOf } from './growth.mjs';
-import { cellOf, cmdWall, hookRows, phaseLine, ratio, s } from './report-util.mjs';
+import { cellOf, hookTable, phaseLine, ratio, s } from './report-util.mjs';
 
 export function renderW2(R, resultsDir) {
   const F = R.figures;
@@ -136,15 +136,7 @@ export function renderW2(R, resultsDir) {
     if (!lists.some(([, l]) => l)) return;
     p();
     p(`Where the time goes, ${title} (GIT_TRACE2_EVENT on extra runs, ms; medians over the runs): each hook's wall time and the time of the git processes it ran.`);
-    for (const [t, list] of lists) {
-      if (!list) continue;
-      p();
-      p(`${t}: git command wall ${cmdWall(list)} ms`);
-      p();
-      p('| hook | runs | wall ms | git ms | git calls |');
-      p('|---|---|---|---|---|');
-      for (const row of hookRows(list)) p(row);
-    }
+    for (const [t, list] of lists) if (list) hookTable(p, t, list);
     const c = B[`${kp}c`];
     if (c?.addGit) {
       p();
