@@ -147,8 +147,39 @@ async function localGc(repo: Repo, o: GcOptions, keep: string, keepMs: number): 
       }
       const gone: GcObject[] = [];
       let done = 0;
+      // objects in local packs go with their pack: a pack of garbage only is removed, one partly
+      // needed keeps what is needed as loose objects first (store/local-packs.ts)
+      const packOf = new Map(all.filter((x) => x.pack).map((x) => [x.sha256, x.pack!]));
+      const packGarbage = new Map<string, GcObject[]>();
+      for (const g of objects) {
+        const p = packOf.get(g.sha256);
+        if (p) packGarbage.set(p, [...(packGarbage.get(p) ?? []), g]);
+      }
+      for (const [id, gs] of packGarbage) {
+        const drop = new Set(gs.map((g) => g.sha256));
+        const keepLoose = all.filter((x) => x.pack === id && !drop.has(x.sha256)).map((x) => x.sha256);
+        try {
+          if (await repo.store.removePackIfOlder(id, keepLoose, cutoff)) {
+            for (const g of gs) {
+              gone.push(g);
+              res.removed.objects++;
+              res.removed.bytes += g.size;
+            }
+          } else {
+            for (const g of gs) {
+              kept.objects++;
+              kept.young++;
+              kept.bytes += g.size;
+            }
+          }
+        } catch (e) {
+          for (const g of gs) res.failed.push({ sha256: g.sha256, message: (e as Error).message });
+        }
+        done += gs.length;
+        o.reporter?.progress?.({ label: 'removing', done, total: objects.length, bytes: res.removed.bytes });
+      }
       // unlinks in parallel (a thread-pool round trip each; on NFS a network one)
-      await mapLimit(objects, 16, async (g) => {
+      await mapLimit(objects.filter((g) => !packOf.has(g.sha256)), 16, async (g) => {
         try {
           const bytes = await repo.store.removeIfOlder(g.sha256, cutoff);
           if (bytes === undefined) {

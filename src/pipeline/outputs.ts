@@ -85,7 +85,8 @@ export type Resolved = { kind: 'file'; sha256: string; size: number } | { kind: 
 
 /** A directory manifest stored under `sha`, or undefined when the object is a plain file. */
 async function readManifestObject(store: LocalStore, sha: string): Promise<ManifestEntry[] | undefined> {
-  const fh = await open(store.objectPath(sha), 'r');
+  const file = await store.loosePath(sha);
+  const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(MANIFEST_HEADER.length + 1);
     await fh.read(head, 0, head.length, 0);
@@ -93,7 +94,7 @@ async function readManifestObject(store: LocalStore, sha: string): Promise<Manif
   } finally {
     await fh.close();
   }
-  return parseManifest(await readFile(store.objectPath(sha), 'utf8'));
+  return parseManifest(await readFile(file, 'utf8'));
 }
 
 /** What the store holds for a recorded hash, or the objects it lacks. */

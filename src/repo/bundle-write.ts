@@ -80,7 +80,7 @@ export async function writeArchive(file: string, c: ArchiveContent): Promise<{ b
     await put(pad(m.length));
     if (c.recordsFile && c.manifest.records) await copyIn(BUNDLE_RECORDS, c.recordsFile, c.manifest.records);
     for (const o of c.manifest.objects) {
-      await copyIn(bundleObjectPath(o.sha256), c.store.objectPath(o.sha256), o);
+      await copyIn(bundleObjectPath(o.sha256), await c.store.loosePath(o.sha256), o);
       c.onObject?.(o.size);
     }
     await put(Buffer.alloc(BLOCK * 2));

@@ -46,7 +46,10 @@ export class TreeReader {
     const p = ptr ? parsePointer(ptr.toString('utf8')) : undefined;
     if (!p) return undefined;
     if (p.size > METRICS_LIMITS.fileBytes) return { sha256: p.sha256, error: `metrics file ${file}: ${p.size} bytes, more than the ${METRICS_LIMITS.fileBytes} read as metrics` };
-    const buf = await readFile(this.repo.store.objectPath(p.sha256)).catch(() => undefined);
+    const buf = await this.repo.store
+      .loosePath(p.sha256)
+      .then((f) => readFile(f))
+      .catch(() => undefined);
     if (!buf) return { sha256: p.sha256, error: `metrics file ${file}: its data is not in the local store (gitrepro fetch brings it)` };
     if (sha256Buffer(buf) !== p.sha256) return { sha256: p.sha256, error: `metrics file ${file}: the stored object is corrupt (gitrepro fsck)` };
     return { buf };

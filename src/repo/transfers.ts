@@ -39,12 +39,14 @@ export interface MoveResult {
  */
 export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
   const fast = isLocalFs(repo.store.root);
-  const present = async (obj: NeededObject): Promise<boolean> => (fast && obj.size <= SMALL_OBJECT ? existsSync(repo.store.objectPath(obj.sha256)) : await repo.store.has(obj.sha256));
+  const present = async (obj: NeededObject): Promise<boolean> => (fast && obj.size <= SMALL_OBJECT && existsSync(repo.store.objectPath(obj.sha256))) || (await repo.store.has(obj.sha256));
   const notLocal = (obj: NeededObject): GitreproError =>
     new GitreproError('GITREPRO_OBJECT_MISSING', `data object ${obj.sha256.slice(0, 12)} (${obj.path}) is neither on store remote "${remote.name}" nor in the local store`, {
       hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
       data: { sha256: obj.sha256, path: obj.path },
     });
+  // remotes read objects as files: those held only in local packs are written out loose first
+  await repo.store.ensureLoose(objs.map((x) => x.sha256));
   if (remote.putMany) {
     // the remote reads each object itself (an absent one fails with data.local)
     const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256) })), b));
@@ -66,12 +68,13 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
  * one with loose objects only one by one.
  */
 export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
-  if (objs.length > 1) await repo.store.prepare(objs);
-  trace(`local store: fan-out directories of ${objs.length} object(s) ready`);
   if (remote.getMany) {
+    // ranged reads of packs arrive in batches, kept as local packs when big (no fan-out directories)
     const batched = await batch('downloading', objs, [], o, (b) => remote.getMany!(objs, repo.store, b));
     if (batched) return batched;
   }
+  if (objs.length > 1) await repo.store.prepare(objs);
+  trace(`local store: fan-out directories of ${objs.length} object(s) ready`);
   return move('downloading', objs, o, async (obj, onBytes) => {
     await repo.store.receive(obj, await remote.open(obj), { onBytes, link: true });
   });

@@ -21,10 +21,17 @@ import { errnoOf, isMissing } from '../fs/errno.js';
 import { GitreproError } from '../errors.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
 import { type HashResult } from './hash.js';
-import { commitStaged, commitStagedSync, discardSource, hashSource, openSource, receive, SourceRefused, stageBytesSync, stageSource, type ByteSource, type Staged } from './receive.js';
+import { LocalPacks, type PackedLoc } from './local-packs.js';
+import { commitStaged, commitStagedSync, discardSource, hashSource, openSource, receive, sha256Hex, SourceRefused, stageBytesSync, stageSource, type ByteSource, type Staged } from './receive.js';
 import type { ObjectRef, Sha256 } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
+
+/**
+ * A batch of received objects at least this long becomes one local pack (store/local-packs.ts)
+ * instead of loose files: a range read of a big fetch; the few objects of a checkout stay loose.
+ */
+export const LOCAL_PACK_MIN = 64;
 
 export type StagedObject = Staged;
 
@@ -32,6 +39,8 @@ export class LocalStore {
   readonly root: string;
   readonly tmpDir: string;
   readonly quarantineDir: string;
+  /** objects received in bulk, kept as packs (loose objects win where both exist) */
+  readonly packs: LocalPacks;
   private dirsMade = new Set<string>();
 
   /** @param base the gitrepro state dir (`<git-common-dir>/gitrepro`) or a shared cache dir */
@@ -39,6 +48,7 @@ export class LocalStore {
     this.root = path.join(base, 'objects');
     this.tmpDir = path.join(base, 'tmp');
     this.quarantineDir = path.join(base, 'quarantine');
+    this.packs = new LocalPacks(base, this.tmpDir);
   }
 
   objectPath(sha: Sha256): string {
@@ -48,22 +58,65 @@ export class LocalStore {
 
   /** True when the store holds the object as a regular file (its bytes are checked when read). */
   async has(sha: Sha256): Promise<boolean> {
+    // packs first: a map lookup, where a loose miss is a failed lstat (100,000 of them in a clone)
+    if (this.packs.find(sha)) return true;
     try {
-      if (this.local) return lstatSync(this.objectPath(sha), { throwIfNoEntry: false })?.isFile() ?? false;
-      return (await lstat(this.objectPath(sha))).isFile();
+      if (this.local ? lstatSync(this.objectPath(sha), { throwIfNoEntry: false })?.isFile() : (await lstat(this.objectPath(sha))).isFile()) return true;
     } catch {
-      return false;
+      // not loose
     }
+    return false;
+  }
+
+  /** True when object `sha` is a loose file (not only in a pack). */
+  hasLoose(sha: Sha256): boolean {
+    return lstatSync(this.objectPath(sha), { throwIfNoEntry: false })?.isFile() ?? false;
+  }
+
+  /**
+   * The path of object `sha` as a loose file, for readers that need a file (push, bundles, run
+   * outputs, metrics): an object held only in a pack is first written out loose, checked
+   * against its name. An object the store lacks gives its would-be path (the read then fails
+   * as missing).
+   */
+  async loosePath(sha: Sha256): Promise<string> {
+    const p = this.objectPath(sha);
+    if (this.hasLoose(sha)) return p;
+    const loc = this.packs.find(sha);
+    if (!loc) return p;
+    const bytes = this.packs.read(loc);
+    const ref = { sha256: sha, size: loc.length };
+    if (bytes.length !== loc.length || sha256Hex(bytes) !== sha) throw await this.corruptObject(ref, { sha256: sha256Hex(bytes), size: bytes.length });
+    await this.ensureDir(this.tmpDir);
+    await this.ensureDir(path.dirname(p));
+    const s = stageBytesSync(bytes, ref, this.tmpDir, 0o444);
+    commitStagedSync(s, p, false);
+    return p;
+  }
+
+  /** loosePath for many objects; a no-op (no stat per object) when the store has no pack. */
+  async ensureLoose(shas: Iterable<Sha256>): Promise<void> {
+    if (!this.packs.any()) return;
+    for (const sha of shas) if (!this.hasLoose(sha) && this.packs.find(sha)) await this.loosePath(sha);
+  }
+
+  /** The bytes of a packed object, checked against `ref`; undefined when it is not packed. */
+  private readPacked(ref: ObjectRef): { loc: PackedLoc; bytes: Buffer; ok: boolean } | undefined {
+    const loc = this.packs.find(ref.sha256);
+    if (!loc) return undefined;
+    const bytes = this.packs.read(loc);
+    return { loc, bytes, ok: bytes.length === ref.size && sha256Hex(bytes) === ref.sha256 };
   }
 
   /** Size of a stored object, or undefined when absent. */
   async sizeOf(sha: Sha256): Promise<number | undefined> {
     try {
       const st = await lstat(this.objectPath(sha));
-      return st.isFile() ? st.size : undefined;
+      if (st.isFile()) return st.size;
     } catch {
-      return undefined;
+      // not loose
     }
+    return this.packs.find(sha)?.length;
   }
 
   async ensureDir(dir: string): Promise<void> {
@@ -191,8 +244,17 @@ export class LocalStore {
       const got = await hashSource(await openSource(this.objectPath(ref.sha256), { size: ref.size }));
       return got.sha256 === ref.sha256 && got.size === ref.size;
     } catch (e) {
+      if (e instanceof SourceRefused && e.reason === 'missing') return this.packedIntact(ref);
       if (e instanceof SourceRefused || isMissing(e)) return false;
       throw e;
+    }
+  }
+
+  private packedIntact(ref: ObjectRef): boolean {
+    try {
+      return this.readPacked(ref)?.ok ?? false;
+    } catch {
+      return false;
     }
   }
 
@@ -211,13 +273,13 @@ export class LocalStore {
     await this.ensureDir(this.tmpDir);
     const dest = this.objectPath(ref.sha256);
     await this.ensureDir(path.dirname(dest));
-    if (this.local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256)) {
+    if ((this.local ? lstatSync(dest, { throwIfNoEntry: false }) !== undefined : await this.has(ref.sha256)) || this.packs.find(ref.sha256)) {
       if (await this.intact(ref)) {
         await discardSource(src);
         await this.freshen(ref.sha256);
         return;
       }
-      await this.quarantine(ref.sha256);
+      if (this.hasLoose(ref.sha256) || lstatSync(dest, { throwIfNoEntry: false })) await this.quarantine(ref.sha256);
     }
     await receive(src, ref, dest, { tmpDir: this.tmpDir, mode: 0o444, durable: true, onBytes: o.onBytes, link: o.link });
   }
@@ -230,6 +292,7 @@ export class LocalStore {
    * others are stored.
    */
   async receiveBatch(items: { ref: ObjectRef; bytes: Buffer }[], corrupt: (ref: ObjectRef, got: { sha256: string; size: number }) => Error): Promise<{ ok: ObjectRef[]; failed: { ref: ObjectRef; error: Error }[] }> {
+    if (items.length >= LOCAL_PACK_MIN) return this.receivePack(items, corrupt);
     await this.ensureDir(this.tmpDir);
     const failed: { ref: ObjectRef; error: Error }[] = [];
     const ok: ObjectRef[] = [];
@@ -254,6 +317,28 @@ export class LocalStore {
   }
 
   /**
+   * Receives a big batch as one local pack (store/local-packs.ts): each object hashed against
+   * its name first; objects the store holds intact already are left out.
+   */
+  private async receivePack(items: { ref: ObjectRef; bytes: Buffer }[], corrupt: (ref: ObjectRef, got: { sha256: string; size: number }) => Error): Promise<{ ok: ObjectRef[]; failed: { ref: ObjectRef; error: Error }[] }> {
+    const failed: { ref: ObjectRef; error: Error }[] = [];
+    const ok: ObjectRef[] = [];
+    const take: { ref: ObjectRef; bytes: Buffer }[] = [];
+    for (const it of items) {
+      const sha256 = sha256Hex(it.bytes);
+      if (sha256 !== it.ref.sha256 || it.bytes.length !== it.ref.size) {
+        failed.push({ ref: it.ref, error: corrupt(it.ref, { sha256, size: it.bytes.length }) });
+        continue;
+      }
+      ok.push(it.ref);
+      // asked for because the store lacks it (no lstat per object here); in a pack already: kept there
+      if (!this.packs.find(it.ref.sha256)) take.push(it);
+    }
+    await this.packs.write(take);
+    return { ok, failed };
+  }
+
+  /**
    * Copies object `ref` to `dest` atomically (temp in `tmpDir`, on dest's filesystem, then rename), re-hashing the
    * bytes as they are copied. An object whose bytes do not match its name is quarantined
    * (GITREPRO_OBJECT_CORRUPT, with expected and actual hash). A pointer whose size disagrees
@@ -262,6 +347,17 @@ export class LocalStore {
    */
   async copyOut(ref: ObjectRef, dest: string, mode: number, tmpDir = path.dirname(dest)): Promise<void> {
     const file = this.objectPath(ref.sha256);
+    // a packed copy first (no failed open of a loose path per object); a loose copy is the fallback
+    const loc = this.packs.find(ref.sha256);
+    if (loc) {
+      const bytes = this.packs.read(loc);
+      const s = stageBytesSync(bytes, ref, tmpDir, mode, true);
+      if (s.tmp) return commitStagedSync(s, dest, false);
+      if (!this.hasLoose(ref.sha256)) {
+        if (loc.length !== ref.size && bytes.length === loc.length && s.sha256 === ref.sha256) throw wrongPointer(ref, loc.length);
+        throw await this.corruptObject(ref, s);
+      }
+    }
     let src: ByteSource;
     try {
       // small objects on a local filesystem in synchronous calls (store/fsfast.ts): restoring
@@ -295,8 +391,9 @@ export class LocalStore {
   async verify(sha: Sha256): Promise<boolean> {
     try {
       return (await hashSource(await openSource(this.objectPath(sha)))).sha256 === sha;
-    } catch {
-      return false;
+    } catch (e) {
+      const loc = e instanceof SourceRefused && e.reason === 'missing' ? this.packs.find(sha) : undefined;
+      return loc ? this.packedIntact({ sha256: sha, size: loc.length }) : false;
     }
   }
 
@@ -308,7 +405,9 @@ export class LocalStore {
       await rename(this.objectPath(sha), dest);
       return dest;
     } catch {
-      return undefined;
+      // not loose: a pack holding it goes to quarantine whole (what else it held is fetched again)
+      const loc = this.packs.find(sha);
+      return loc ? this.packs.quarantine(loc.pack, this.quarantineDir, Date.now()) : undefined;
     }
   }
 
@@ -319,12 +418,15 @@ export class LocalStore {
    */
   async freshen(sha: Sha256): Promise<void> {
     const now = new Date();
-    await lutimes(this.objectPath(sha), now, now).catch(() => {});
+    await lutimes(this.objectPath(sha), now, now).catch(async () => {
+      const loc = this.packs.find(sha);
+      if (loc) await this.packs.freshen(loc.pack);
+    });
   }
 
   /** Every object with its size and mtime (ms), for gc; only regular files named by their id. */
-  async listStat(): Promise<{ sha256: Sha256; size: number; mtime: number }[]> {
-    const out: { sha256: Sha256; size: number; mtime: number }[] = [];
+  async listStat(): Promise<{ sha256: Sha256; size: number; mtime: number; pack?: string }[]> {
+    const out: { sha256: Sha256; size: number; mtime: number; pack?: string }[] = [];
     const fanout: string[] = [];
     for (const a of await readdirSafe(this.root)) for (const b of await readdirSafe(path.join(this.root, a))) fanout.push(a + b);
     // W1's store has ~9,600 fan-out directories: read one at a time through the thread pool they
@@ -340,6 +442,8 @@ export class LocalStore {
     };
     if (this.local) for (const ab of fanout) await one(ab);
     else await mapLimit(fanout, 16, one);
+    const loose = new Set(out.map((x) => x.sha256));
+    for (const p of this.packs.entries()) if (!loose.has(p.sha256)) out.push(p);
     return out;
   }
 
@@ -363,15 +467,30 @@ export class LocalStore {
     return st.size;
   }
 
-  /** Every object id in the store. */
+  /**
+   * Removes local pack `id` unless it changed since gc listed it: the objects in `keep` are
+   * first written out loose (checked against their names), then the pack goes if it is still
+   * older than `cutoffMs`. Returns whether it was removed.
+   */
+  async removePackIfOlder(id: string, keep: Sha256[], cutoffMs: number): Promise<boolean> {
+    for (const sha of keep) await this.loosePath(sha);
+    return this.packs.removeIfOlder(id, cutoffMs);
+  }
+
+  /** Every object id in the store (loose, then those only in packs). */
   async *list(): AsyncGenerator<Sha256> {
+    const loose = new Set<string>();
     for (const a of await readdirSafe(this.root)) {
       for (const b of await readdirSafe(path.join(this.root, a))) {
         for (const name of await readdirSafe(path.join(this.root, a, b))) {
-          if (SHA_RE.test(name) && name.startsWith(a + b)) yield name;
+          if (SHA_RE.test(name) && name.startsWith(a + b)) {
+            loose.add(name);
+            yield name;
+          }
         }
       }
     }
+    for (const p of this.packs.entries()) if (!loose.has(p.sha256)) yield p.sha256;
   }
 
   /** True when the store is on a local filesystem (store/fsfast.ts: where synchronous calls pay). */

@@ -328,13 +328,15 @@ export async function stageSource(src: ByteSource, tmpDir: string, o: StageOptio
  * bytes that are not `ref` are refused (returned with their hash) and nothing is written.
  * Not durable by itself: the caller syncs the batch before committing it.
  */
-export function stageBytesSync(bytes: Buffer, ref: ObjectRef, tmpDir: string, mode: number): Staged {
+export function stageBytesSync(bytes: Buffer, ref: ObjectRef, tmpDir: string, mode: number, exactMode = false): Staged {
   const sha256 = sha256Hex(bytes);
   if (sha256 !== ref.sha256 || bytes.length !== ref.size) return { tmp: '', sha256, size: bytes.length };
   const tmp = tempPath(tmpDir, 'obj');
-  const fd = openSync(tmp, 'wx', mode);
+  // exactMode: `mode` whatever the umask (a work-tree file restored as recorded)
+  const fd = openSync(tmp, 'wx', exactMode ? 0o600 : mode);
   try {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
+    if (exactMode) fchmodSync(fd, mode);
   } catch (e) {
     closeSync(fd);
     rmSync(tmp, { force: true });

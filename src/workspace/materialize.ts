@@ -15,7 +15,7 @@ import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
-import { statPaths, type FileStat } from './walk.js';
+import { DirPresence, statPaths, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
   written: string[];
@@ -74,7 +74,9 @@ export async function restoreTmpDir(stateDir: string): Promise<string> {
 export async function materialize(changes: SnapChange[], o: MaterializeOptions): Promise<MaterializeResult> {
   const res: MaterializeResult = { written: [], removed: [], unchanged: [], rescued: [], missing: [], failed: [] };
   let checked = new Map<string, boolean>();
-  const stats = statPaths(o.root, changes.map((c) => c.path));
+  // what existed before this restore: a path under a missing directory needs no lstat of its own
+  const before = new DirPresence(o.root);
+  const stats = statPaths(o.root, changes.map((c) => c.path), before);
   const now = new Date().toISOString();
   const fail = (p: string, e: unknown): void => void res.failed.push({ path: p, error: wrap(e, p, o.tree) });
 
@@ -134,7 +136,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     try {
       const abs = path.join(o.root, c.path);
       // a directory where the file goes (a directory that became a file): store what it holds first
-      if (!stats.get(c.path) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
+      if (!stats.get(c.path) && before.exists(path.posix.dirname(c.path)) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
       const cur = await secure(c.path);
       const st = stats.get(c.path);
       if (cur === entry.sha256 && st && st.exec === entry.exec) {

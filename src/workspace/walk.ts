@@ -174,9 +174,14 @@ export function trackRule(m: Matcher): { file(rel: string): boolean; dir(rel: st
 }
 
 /** Stats a list of paths (restore, status of a subset). */
-export function statPaths(root: string, rels: string[]): Map<string, FileStat | undefined> {
+export function statPaths(root: string, rels: string[], dirs = new DirPresence(root)): Map<string, FileStat | undefined> {
   const out = new Map<string, FileStat | undefined>();
   for (const r of rels) {
+    // under a directory that does not exist (a fresh clone's work tree) nothing does: no lstat each
+    if (!dirs.exists(path.posix.dirname(r))) {
+      out.set(r, undefined);
+      continue;
+    }
     try {
       const st = lstatSync(path.join(root, r));
       out.set(r, st.isFile() ? toStat(st) : undefined);
@@ -185,4 +190,22 @@ export function statPaths(root: string, rels: string[]): Map<string, FileStat | 
     }
   }
   return out;
+}
+
+/**
+ * Whether directories under `root` exist, each looked at once (lstat: a symlink counts as
+ * present, and whoever writes checks it). Answers "no" only for what was missing when asked.
+ */
+export class DirPresence {
+  private known = new Map<string, boolean>([['.', true], ['', true]]);
+  constructor(private readonly root: string) {}
+
+  exists(rel: string): boolean {
+    let v = this.known.get(rel);
+    if (v !== undefined) return v;
+    const parent = path.posix.dirname(rel);
+    v = parent !== rel && !this.exists(parent) ? false : lstatSync(path.join(this.root, rel), { throwIfNoEntry: false }) !== undefined;
+    this.known.set(rel, v);
+    return v;
+  }
 }

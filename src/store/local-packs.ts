@@ -1,0 +1,258 @@
+/**
+ * Packs in the local store: `<base>/packs/<id>.pack` and `<id>.idx`, the v2 formats of a store
+ * remote (store/pack-format.ts, docs/spec.md), holding whole objects only.
+ *
+ * Why: a fetch of many small objects wrote one file per object in a 65,536-way fan-out before
+ * the work tree got its own copy; on W2 (100,000 × 4 KiB) those 100,000 files and ~56,000
+ * directories were a third of a clone (docs/benchmarks.md). A batch of objects received together
+ * now becomes one pack and one index, written sequentially.
+ *
+ * Rules:
+ *   - an object enters a pack only after its bytes hashed to its name (as a loose one does);
+ *   - a pack is published by renaming the pack first and its index last, after one syncfs: an
+ *     index names a complete, durable pack; a pack without an index is ignored;
+ *   - every read re-hashes the bytes it returns (the caller does, as for loose objects);
+ *   - a pack holding a corrupt object is moved to quarantine whole, index first: what it held is
+ *     then missing, and `gitrepro fetch` downloads it again;
+ *   - a damaged index (any byte the strict decoder refuses, or a pack of another size) makes its
+ *     pack invisible, never misread.
+ * Loose objects win over packed ones: every lookup tries the loose path first.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { lutimes, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
+import { decodeIndex, encodeIndex, PACK_MAGIC, type BlobEntry } from './pack-format.js';
+import type { ObjectRef, Sha256 } from './types.js';
+
+export interface PackedLoc {
+  pack: string;
+  offset: number;
+  length: number;
+}
+
+const IDX_RE = /^([0-9a-f]{64})\.idx$/;
+
+export class LocalPacks {
+  readonly dir: string;
+  private map?: Map<Sha256, PackedLoc>;
+  private fds = new Map<string, number>();
+
+  constructor(base: string, private readonly tmpDir: string) {
+    this.dir = path.join(base, 'packs');
+  }
+
+  packPath(id: string): string {
+    return path.join(this.dir, `${id}.pack`);
+  }
+
+  indexPath(id: string): string {
+    return path.join(this.dir, `${id}.idx`);
+  }
+
+  /** Where object `sha` sits in a local pack, or undefined. Loads the indexes on first use. */
+  find(sha: Sha256): PackedLoc | undefined {
+    return this.load().get(sha);
+  }
+
+  /** True when the store has at least one pack (cheap: one readdir, no index read). */
+  any(): boolean {
+    if (this.map) return this.map.size > 0;
+    return readdirQuiet(this.dir).some((n) => IDX_RE.test(n));
+  }
+
+  /** Every packed object with its pack's mtime. */
+  entries(): { sha256: Sha256; size: number; mtime: number; pack: string }[] {
+    const mtimes = new Map<string, number>();
+    const out: { sha256: Sha256; size: number; mtime: number; pack: string }[] = [];
+    for (const [sha, loc] of this.load()) {
+      let m = mtimes.get(loc.pack);
+      if (m === undefined) mtimes.set(loc.pack, (m = lstatSync(this.packPath(loc.pack), { throwIfNoEntry: false })?.mtimeMs ?? 0));
+      out.push({ sha256: sha, size: loc.length, mtime: m, pack: loc.pack });
+    }
+    return out;
+  }
+
+  /** The bytes of a packed object as stored (unchecked: the caller hashes them). */
+  read(loc: PackedLoc): Buffer {
+    let fd = this.fds.get(loc.pack);
+    if (fd === undefined) {
+      if (this.fds.size >= 32) this.close();
+      fd = openSync(this.packPath(loc.pack), constants.O_RDONLY | constants.O_NOFOLLOW);
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        throw new Error(`pack ${loc.pack.slice(0, 12)} is not a regular file`);
+      }
+      this.fds.set(loc.pack, fd);
+    }
+    const buf = Buffer.allocUnsafe(loc.length);
+    let got = 0;
+    while (got < loc.length) {
+      const n = readSync(fd, buf, got, loc.length - got, loc.offset + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === loc.length ? buf : buf.subarray(0, got);
+  }
+
+  /**
+   * Writes checked objects as one pack and its index (the caller hashed each against its
+   * name). One syncfs makes both durable before they are renamed into place, pack first.
+   */
+  async write(items: { ref: ObjectRef; bytes: Buffer }[]): Promise<void> {
+    const seen = new Set<string>();
+    const parts: Buffer[] = [PACK_MAGIC];
+    const blobs: BlobEntry[] = [];
+    let at = PACK_MAGIC.length;
+    for (const { ref, bytes } of items) {
+      if (seen.has(ref.sha256)) continue;
+      seen.add(ref.sha256);
+      parts.push(bytes);
+      blobs.push({ id: ref.sha256, offset: at, length: bytes.length });
+      at += bytes.length;
+    }
+    if (blobs.length === 0) return;
+    // named by its sha256, as a remote's pack is; written from the received buffers (no copy)
+    const h = createHash('sha256');
+    for (const p of parts) h.update(p);
+    const id = h.digest('hex');
+    const index = encodeIndex({ pack: id, packSize: at, blobs, chunked: [] });
+    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.dir, { recursive: true });
+    const tp = writeTemp(this.tmpDir, parts);
+    const ti = writeTemp(this.tmpDir, [index]);
+    try {
+      await syncFs(this.tmpDir);
+      renameSync(tp, this.packPath(id));
+      renameSync(ti, this.indexPath(id));
+    } catch (e) {
+      for (const t of [tp, ti]) unlinkQuiet(t);
+      throw e;
+    } finally {
+      tempDone(tp);
+      tempDone(ti);
+    }
+    if (this.map) for (const b of blobs) if (!this.map.has(b.id)) this.map.set(b.id, { pack: id, offset: b.offset, length: b.length });
+  }
+
+  /** Moves pack `id` and its index to `dest` (index first: the pack stops being read at once). */
+  quarantine(id: string, destDir: string, stamp: number): string | undefined {
+    this.forget(id);
+    let moved: string | undefined;
+    for (const [from, ext] of [[this.indexPath(id), 'idx'], [this.packPath(id), 'pack']] as const) {
+      try {
+        const to = path.join(destDir, `${id}.${stamp}.${ext}`);
+        renameSync(from, to);
+        moved ??= to;
+      } catch {
+        // already gone
+      }
+    }
+    return moved;
+  }
+
+  /** Removes pack `id` (index first) if its pack file is older than `cutoffMs`; returns whether it went. */
+  removeIfOlder(id: string, cutoffMs: number): boolean {
+    const st = lstatSync(this.packPath(id), { throwIfNoEntry: false });
+    if (!st?.isFile() || st.mtimeMs >= cutoffMs) return false;
+    this.forget(id);
+    unlinkQuiet(this.indexPath(id));
+    unlinkQuiet(this.packPath(id));
+    return true;
+  }
+
+  /** Marks pack `id` as just used (gc's grace period counts from here). */
+  async freshen(id: string): Promise<void> {
+    const now = new Date();
+    await lutimes(this.packPath(id), now, now).catch(() => {});
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) {
+      try {
+        closeSync(fd);
+      } catch {
+        // closed already
+      }
+    }
+    this.fds.clear();
+  }
+
+  private forget(id: string): void {
+    const fd = this.fds.get(id);
+    if (fd !== undefined) {
+      this.fds.delete(id);
+      try {
+        closeSync(fd);
+      } catch {
+        // closed already
+      }
+    }
+    if (this.map) for (const [sha, loc] of this.map) if (loc.pack === id) this.map.delete(sha);
+  }
+
+  private load(): Map<Sha256, PackedLoc> {
+    if (this.map) return this.map;
+    const map = new Map<Sha256, PackedLoc>();
+    for (const name of readdirQuiet(this.dir).sort()) {
+      const m = IDX_RE.exec(name);
+      if (!m) continue;
+      const id = m[1]!;
+      try {
+        const st = lstatSync(this.indexPath(id));
+        if (!st.isFile() || st.size > 256 << 20) continue;
+        const ix = decodeIndex(readFileSync(this.indexPath(id)));
+        const ps = lstatSync(this.packPath(id), { throwIfNoEntry: false });
+        if (ix.pack !== id || !ps?.isFile() || ps.size !== ix.packSize) continue;
+        for (const b of ix.blobs) if (!map.has(b.id)) map.set(b.id, { pack: id, offset: b.offset, length: b.length });
+      } catch {
+        // a damaged index hides its pack: its objects count as missing, and a fetch brings them again
+      }
+    }
+    this.map = map;
+    return map;
+  }
+}
+
+function writeTemp(dir: string, parts: Buffer[]): string {
+  const tmp = tempPath(dir, 'pack');
+  const fd = openSync(tmp, 'wx', 0o444);
+  try {
+    // up to 1,024 buffers per writev (IOV_MAX); a short write is finished piece by piece
+    for (let i = 0; i < parts.length; i += 1024) {
+      const batch = parts.slice(i, i + 1024);
+      let done = writevSync(fd, batch);
+      for (const b of batch) {
+        if (done >= b.length) {
+          done -= b.length;
+          continue;
+        }
+        for (let off = done; off < b.length; ) off += writeSync(fd, b, off);
+        done = 0;
+      }
+    }
+  } catch (e) {
+    closeSync(fd);
+    unlinkQuiet(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  return tmp;
+}
+
+function unlinkQuiet(p: string): void {
+  try {
+    unlinkSync(p);
+  } catch {
+    // gone already
+  }
+}
+
+function readdirQuiet(d: string): string[] {
+  try {
+    return readdirSync(d);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Local packs (store/local-packs.ts, issue 11): a fetch of many objects from a v2 remote keeps
+ * them as packs in the local store instead of one file per object. Through real clones, hooks
+ * and checkouts: what a clone restores, what it fetches later, a corrupt pack (refused, set
+ * aside whole, fetched again), pushing packed objects to other remotes, unsaved work over packed
+ * files, and gc of packs that are wholly or partly garbage.
+ */
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeIndex } from '../../src/store/pack-format.js';
+import { cloneOf, dirRemoteObjects, manifestShas, project } from '../helpers/remote.js';
+import { sha256, type TestRepo } from '../helpers/repo.js';
+import { checkV2 } from '../helpers/v2.js';
+
+/** Deterministic incompressible bytes. */
+function bytes(n: number, seed: string): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0, off = 0; off < n; i++, off += 32) createHash('sha256').update(`${seed}-${i}`).digest().copy(out, off);
+  return out;
+}
+
+function files(dir: string, n: number, seed: string, size = 3000): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  for (let i = 0; i < n; i++) out[`${dir}/f${i}.bin`] = bytes(size + i, `${seed}${i}`);
+  return out;
+}
+
+function writeAll(r: TestRepo, fs: Record<string, Buffer>): void {
+  for (const [p, b] of Object.entries(fs)) r.write(p, b);
+}
+
+/** The local store's packs: id -> object ids. */
+function localPacks(r: TestRepo): Map<string, Set<string>> {
+  const dir = path.join(r.gitDir(), 'gitrepro', 'packs');
+  const out = new Map<string, Set<string>>();
+  if (!existsSync(dir)) return out;
+  for (const n of readdirSync(dir)) {
+    const m = /^([0-9a-f]{64})\.idx$/.exec(n);
+    if (!m) continue;
+    const ix = decodeIndex(readFileSync(path.join(dir, n)));
+    out.set(m[1]!, new Set(ix.blobs.map((b) => b.id)));
+  }
+  return out;
+}
+
+/** Loose object files of the local store. */
+function looseObjects(r: TestRepo): string[] {
+  const dir = path.join(r.gitDir(), 'gitrepro', 'objects');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true }).map(String).filter((f) => /[0-9a-f]{64}$/.test(f)).map((f) => path.basename(f));
+}
+
+const packedIds = (r: TestRepo): Set<string> => new Set([...localPacks(r).values()].flatMap((s) => [...s]));
+
+describe('local packs', () => {
+  it('a clone keeps its fetch as packs (no loose object); later fetches too; checkouts restore byte for byte; fsck re-hashes them', () => {
+    const { r, bare } = project();
+    const v1 = files('data/a', 150, 'one');
+    writeAll(r, v1);
+    r.write('data/run.sh', '#!/bin/sh\necho hi\n', 0o755);
+    r.commit('v1');
+    const m1 = r.manifest();
+    const v2 = files('data/a', 100, 'two');
+    writeAll(r, v2);
+    r.commit('v2');
+    const m2 = r.manifest();
+    r.git(['push', '-q', 'origin', 'main']);
+
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(m2);
+    expect(looseObjects(c)).toEqual([]);
+    const first = packedIds(c);
+    for (const s of manifestShas(m2)) expect(first.has(s)).toBe(true);
+
+    // the commit before: its 100 differing objects are fetched by the checkout hook, as a pack
+    c.git(['checkout', '-q', 'HEAD~1']);
+    expect(c.manifest()).toEqual(m1);
+    expect(looseObjects(c)).toEqual([]);
+    expect(localPacks(c).size).toBeGreaterThan(1);
+    c.git(['checkout', '-q', 'main']);
+    expect(c.manifest()).toEqual(m2);
+    // executable bits come back as recorded
+    expect(statSync(c.path('data/run.sh')).mode & 0o111).not.toBe(0);
+
+    const fsck = c.grJson(['fsck']);
+    expect(fsck).toMatchObject({ ok: true, corrupt: [] });
+    expect(fsck.objects).toBe(new Set([...manifestShas(m1), ...manifestShas(m2)]).size);
+    c.gr(['verify', '--deep']);
+  });
+
+  it('a corrupt packed object is refused and its pack set aside whole; a fetch brings what it held back', () => {
+    const { r, bare } = project();
+    writeAll(r, files('data/a', 120, 'one'));
+    r.commit('v1');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    const packs = localPacks(c);
+    expect(packs.size).toBe(1);
+    const [id] = [...packs.keys()];
+    const target = 'data/a/f7.bin';
+    const sha = sha256(c.read(target));
+    // flip one byte of that object inside the pack
+    const ix = decodeIndex(readFileSync(path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.idx`)));
+    const entry = ix.blobs.find((b) => b.id === sha)!;
+    const packFile = path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.pack`);
+    const buf = readFileSync(packFile);
+    buf[entry.offset + 10] ^= 0xff;
+    chmodSync(packFile, 0o644);
+    writeFileSync(packFile, buf);
+
+    rmSync(c.path(target));
+    const res = c.gr(['restore'], { ok: [1] });
+    expect(res.stderr).toMatch(new RegExp(`${target}.*stored object ${sha.slice(0, 12)} is corrupt`));
+    expect(existsSync(c.path(target))).toBe(false); // never written
+    // the pack and its index went to quarantine; nothing else was touched
+    const q = readdirSync(path.join(c.gitDir(), 'gitrepro', 'quarantine')).sort();
+    expect(q.map((n) => n.replace(/\.\d+\./, '.'))).toEqual([`${id}.idx`, `${id}.pack`]);
+    expect(localPacks(c).size).toBe(0);
+    // fetch brings every object the pack held again, checked; restore completes
+    c.gr(['fetch']);
+    c.gr(['restore']);
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(c.grJson(['fsck']).ok).toBe(true);
+  });
+
+  it('objects held only in local packs push to other remotes (v1 and v2) byte for byte', () => {
+    const { r, bare } = project();
+    writeAll(r, files('data/a', 90, 'one'));
+    r.commit('v1');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(looseObjects(c)).toEqual([]);
+    const want = manifestShas(r.manifest());
+
+    const v1 = path.join(path.dirname(c.dir), 'store-v1');
+    c.gr(['remote', 'add', 'old', v1, '--format', '1']);
+    expect(c.gr(['push', 'old']).stderr + c.gr(['push', 'old']).stdout).toMatch(/already there|uploaded/);
+    const got = dirRemoteObjects(v1);
+    for (const s of want) expect(got.get(s)).toBe(true);
+
+    const v2 = path.join(path.dirname(c.dir), 'store-v2');
+    c.gr(['remote', 'add', 'new', v2]);
+    c.gr(['push', 'new']);
+    const rep = checkV2(v2);
+    expect(rep.problems).toEqual([]);
+    for (const s of want) expect(rep.objects.has(s)).toBe(true);
+  });
+
+  it('unsaved changes to a file restored from a pack are stored before a checkout replaces it', () => {
+    const { r, bare } = project();
+    writeAll(r, files('data/a', 80, 'one'));
+    r.commit('v1');
+    writeAll(r, files('data/a', 80, 'two'));
+    r.commit('v2');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    c.write('data/a/f3.bin', 'my unsaved edit');
+    c.git(['checkout', '-q', 'HEAD~1']);
+    const rescued = c.grJson(['recover', '--list']);
+    expect(JSON.stringify(rescued)).toContain(sha256('my unsaved edit'));
+    c.gr(['recover', '--', 'data/a/f3.bin']);
+    expect(c.read('data/a/f3.bin').toString()).toBe('my unsaved edit');
+  });
+
+  it('gc removes a pack of garbage whole and, from a pack partly needed, keeps what is needed as loose objects', () => {
+    const { r, bare } = project();
+    writeAll(r, files('data/a', 70, 'base'));
+    r.commit('base');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+
+    // two branches on origin, each fetched by the clone as one pack
+    const g1 = files('data/g1', 80, 'garbage');
+    r.git(['checkout', '-q', '-b', 'exp1']);
+    writeAll(r, g1);
+    r.commit('exp1');
+    r.git(['push', '-q', 'origin', 'exp1']);
+    const g2 = files('data/g2', 100, 'mixed');
+    r.git(['checkout', '-q', '-b', 'exp2', 'main']);
+    writeAll(r, g2);
+    r.commit('exp2');
+    r.git(['push', '-q', 'origin', 'exp2']);
+    // main keeps 30 of exp2's files (the same bytes)
+    r.git(['checkout', '-q', 'main']);
+    const kept = Object.fromEntries(Object.entries(g2).slice(0, 30).map(([p, b]) => [p.replace('data/g2', 'data/k'), b]));
+    writeAll(r, kept);
+    r.commit('main keeps 30');
+    r.git(['push', '-q', 'origin', 'main']);
+
+    for (const b of ['exp1', 'exp2']) {
+      c.git(['fetch', '-q', 'origin', b]);
+      c.git(['checkout', '-q', '-b', b, `origin/${b}`]);
+    }
+    c.git(['checkout', '-q', 'main']);
+    c.git(['pull', '-q', '--ff-only', 'origin', 'main']);
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(looseObjects(c)).toEqual([]);
+    const before = localPacks(c);
+    expect(before.size).toBe(3); // base, exp1, exp2 (main's 30 were in exp2's pack already)
+
+    // the branches go everywhere; their reflogs too
+    for (const b of ['exp1', 'exp2']) {
+      c.git(['branch', '-D', b]);
+      c.git(['update-ref', '-d', `refs/remotes/origin/${b}`]);
+    }
+    c.git(['reflog', 'expire', '--expire=now', '--all']);
+    const dry = c.grJson(['gc', '--dry-run', '--keep', '0']);
+    expect(dry.removed.objects).toBe(80 + 70);
+    const run = c.grJson(['gc', '--keep', '0']);
+    expect(run.removed).toEqual(dry.removed);
+    expect(run.failed).toEqual([]);
+    // only the base pack is left; main's 30 objects from exp2's pack are loose now
+    expect(localPacks(c).size).toBe(1);
+    const loose = new Set(looseObjects(c));
+    for (const b of Object.values(kept)) expect(loose.has(sha256(b))).toBe(true);
+    expect(loose.size).toBe(30);
+    // every commit still reachable restores byte for byte
+    rmSync(c.path('data'), { recursive: true });
+    c.gr(['restore']);
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(c.grJson(['fsck']).ok).toBe(true);
+  });
+});
