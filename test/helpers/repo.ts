@@ -4,6 +4,7 @@
  * gitrepro first on PATH so the installed hooks run the real binary. A failing command throws
  * with its stdout and stderr.
  */
+import { THREAD_VARS } from '../../src/env/vars.js';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, statSync, existsSync, readdirSync } from 'node:fs';
@@ -39,6 +40,9 @@ export function sandbox(prefix = 'gr-test-'): { dir: string; env: NodeJS.Process
     NO_COLOR: '1',
   };
   for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GITREPRO_SKIP', 'GITREPRO_SYNC_RECORDS']) delete env[k];
+  // the host's thread settings (a machine may set OPENBLAS_CORETYPE, say) would enter every
+  // record: tests set the ones they check
+  for (const k of Object.keys(env)) if (THREAD_VARS.includes(k) || k.endsWith('_NUM_THREADS')) delete env[k];
   return { dir, env };
 }
 
