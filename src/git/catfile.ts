@@ -28,10 +28,15 @@ export class CatFile {
   private failed?: Error;
   private corked = false;
 
-  constructor(cwd: string) {
+  /**
+   * `o.bulk`: every read is asked for before `close()`, which must come before the replies are
+   * awaited (`git cat-file --buffer`: git writes its replies in big blocks, not one write per
+   * object, and the last block at the end of input; 100,000 pointer blobs were 100,000 writes).
+   */
+  constructor(cwd: string, o: { bulk?: boolean } = {}) {
     const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
     for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete env[k];
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn('git', ['cat-file', '--batch', ...(o.bulk ? ['--buffer'] : [])], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));
     this.child.stdin.on('error', () => {});
     const fail = (why: string) => {

@@ -49,10 +49,12 @@ async function readPointers(cwd: string, oids: string[], tree?: string): Promise
   if (uniq.length === 0) return out;
   // a big snapshot (a clone's first restore: 100,000 pointers) is read by two `cat-file`s at
   // once: git spends ~20 µs per pointer blob, on one core each
-  const cats = Array.from({ length: uniq.length >= 20_000 ? 2 : 1 }, () => new CatFile(cwd));
+  const cats = Array.from({ length: uniq.length >= 20_000 ? 2 : 1 }, () => new CatFile(cwd, { bulk: true }));
   const per = Math.ceil(uniq.length / cats.length);
   try {
-    const objs = await Promise.all(uniq.map((o, i) => cats[Math.floor(i / per)]!.read(o)));
+    const pending = uniq.map((o, i) => cats[Math.floor(i / per)]!.read(o));
+    for (const c of cats) c.close(); // every read asked for: git answers in blocks now
+    const objs = await Promise.all(pending);
     uniq.forEach((oid, i) => {
       const o = objs[i];
       if (!o) throw invalid(`pointer blob ${oid.slice(0, 12)} is missing from the git object database`, tree);

@@ -67,7 +67,8 @@ export async function fetchData(o: FetchOptions): Promise<FetchResult> {
   const only = pathFilter(repo, o.cwd, o.paths) ?? (repo.sparse ? (p: string) => repo.sparse!.wanted(p) : undefined);
   const objects = only ? await snapshotObjectsAt(repo, trees, only) : await snapshotObjects(repo, { full: trees });
   const want: NeededObject[] = [];
-  for (const obj of objects.values()) if (!(await repo.store.has(obj.sha256))) want.push(obj);
+  const lacking = await repo.store.missing([...objects.values()].map((x) => x.sha256));
+  for (const obj of objects.values()) if (lacking.has(obj.sha256)) want.push(obj);
   const res: FetchResult = { records, commits: commits.length, needed: objects.size, local: objects.size - want.length, fetched: [], bytes: 0, failed: [], unavailable };
   if (want.length === 0) return res;
   const moved = await download(repo, want, { remote, env: o.env ?? process.env, reporter: o.reporter }, res);

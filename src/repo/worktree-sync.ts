@@ -92,7 +92,8 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     }
     if (o.fetchMissing) {
       const need = new Map<string, number>();
-      for (const c of changes) if (c.entry && !(await repo.store.has(c.entry.sha256))) need.set(c.entry.sha256, c.entry.size);
+      const lacking = await repo.store.missing(changes.flatMap((c) => (c.entry ? [c.entry.sha256] : [])));
+      for (const c of changes) if (c.entry && lacking.has(c.entry.sha256)) need.set(c.entry.sha256, c.entry.size);
       if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
     }
     trace('planned');

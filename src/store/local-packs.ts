@@ -33,11 +33,14 @@ export interface PackedLoc {
 }
 
 const IDX_RE = /^([0-9a-f]{64})\.idx$/;
+const WINDOW = 1 << 20;
 
 export class LocalPacks {
   readonly dir: string;
   private map?: Map<Sha256, PackedLoc>;
   private fds = new Map<string, number>();
+  /** the last window read ahead (a restore reads a pack's small objects mostly in order) */
+  private window?: { pack: string; start: number; buf: Buffer };
 
   constructor(base: string, private readonly tmpDir: string) {
     this.dir = path.join(base, 'packs');
@@ -74,26 +77,40 @@ export class LocalPacks {
     return out;
   }
 
-  /** The bytes of a packed object as stored (unchecked: the caller hashes them). */
+  /**
+   * The bytes of a packed object as stored (unchecked: the caller hashes them). A small object
+   * is served from a 1 MiB window read ahead from it: W2's restore read 100,000 objects of 4 KiB
+   * in 100,000 `pread`s. Each window is a new buffer: what was returned stays valid.
+   */
   read(loc: PackedLoc): Buffer {
-    let fd = this.fds.get(loc.pack);
+    const w = this.window;
+    if (w && w.pack === loc.pack && loc.offset >= w.start && loc.offset + loc.length <= w.start + w.buf.length) return w.buf.subarray(loc.offset - w.start, loc.offset - w.start + loc.length);
+    if (loc.length > WINDOW / 4) return this.pread(loc.pack, loc.offset, loc.length);
+    const buf = this.pread(loc.pack, loc.offset, WINDOW);
+    this.window = { pack: loc.pack, start: loc.offset, buf };
+    return buf.subarray(0, Math.min(loc.length, buf.length));
+  }
+
+  /** Up to `length` bytes at `offset` of pack `id` (fewer at its end). */
+  private pread(id: string, offset: number, length: number): Buffer {
+    let fd = this.fds.get(id);
     if (fd === undefined) {
       if (this.fds.size >= 32) this.close();
-      fd = openSync(this.packPath(loc.pack), constants.O_RDONLY | constants.O_NOFOLLOW);
+      fd = openSync(this.packPath(id), constants.O_RDONLY | constants.O_NOFOLLOW);
       if (!fstatSync(fd).isFile()) {
         closeSync(fd);
-        throw new Error(`pack ${loc.pack.slice(0, 12)} is not a regular file`);
+        throw new Error(`pack ${id.slice(0, 12)} is not a regular file`);
       }
-      this.fds.set(loc.pack, fd);
+      this.fds.set(id, fd);
     }
-    const buf = Buffer.allocUnsafe(loc.length);
+    const buf = Buffer.allocUnsafe(length);
     let got = 0;
-    while (got < loc.length) {
-      const n = readSync(fd, buf, got, loc.length - got, loc.offset + got);
+    while (got < length) {
+      const n = readSync(fd, buf, got, length - got, offset + got);
       if (n === 0) break;
       got += n;
     }
-    return got === loc.length ? buf : buf.subarray(0, got);
+    return got === length ? buf : buf.subarray(0, got);
   }
 
   /**
@@ -177,9 +194,11 @@ export class LocalPacks {
       }
     }
     this.fds.clear();
+    this.window = undefined;
   }
 
   private forget(id: string): void {
+    if (this.window?.pack === id) this.window = undefined;
     const fd = this.fds.get(id);
     if (fd !== undefined) {
       this.fds.delete(id);

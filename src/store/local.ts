@@ -68,6 +68,22 @@ export class LocalStore {
     return false;
   }
 
+  /**
+   * The objects of `shas` the store lacks. Looks at the store's top-level fan-out once: an
+   * object whose `aa/` directory is not there is missing without an lstat of its own (a fresh
+   * clone's 100,000 objects cost 100,000 failed lstats before, ~0.8 s). Read at the call: a
+   * directory made later only makes an object look missing (fetched again, harmlessly).
+   */
+  async missing(shas: Iterable<Sha256>): Promise<Set<Sha256>> {
+    const top = new Set(this.local ? readdirSyncSafe(this.root) : await readdirSafe(this.root));
+    const out = new Set<Sha256>();
+    for (const sha of shas) {
+      if (out.has(sha) || this.packs.find(sha)) continue;
+      if (!SHA_RE.test(sha) || !top.has(sha.slice(0, 2)) || !(await this.has(sha))) out.add(sha);
+    }
+    return out;
+  }
+
   /** True when object `sha` is a loose file (not only in a pack). */
   hasLoose(sha: Sha256): boolean {
     return lstatSync(this.objectPath(sha), { throwIfNoEntry: false })?.isFile() ?? false;
