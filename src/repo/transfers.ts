@@ -15,6 +15,7 @@ import { GitreproError, isGitreproError } from '../errors.js';
 import { isLocalFs, SMALL_OBJECT } from '../store/fsfast.js';
 import { KnownCache } from '../store/known.js';
 import { transfer } from '../store/retry.js';
+import { CHUNK_THRESHOLD } from '../store/pack.js';
 import type { BatchOptions, BatchResult, ObjectRef, Remote } from '../store/types.js';
 import { trace } from '../trace.js';
 import type { Repo, Reporter } from './context.js';
@@ -45,16 +46,21 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
       hint: 'fetch it from a remote that has it (`gitrepro fetch <remote> <rev>`), or restore that file and `gitrepro add` it',
       data: { sha256: obj.sha256, path: obj.path },
     });
-  // remotes read objects as files: those held only in local packs are written out loose first
-  await repo.store.ensureLoose(objs.map((x) => x.sha256));
   if (remote.putMany) {
+    // a v2 remote reads small objects of local packs from the packs; a big one reads its file
+    await repo.store.ensureLoose(objs.filter((x) => x.size > CHUNK_THRESHOLD).map((x) => x.sha256));
     // the remote reads each object itself (an absent one fails with data.local)
-    const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256) })), b));
+    const packed = repo.store.packs.any();
+    const items = objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256), readInto: packed ? (slot: Buffer) => repo.store.readPackedInto(obj.sha256, slot) : undefined }));
+    const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(items, b));
     if (batched) {
       for (const f of batched.failed) if (f.error.code === 'GITREPRO_OBJECT_MISSING' && f.error.data?.local) f.error = notLocal(f.object);
       return batched;
     }
   }
+  // one by one (a v1 remote), each object is read from its file: one held only in a local pack
+  // is written out loose first
+  await repo.store.ensureLoose(objs.map((x) => x.sha256));
   await remote.prepare?.(objs);
   return move('uploading', objs, o, async (obj, onBytes) => {
     if (!(await present(obj))) throw notLocal(obj);

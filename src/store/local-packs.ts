@@ -150,7 +150,8 @@ export class LocalPacks {
       tempDone(tp);
       tempDone(ti);
     }
-    if (this.map) for (const b of blobs) if (!this.map.has(b.id)) this.map.set(b.id, { pack: id, offset: b.offset, length: b.length });
+    // the newest copy serves (an object stored again because its old copy was damaged)
+    if (this.map) for (const b of blobs) this.map.set(b.id, { pack: id, offset: b.offset, length: b.length });
   }
 
   /** Moves pack `id` and its index to `dest` (index first: the pack stops being read at once). */
@@ -208,7 +209,8 @@ export class LocalPacks {
         // closed already
       }
     }
-    if (this.map) for (const [sha, loc] of this.map) if (loc.pack === id) this.map.delete(sha);
+    // read the indexes again at the next lookup: another pack may hold what this one held
+    this.map = undefined;
   }
 
   private load(): Map<Sha256, PackedLoc> {

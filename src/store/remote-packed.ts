@@ -30,7 +30,7 @@ import { CHUNK_THRESHOLD, MAX_BLOB, PACK_TARGET, PACKS_IN_FLIGHT, PackBuilder, p
 import { openSource, readFileInto, receive, sha256Hex, SourceRefused, type ByteSource } from './receive.js';
 import { badMarker, FORMAT_KEY, indexKey, LATEST_FORMAT, markerBytes, newerFormat, packKey, parseMarker, type RemoteFormat } from './remote-format.js';
 import { isFatalError, transfer } from './retry.js';
-import type { BatchOptions, BatchResult, LooseObject, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
+import type { BatchOptions, BatchResult, LocalItem, LooseObject, ObjectRef, ObjectSink, Remote, RemoteFiles, Sha256, TransferProgress } from './types.js';
 
 const SHA_RE = /^[0-9a-f]{64}$/;
 /** chunked reads ahead of the one being written (per big file) */
@@ -174,7 +174,7 @@ export class PackedRemote implements Remote {
     if (r.failed.length) throw r.failed[0]!.error;
   }
 
-  async putMany(items: { ref: ObjectRef; src: string }[], o: BatchOptions): Promise<BatchResult | undefined> {
+  async putMany(items: LocalItem[], o: BatchOptions): Promise<BatchResult | undefined> {
     const st = await this.state();
     if ((await this.writeFormat(st)) === 1) return undefined;
     return this.packObjects(st, items, o, false);
@@ -454,7 +454,7 @@ export class PackedRemote implements Remote {
    * rewrites, which is how a damaged copy is repaired). Small objects are read whole and
    * checked against their id; big ones are chunked while their whole-file hash is checked.
    */
-  private async packObjects(st: State, items: { ref: ObjectRef; src: string }[], o: BatchOptions, force: boolean): Promise<BatchResult> {
+  private async packObjects(st: State, items: LocalItem[], o: BatchOptions, force: boolean): Promise<BatchResult> {
     const ok: ObjectRef[] = [];
     const failed: { ref: ObjectRef; error: unknown }[] = [];
     const known = (id: string): boolean => !force && st.cat.holds(id);
@@ -596,11 +596,15 @@ export class PackedRemote implements Remote {
    * its id: a damaged local object is never pushed. Synchronous (store/fsfast.ts): the local store
    * is on this machine, and 100,000 small reads through the thread pool cost seconds.
    */
-  private readLocalInto(it: { ref: ObjectRef; src: string }, slot: Buffer): void {
+  private readLocalInto(it: LocalItem, slot: Buffer): void {
+    let packed: string | undefined;
     try {
+      // a packed copy first; a loose copy is read when there is no packed one or it is damaged
+      if (it.readInto?.(slot) && (packed = sha256Hex(slot)) === it.ref.sha256) return;
       readFileInto(it.src, slot);
     } catch (e) {
       if (!(e instanceof SourceRefused)) throw e;
+      if (e.reason === 'missing' && packed) throw this.localCorrupt(it.ref, { sha256: packed, size: slot.length });
       if (e.reason === 'missing') throw notLocal(it.ref);
       throw this.localCorrupt(it.ref, { sha256: '', size: -1 }, e.detail);
     }
@@ -608,7 +612,7 @@ export class PackedRemote implements Remote {
     if (got !== it.ref.sha256) throw this.localCorrupt(it.ref, { sha256: got, size: slot.length });
   }
 
-  private async openLocal(it: { ref: ObjectRef; src: string }): Promise<Extract<ByteSource, { kind: 'file' }>> {
+  private async openLocal(it: LocalItem): Promise<Extract<ByteSource, { kind: 'file' }>> {
     try {
       const src = await openSource(it.src, { size: it.ref.size });
       if (src.kind !== 'file') throw new Error('unreachable: a big file read whole');

@@ -57,7 +57,7 @@ export interface Remote {
    * per object). Undefined when the remote is written object by object (format v1): the caller
    * then uses `put`. Failures are collected per object, never thrown for one object.
    */
-  putMany?(items: { ref: ObjectRef; src: string }[], o: BatchOptions): Promise<BatchResult | undefined>;
+  putMany?(items: LocalItem[], o: BatchOptions): Promise<BatchResult | undefined>;
   /**
    * Optional: downloads many objects into `sink` (the local store) at once (format v2 reads
    * coalesced byte ranges of packs). Undefined when the remote holds loose objects only.
@@ -121,4 +121,15 @@ export interface BatchResult {
 export interface ObjectSink {
   receive(ref: ObjectRef, src: ByteSource, o?: { onBytes?: (n: number) => void; link?: boolean }): Promise<void>;
   receiveBatch(items: { ref: ObjectRef; bytes: Buffer }[], corrupt: (ref: ObjectRef, got: { sha256: string; size: number }) => Error): Promise<{ ok: ObjectRef[]; failed: { ref: ObjectRef; error: Error }[] }>;
+}
+
+/**
+ * An object of the local store to upload: its loose path, and for an object held in a local
+ * pack `readInto`, which copies its bytes (unchecked: the uploader hashes them) into a buffer
+ * of its size and returns false when the object is not packed.
+ */
+export interface LocalItem {
+  ref: ObjectRef;
+  src: string;
+  readInto?: (slot: Buffer) => boolean;
 }

@@ -6,10 +6,13 @@
 import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
 import { hashFile } from '../store/hash.js';
-import type { LocalStore, StagedObject } from '../store/local.js';
+import { LOCAL_PACK_MIN, type LocalStore, type StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
 import { trace } from '../trace.js';
+
+/** Files up to this size go into local packs when a scan stores many (store/local-packs.ts). */
+const PACKED_INGEST_MAX = 1 << 20;
 
 export interface ScannedFile extends SnapEntry {
   stat: FileStat;
@@ -42,9 +45,27 @@ export async function scanWorkTree(
   for (const [p, st] of walk.files) if (!opts.only || opts.only(p)) todo.push([p, st]);
   let hashedBytes = 0;
   const staged: StagedObject[] = [];
+  let packedAdded = 0;
+  let rest = todo;
+  if (opts.ingest && todo.length >= LOCAL_PACK_MIN) {
+    // many small files (a first recording): stored as local packs, not one object file each
+    const small = todo.filter(([, st]) => st.size <= PACKED_INGEST_MAX);
+    if (small.length >= LOCAL_PACK_MIN) {
+      const byAbs = new Map(small.map(([p, st]) => [path.join(root, p), [p, st] as const]));
+      const r = await opts.store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })));
+      for (const [abs, h] of r.hashed) {
+        const [p, st] = byAbs.get(abs)!;
+        files.set(p, { sha256: h.sha256, size: h.size, exec: st.exec, stat: st });
+        hashedBytes += h.size;
+      }
+      packedAdded = r.added;
+      const again = new Set(r.fallback);
+      rest = todo.filter(([p, st]) => st.size > PACKED_INGEST_MAX || again.has(path.join(root, p)));
+    }
+  }
   // big files first: they dominate wall time, and overlap best with the many small ones
-  todo.sort((a, b) => b[1].size - a[1].size);
-  await mapLimit(todo, JOBS, async ([p, st]) => {
+  rest.sort((a, b) => b[1].size - a[1].size);
+  await mapLimit(rest, JOBS, async ([p, st]) => {
     const abs = path.join(root, p);
     if (opts.ingest) {
       const s = await opts.store.stage(abs);
@@ -58,6 +79,6 @@ export async function scanWorkTree(
     }
   });
   trace(`hashed ${todo.length} file(s)`);
-  const added = opts.ingest ? await opts.store.commitStaged(staged, true) : 0;
+  const added = opts.ingest ? packedAdded + (await opts.store.commitStaged(staged, true)) : 0;
   return { files, skipped: walk.skipped, hashed: todo.length, hashedBytes, added };
 }

@@ -222,4 +222,65 @@ describe('local packs', () => {
     expect(c.manifest()).toEqual(r.manifest());
     expect(c.grJson(['fsck']).ok).toBe(true);
   });
+
+  it('a first recording of many small files stores them as local packs; checkouts, pushes (v2 from the packs, v1 as files) and clones restore them byte for byte', () => {
+    const { r, bare, store } = project();
+    writeAll(r, files('data/a', 200, 'first'));
+    r.write('data/big.bin', bytes(3 << 20, 'big')); // above the packed-ingest size: loose
+    r.commit('first recording');
+    const m1 = r.manifest();
+    const packed = packedIds(r);
+    expect(packed.size).toBe(200);
+    expect(looseObjects(r)).toEqual([sha256(r.read('data/big.bin'))]);
+    // an incremental change is stored loose, as before
+    writeAll(r, files('data/a', 3, 'second'));
+    r.commit('three changed');
+    const m2 = r.manifest();
+    expect(looseObjects(r).length).toBe(4);
+    r.git(['checkout', '-q', 'HEAD~1']);
+    expect(r.manifest()).toEqual(m1);
+    r.git(['checkout', '-q', 'main']);
+    expect(r.manifest()).toEqual(m2);
+    expect(r.grJson(['fsck'])).toMatchObject({ ok: true, objects: 204 });
+
+    // the push reads the packed objects from the packs, checked, and writes nothing loose
+    r.git(['push', '-q', 'origin', 'main']);
+    const rep = checkV2(store);
+    expect(rep.problems).toEqual([]);
+    for (const s of [...manifestShas(m1), ...manifestShas(m2)]) expect(rep.objects.has(s)).toBe(true);
+    expect(looseObjects(r).length).toBe(4);
+    // a v1 remote reads files: the packed objects are written out loose first
+    const v1 = path.join(path.dirname(r.dir), 'store-v1');
+    r.gr(['remote', 'add', 'old', v1, '--format', '1']);
+    r.gr(['push', 'old']);
+    const got = dirRemoteObjects(v1);
+    for (const s of manifestShas(m2)) expect(got.get(s)).toBe(true);
+
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(m2);
+    c.git(['checkout', '-q', 'HEAD~1']);
+    expect(c.manifest()).toEqual(m1);
+  });
+
+  it('a damaged packed copy is not pushed: the push reads the loose copy, or fails naming the object', () => {
+    const { r, store } = project();
+    writeAll(r, files('data/a', 100, 'p'));
+    r.commit('packed');
+    const [id] = [...localPacks(r).keys()];
+    const target = 'data/a/f5.bin';
+    const sha = sha256(r.read(target));
+    const ix = decodeIndex(readFileSync(path.join(r.gitDir(), 'gitrepro', 'packs', `${id}.idx`)));
+    const entry = ix.blobs.find((b) => b.id === sha)!;
+    const packFile = path.join(r.gitDir(), 'gitrepro', 'packs', `${id}.pack`);
+    const buf = readFileSync(packFile);
+    buf[entry.offset] ^= 0xff;
+    chmodSync(packFile, 0o644);
+    writeFileSync(packFile, buf);
+    const res = r.gr(['push'], { ok: [1] });
+    expect(res.stderr).toMatch(new RegExp(sha.slice(0, 12)));
+    expect(res.stderr).toMatch(/corrupt/);
+    // nothing damaged reached the remote
+    expect(checkV2(store).problems).toEqual([]);
+    expect(checkV2(store).objects.has(sha)).toBe(false);
+  });
 });
