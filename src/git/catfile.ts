@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { GitreproError } from '../errors.js';
+import { keepHeap } from './run.js';
 
 export interface CatObject {
   oid: string;
@@ -34,7 +35,7 @@ export class CatFile {
    * object, and the last block at the end of input; 100,000 pointer blobs were 100,000 writes).
    */
   constructor(cwd: string, o: { bulk?: boolean } = {}) {
-    const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+    const env: NodeJS.ProcessEnv = keepHeap({ ...process.env, LC_ALL: 'C' });
     for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete env[k];
     this.child = spawn('git', ['cat-file', '--batch', ...(o.bulk ? ['--buffer'] : [])], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => this.onData(b));

@@ -19,12 +19,24 @@ export interface GitResult {
 }
 
 /** Environment for child gits: never let a hook's GIT_DIR/GIT_INDEX_FILE leak unless asked. */
+/**
+ * glibc gives freed heap back to the kernel at once by default: `git fast-import` writing a
+ * snapshot of 100,000 pointers made 210,000 `brk` calls and took 15.5 s, 1.7 s with 64 MiB of
+ * top padding (measured here; `git cat-file --batch` of the same pointers 1.6 → 1.3 s). Only the
+ * allocator's behaviour changes; a value the user set is kept.
+ */
+export function keepHeap(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  env.MALLOC_TOP_PAD_ ??= String(64 << 20);
+  return env;
+}
+
 function childEnv(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Hooks run with GIT_DIR etc. relative to the hook's cwd; our calls pass explicit cwds.
   for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_PREFIX', 'GIT_EDITOR']) delete env[k];
   env.GIT_TERMINAL_PROMPT = '0';
   env.LC_ALL = 'C';
+  keepHeap(env);
   for (const [k, v] of Object.entries(extra ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
