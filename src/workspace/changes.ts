@@ -26,6 +26,7 @@ import type { LocalStore, StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { trace } from '../trace.js';
 import { trackRule, type FileStat, type Matcher } from './walk.js';
+import { ingestSmallPacked } from './scan.js';
 import { stampFile, type WorkState } from './worktree-state.js';
 
 export interface FileChange {
@@ -233,8 +234,15 @@ export async function scanChanges(
   const hashed = new Map<string, { sha256: string; size: number }>();
   const staged: StagedObject[] = [];
   let hashedBytes = 0;
-  todo.sort((a, b) => b[1].size - a[1].size);
-  await mapLimit(todo, 16, async ([p]) => {
+  // many new small files (a first recording after an empty commit): stored as local packs
+  const packed = opts.ingest ? await ingestSmallPacked(root, todo, opts.store) : { hashed: new Map(), added: 0, rest: todo };
+  for (const [p, h] of packed.hashed) {
+    hashed.set(p, h);
+    hashedBytes += h.size;
+  }
+  const rest = packed.rest;
+  rest.sort((a, b) => b[1].size - a[1].size);
+  await mapLimit(rest, 16, async ([p]) => {
     const abs = path.join(root, p);
     if (opts.ingest) {
       const s = await opts.store.stage(abs);
@@ -243,7 +251,7 @@ export async function scanChanges(
     } else hashed.set(p, await hashFile(abs));
     hashedBytes += hashed.get(p)!.size;
   });
-  const added = opts.ingest ? await opts.store.commitStaged(staged, true) : 0;
+  const added = opts.ingest ? packed.added + (await opts.store.commitStaged(staged, true)) : 0;
 
   const changes: FileChange[] = [];
   for (const [p, st] of todo) {

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
-import { hashFile } from '../store/hash.js';
+import { hashFile, type HashResult } from '../store/hash.js';
 import { LOCAL_PACK_MIN, type LocalStore, type StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
@@ -30,6 +30,23 @@ export interface ScanResult {
 const JOBS = 16;
 
 /**
+ * Stores many small files of `todo` (work-tree relative) as local packs, not one object file
+ * each (store/local-packs.ts): when at least LOCAL_PACK_MIN of them are PACKED_INGEST_MAX or
+ * smaller (a first recording). Returns their hashes, how many objects were new, and the files
+ * left to the caller's one-by-one path (the big ones, and any that changed while read).
+ */
+export async function ingestSmallPacked(root: string, todo: [string, FileStat][], store: LocalStore): Promise<{ hashed: Map<string, HashResult>; added: number; rest: [string, FileStat][] }> {
+  const small = todo.filter(([, st]) => st.size <= PACKED_INGEST_MAX);
+  if (small.length < LOCAL_PACK_MIN) return { hashed: new Map(), added: 0, rest: todo };
+  const rel = new Map(small.map(([p]) => [path.join(root, p), p]));
+  const r = await store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })));
+  const hashed = new Map<string, HashResult>();
+  for (const [abs, h] of r.hashed) hashed.set(rel.get(abs)!, h);
+  const again = new Set(r.fallback.map((abs) => rel.get(abs)!));
+  return { hashed, added: r.added, rest: todo.filter(([p, st]) => st.size > PACKED_INGEST_MAX || again.has(p)) };
+}
+
+/**
  * Reads every tracked file of the work tree (the full scan: a first recording, or no usable
  * stamp; changes.ts reads only what changed). With `ingest`, new content is stored as it is read.
  */
@@ -45,24 +62,14 @@ export async function scanWorkTree(
   for (const [p, st] of walk.files) if (!opts.only || opts.only(p)) todo.push([p, st]);
   let hashedBytes = 0;
   const staged: StagedObject[] = [];
-  let packedAdded = 0;
-  let rest = todo;
-  if (opts.ingest && todo.length >= LOCAL_PACK_MIN) {
-    // many small files (a first recording): stored as local packs, not one object file each
-    const small = todo.filter(([, st]) => st.size <= PACKED_INGEST_MAX);
-    if (small.length >= LOCAL_PACK_MIN) {
-      const byAbs = new Map(small.map(([p, st]) => [path.join(root, p), [p, st] as const]));
-      const r = await opts.store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })));
-      for (const [abs, h] of r.hashed) {
-        const [p, st] = byAbs.get(abs)!;
-        files.set(p, { sha256: h.sha256, size: h.size, exec: st.exec, stat: st });
-        hashedBytes += h.size;
-      }
-      packedAdded = r.added;
-      const again = new Set(r.fallback);
-      rest = todo.filter(([p, st]) => st.size > PACKED_INGEST_MAX || again.has(path.join(root, p)));
-    }
+  const packed = opts.ingest ? await ingestSmallPacked(root, todo, opts.store) : { hashed: new Map<string, HashResult>(), added: 0, rest: todo };
+  for (const [p, h] of packed.hashed) {
+    const st = walk.files.get(p)!;
+    files.set(p, { sha256: h.sha256, size: h.size, exec: st.exec, stat: st });
+    hashedBytes += h.size;
   }
+  const packedAdded = packed.added;
+  const rest = packed.rest;
   // big files first: they dominate wall time, and overlap best with the many small ones
   rest.sort((a, b) => b[1].size - a[1].size);
   await mapLimit(rest, JOBS, async ([p, st]) => {
