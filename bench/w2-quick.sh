@@ -4,7 +4,8 @@
 # checked. Paths: W (work dir, moved aside first by the caller), S (a `w2.py gen` tree).
 # Used for the after-the-run figures of docs/benchmarks.md, W2 2026-12-07.
 set -e
-export PATH="$(cd "$(dirname "$0")/.." && pwd)/bin:$PATH"
+HERE=$(cd "$(dirname "$0")" && pwd)
+export PATH="$HERE/../bin:$PATH"
 W=${W:-/work/bench-tmp/w2-quick}; mkdir -p $W; cd $W
 S=${S:?set S to a w2.py gen tree}
 t() { local s=$(date +%s.%N); "$@" >/dev/null 2>&1; local e=$(date +%s.%N); echo "$(echo "$e - $s" | bc)"; }
@@ -23,6 +24,6 @@ git -C ../origin.git symbolic-ref HEAD refs/heads/main
 cd $W; sync; sleep 2
 echo "(f) clone+install: $(t bash -c "git clone -q origin.git c && cd c && gitrepro install")"
 echo "cp -r B: $(t cp -r $S/data $W/cpB)"
-python3 "${W2_PY:-$(cd "$(dirname "$0")/../.." && pwd)/shared/bench/w2.py}" verify c $S/manifest.m0
-python3 "$(cd "$(dirname "$0")" && pwd)/lib/check-store.py" store/objects $S/manifest.m0 2>&1 | tail -1
+python3 "${W2_PY:-$HERE/../../shared/bench/w2.py}" verify c $S/manifest.m0
+python3 "$HERE/lib/check-store.py" store/objects $S/manifest.m0 2>&1 | tail -1
 echo "local packs in r: $(ls r/.git/gitrepro/packs | wc -l) files; loose: $(find r/.git/gitrepro/objects -type f 2>/dev/null | wc -l)"
