@@ -52,6 +52,17 @@ function looseObjects(r: TestRepo): string[] {
   return readdirSync(dir, { recursive: true }).map(String).filter((f) => /[0-9a-f]{64}$/.test(f)).map((f) => path.basename(f));
 }
 
+/** Flips byte `at` of object `sha` inside local pack `id` of `r`. */
+function damagePacked(r: TestRepo, id: string, sha: string, at: number): void {
+  const dir = path.join(r.gitDir(), 'gitrepro', 'packs');
+  const entry = decodeIndex(readFileSync(path.join(dir, `${id}.idx`))).blobs.find((b) => b.id === sha)!;
+  const packFile = path.join(dir, `${id}.pack`);
+  const buf = readFileSync(packFile);
+  buf[entry.offset + at] ^= 0xff;
+  chmodSync(packFile, 0o644);
+  writeFileSync(packFile, buf);
+}
+
 const packedIds = (r: TestRepo): Set<string> => new Set([...localPacks(r).values()].flatMap((s) => [...s]));
 
 describe('local packs', () => {
@@ -101,14 +112,7 @@ describe('local packs', () => {
     const [id] = [...packs.keys()];
     const target = 'data/a/f7.bin';
     const sha = sha256(c.read(target));
-    // flip one byte of that object inside the pack
-    const ix = decodeIndex(readFileSync(path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.idx`)));
-    const entry = ix.blobs.find((b) => b.id === sha)!;
-    const packFile = path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.pack`);
-    const buf = readFileSync(packFile);
-    buf[entry.offset + 10] ^= 0xff;
-    chmodSync(packFile, 0o644);
-    writeFileSync(packFile, buf);
+    damagePacked(c, id!, sha, 10);
 
     rmSync(c.path(target));
     const res = c.gr(['restore'], { ok: [1] });
@@ -269,13 +273,7 @@ describe('local packs', () => {
     const [id] = [...localPacks(r).keys()];
     const target = 'data/a/f5.bin';
     const sha = sha256(r.read(target));
-    const ix = decodeIndex(readFileSync(path.join(r.gitDir(), 'gitrepro', 'packs', `${id}.idx`)));
-    const entry = ix.blobs.find((b) => b.id === sha)!;
-    const packFile = path.join(r.gitDir(), 'gitrepro', 'packs', `${id}.pack`);
-    const buf = readFileSync(packFile);
-    buf[entry.offset] ^= 0xff;
-    chmodSync(packFile, 0o644);
-    writeFileSync(packFile, buf);
+    damagePacked(r, id!, sha, 0);
     const res = r.gr(['push'], { ok: [1] });
     expect(res.stderr).toMatch(new RegExp(sha.slice(0, 12)));
     expect(res.stderr).toMatch(/corrupt/);
