@@ -43,7 +43,11 @@ function checkPath(p: string, tree?: string): void {
   if (why) throw invalid(`unsafe path ${JSON.stringify(p.slice(0, 200))}: ${why}`, tree);
 }
 
-async function readPointers(cwd: string, oids: string[], tree?: string): Promise<Map<string, { sha256: string; size: number }>> {
+/**
+ * The pointers held by blobs `oids` (read in bulk). Throws GITREPRO_SNAPSHOT_INVALID naming
+ * `describe(oid)` (default: the blob) when one is missing or not a pointer.
+ */
+export async function readPointers(cwd: string, oids: string[], tree?: string, describe = (oid: string): string => `blob ${oid.slice(0, 12)}`): Promise<Map<string, { sha256: string; size: number }>> {
   const out = new Map<string, { sha256: string; size: number }>();
   const uniq = [...new Set(oids)];
   if (uniq.length === 0) return out;
@@ -57,9 +61,9 @@ async function readPointers(cwd: string, oids: string[], tree?: string): Promise
     const objs = await Promise.all(pending);
     uniq.forEach((oid, i) => {
       const o = objs[i];
-      if (!o) throw invalid(`pointer blob ${oid.slice(0, 12)} is missing from the git object database`, tree);
+      if (!o) throw invalid(`pointer ${describe(oid)} is missing from the git object database`, tree);
       const p = o.type === 'blob' && o.content.length < 400 ? parsePointer(o.content.toString('utf8')) : undefined;
-      if (!p) throw invalid(`blob ${oid.slice(0, 12)} is not a valid pointer`, tree);
+      if (!p) throw invalid(`${describe(oid)} is not a valid pointer`, tree);
       out.set(oid, p);
     });
   } finally {

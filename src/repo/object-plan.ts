@@ -11,10 +11,9 @@ import { GitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
 import { missingObjects } from '../git/refs.js';
 import { readNotes } from '../git/notes.js';
-import { readSnapshot } from '../git/snapshot.js';
+import { readPointers, readSnapshot } from '../git/snapshot.js';
 import { git } from '../git/run.js';
 import { parseLock, type Lock } from '../record/lock.js';
-import { parsePointer } from '../record/pointer.js';
 import { CONFIG_FILE, LOCK_FILE } from '../record/rules.js';
 import type { Repo } from './context.js';
 
@@ -73,12 +72,14 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
       data: { trees: [...absent] },
     });
   }
+  // blobs only (the trees asked about are listed too, under an empty name): a tree is never read
+  const asked = new Set([...full, ...delta]);
   const listed = new Map<string, string>();
   const list = async (args: string[]): Promise<void> => {
-    const out = await git(repo.root, ['rev-list', '--objects', ...args]);
+    const out = await git(repo.root, ['rev-list', '--objects', '--filter=object:type=blob', ...args]);
     for (const line of out.split('\n')) {
       const sp = line.indexOf(' ');
-      if (sp > 0 && !listed.has(line.slice(0, sp))) listed.set(line.slice(0, sp), line.slice(sp + 1));
+      if (sp > 0 && !listed.has(line.slice(0, sp)) && !asked.has(line.slice(0, sp))) listed.set(line.slice(0, sp), line.slice(sp + 1));
     }
   };
   if (full.length) await list(full);
@@ -91,23 +92,10 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
   }
   const out = new Map<string, NeededObject>();
   if (listed.size === 0) return out;
-  const cat = new CatFile(repo.root);
-  try {
-    const oids = [...listed.keys()];
-    const objs = await Promise.all(oids.map((oid) => cat.read(oid)));
-    objs.forEach((obj, i) => {
-      if (!obj || obj.type !== 'blob') return;
-      const ptr = obj.content.length < 400 ? parsePointer(obj.content.toString('utf8')) : undefined;
-      const p = listed.get(oids[i]!)!;
-      if (!ptr) {
-        throw new GitreproError('GITREPRO_SNAPSHOT_INVALID', `snapshot entry ${JSON.stringify(p.slice(0, 200))} is not a valid pointer`, {
-          hint: 'the record or lock may be hostile or corrupt; run `gitrepro verify`',
-        });
-      }
-      if (!out.has(ptr.sha256)) out.set(ptr.sha256, { sha256: ptr.sha256, size: ptr.size, path: p });
-    });
-  } finally {
-    cat.close();
+  const ptrs = await readPointers(repo.root, [...listed.keys()], undefined, (oid) => `entry ${JSON.stringify(listed.get(oid)!.slice(0, 200))}`);
+  for (const [oid, p] of listed) {
+    const ptr = ptrs.get(oid)!;
+    if (!out.has(ptr.sha256)) out.set(ptr.sha256, { sha256: ptr.sha256, size: ptr.size, path: p });
   }
   return out;
 }

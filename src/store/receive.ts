@@ -28,6 +28,9 @@ export const sha256Hex: (b: Uint8Array) => string =
     ? (b) => (crypto as unknown as { hash(alg: string, data: Uint8Array, enc: 'hex'): string }).hash('sha256', b, 'hex')
     : (b) => createHash('sha256').update(b).digest('hex');
 
+/** Buffers from this size on are staged asynchronously (stageSource). */
+const BIG_BYTES = 4 << 20;
+
 /** Reads are 1 MiB: node's default 64 KiB halves sha256 throughput (about 1.4 GiB/s here). */
 export const CHUNK = 1 << 20;
 
@@ -48,7 +51,7 @@ export type CorruptError = (got: { sha256: string; size: number }) => Error;
  * destroyed). `corrupt`, set by a remote's `open`, names that remote when the bytes are wrong.
  */
 export type ByteSource = (
-  | { kind: 'bytes'; bytes: Buffer; file?: SourceFile }
+  | { kind: 'bytes'; bytes: Buffer; file?: SourceFile; hashed?: string }
   | { kind: 'file'; handle: FileHandle; size: number; file: SourceFile }
   | { kind: 'stream'; stream: AsyncIterable<Uint8Array>; destroy?: () => void }
 ) & { corrupt?: CorruptError };
@@ -270,6 +273,27 @@ export async function stageSource(src: ByteSource, tmpDir: string, o: StageOptio
         throw e;
       }
       // refused (another filesystem, no links there, protected_hardlinks): copy instead
+    }
+  }
+  if (src.kind === 'bytes' && src.bytes.length >= BIG_BYTES) {
+    // a pack: written off the main thread (the next pack is built meanwhile); hashed here
+    // unless the caller hashed these very bytes a moment ago (`hashed`: a pack just built)
+    const out = await open(tmp, 'wx', 0o600);
+    let ok = false;
+    try {
+      const write = async (): Promise<void> => {
+        for (let off = 0; off < src.bytes.length; ) off += (await out.write(src.bytes, off, src.bytes.length - off)).bytesWritten;
+        if (o.durable) await out.sync();
+        await out.chmod(o.mode);
+      };
+      const digest = src.hashed ?? sha256Hex(src.bytes);
+      await write();
+      ok = true;
+      o.onBytes?.(src.bytes.length);
+      return { tmp, sha256: digest, size: src.bytes.length };
+    } finally {
+      await out.close().catch(() => {});
+      if (!ok) await rm(tmp, { force: true });
     }
   }
   if (src.kind === 'bytes') {

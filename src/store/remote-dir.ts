@@ -291,7 +291,7 @@ export class DirRemote implements Remote, RemoteFiles {
       await this.ensureRoot();
       await this.ensureDir(path.dirname(dest));
       await this.ensureDir(this.tmpDir);
-      await receive({ kind: 'bytes', bytes }, ref, dest, {
+      await receive({ kind: 'bytes', bytes, hashed: sha256 }, ref, dest, {
         tmpDir: this.tmpDir,
         mode: 0o444,
         durable: true,

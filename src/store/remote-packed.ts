@@ -481,7 +481,10 @@ export class PackedRemote implements Remote {
           for (const ref of b.refs) failed.push({ ref, error: e });
         },
       );
-      const tracked = p.finally(() => inflight.delete(tracked));
+      const tracked = p.finally(() => {
+        inflight.delete(tracked);
+        b.release();
+      });
       inflight.add(tracked);
     };
     const add = async (id: string, length: number, fill: (slot: Buffer) => void): Promise<void> => {

@@ -91,7 +91,11 @@ export interface RemoteFiles {
   readRange(key: string, offset: number, length: number): Promise<Buffer>;
   /** the whole file, or undefined when absent; GITREPRO_OBJECT_CORRUPT when longer than `max` */
   readFile(key: string, max: number): Promise<Buffer | undefined>;
-  /** stores `bytes` (whose sha256 is `sha256`) under `key`; an intact existing copy may be kept */
+  /**
+   * stores `bytes` under `key`; `sha256` is their hash, computed by the caller from these very
+   * bytes in memory (a pack just built), so a backend need not hash them again. An intact
+   * existing copy may be kept.
+   */
   writeFile(key: string, bytes: Buffer, sha256: string): Promise<void>;
   /** removes files; absent ones are ignored */
   deleteFiles(keys: string[]): Promise<void>;

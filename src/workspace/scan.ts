@@ -38,6 +38,9 @@ const JOBS = 16;
 export async function ingestSmallPacked(root: string, todo: [string, FileStat][], store: LocalStore): Promise<{ hashed: Map<string, HashResult>; added: number; rest: [string, FileStat][] }> {
   const small = todo.filter(([, st]) => st.size <= PACKED_INGEST_MAX);
   if (small.length < LOCAL_PACK_MIN) return { hashed: new Map(), added: 0, rest: todo };
+  // packed in path order, the snapshot's order: a push or a restore then reads each pack front
+  // to back (in the walk's readdir order, W2's push read every pack window 7 times)
+  small.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const rel = new Map(small.map(([p]) => [path.join(root, p), p]));
   const r = await store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })));
   const hashed = new Map<string, HashResult>();
