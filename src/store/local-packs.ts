@@ -20,10 +20,11 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
-import { lutimes, mkdir } from 'node:fs/promises';
+import { lutimes, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
 import { decodeIndex, encodeIndex, PACK_MAGIC, type BlobEntry } from './pack-format.js';
+import { sha256Hex } from './receive.js';
 import type { ObjectRef, Sha256 } from './types.js';
 
 export interface PackedLoc {
@@ -139,12 +140,30 @@ export class LocalPacks {
     // named by its sha256, as a remote's pack is; written from the received buffers (no copy)
     const h = createHash('sha256');
     for (const p of parts) h.update(p);
-    const id = h.digest('hex');
-    const index = encodeIndex({ pack: id, packSize: at, blobs, chunked: [] });
+    await this.publish(parts, h.digest('hex'), at, blobs);
+  }
+
+  /**
+   * Writes a pack laid out by the caller in one buffer (`pack`: PACK_MAGIC, then the objects
+   * `blobs` place, each checked against its name, distinct) and its index. The buffer may be
+   * reused once this returns.
+   */
+  async writeLaidOut(pack: Buffer, blobs: BlobEntry[]): Promise<void> {
+    if (blobs.length === 0) return;
+    await this.publish([pack], sha256Hex(pack), pack.length, blobs);
+  }
+
+  private async publish(parts: Buffer[], id: string, size: number, blobs: BlobEntry[]): Promise<void> {
+    const index = encodeIndex({ pack: id, packSize: size, blobs, chunked: [] });
     await mkdir(this.tmpDir, { recursive: true });
     await mkdir(this.dir, { recursive: true });
-    const tp = writeTemp(this.tmpDir, parts);
-    const ti = writeTemp(this.tmpDir, [index]);
+    // written on the thread pool: an ingest reads the next pack's files meanwhile
+    const tp = await writeTemp(this.tmpDir, parts);
+    const ti = await writeTemp(this.tmpDir, [index]).catch((e: unknown) => {
+      unlinkQuiet(tp);
+      tempDone(tp);
+      throw e;
+    });
     try {
       await syncFs(this.tmpDir);
       renameSync(tp, this.packPath(id));
@@ -242,29 +261,30 @@ export class LocalPacks {
   }
 }
 
-function writeTemp(dir: string, parts: Buffer[]): string {
+async function writeTemp(dir: string, parts: Buffer[]): Promise<string> {
   const tmp = tempPath(dir, 'pack');
-  const fd = openSync(tmp, 'wx', 0o444);
+  const fh = await open(tmp, 'wx', 0o444);
   try {
     // up to 1,024 buffers per writev (IOV_MAX); a short write is finished piece by piece
     for (let i = 0; i < parts.length; i += 1024) {
       const batch = parts.slice(i, i + 1024);
-      let done = writevSync(fd, batch);
+      let done = (await fh.writev(batch)).bytesWritten;
       for (const b of batch) {
         if (done >= b.length) {
           done -= b.length;
           continue;
         }
-        for (let off = done; off < b.length; ) off += writeSync(fd, b, off);
+        for (let off = done; off < b.length; ) off += (await fh.write(b, off)).bytesWritten;
         done = 0;
       }
     }
   } catch (e) {
-    closeSync(fd);
+    await fh.close().catch(() => {});
     unlinkQuiet(tmp);
+    tempDone(tmp);
     throw e;
   }
-  closeSync(fd);
+  await fh.close();
   return tmp;
 }
 
