@@ -98,7 +98,7 @@ setup() {
   git init -q --bare "$d/origin.git" && git remote add origin "$d/origin.git"
 }
 # PREPARE of a push: an empty bucket and origin, no memory of either
-reset='cd $D/src && s3empty $B && aside $D/origin.git && git init -q --bare $D/origin.git && { git update-ref -d refs/remotes/origin/main 2>/dev/null || true; } && for r in $(git for-each-ref --format="%(refname)" refs/notes/gitrepro-remotes refs/gitrepro-remotes); do git update-ref -d $r; done && rm -rf .git/gitrepro/remotes && warm .git/gitrepro/objects && sync'
+reset='cd $D/src && s3empty $B && aside $D/origin.git && git init -q --bare $D/origin.git && { git update-ref -d refs/remotes/origin/main 2>/dev/null || true; } && for r in $(git for-each-ref --format="%(refname)" refs/notes/gitrepro-remotes refs/gitrepro-remotes); do git update-ref -d $r; done && rm -rf .git/gitrepro/remotes && warm .git/gitrepro/objects .git/gitrepro/packs && sync'
 clone='aside $D/clone; sync'
 clonecmd='git clone -q $D/origin.git $D/clone && cd $D/clone && gitrepro install >/dev/null'
 

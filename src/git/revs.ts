@@ -1,4 +1,5 @@
 /** Revisions and files at revisions. */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { GitreproError } from '../errors.js';
 import { runGit, gitMaybe, git } from './run.js';
@@ -43,8 +44,12 @@ export async function stageFile(cwd: string, path: string, indexFile?: string): 
   await git(cwd, ['update-index', '--add', '--', path], { env });
 }
 
+/** node's one-shot `crypto.hash` (node ≥ 20.12): no Hash object per call (100,000 pointers) */
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+
 /** The git blob id of `content` (computed, not written), for sha1 and sha256 repositories. */
 export function blobId(content: string | Buffer, objectFormat: string): string {
+  if (typeof content === 'string' && oneShot) return oneShot(objectFormat === 'sha256' ? 'sha256' : 'sha1', `blob ${Buffer.byteLength(content)}\0${content}`, 'hex');
   const body = Buffer.isBuffer(content) ? content : Buffer.from(content);
   const h = createHash(objectFormat === 'sha256' ? 'sha256' : 'sha1');
   h.update(`blob ${body.length}\0`);

@@ -184,6 +184,7 @@ export async function withStoreRemote<T>(repo: Repo, name: string | undefined, e
   const remote = await openStoreRemote(repo, info, env);
   try {
     const known = await KnownCache.load(knownFile(repo, info.name), remote.display);
+    trace(`store remote ${info.name}: opened, ${known.size} object(s) known to be there`);
     return await fn({ info, remote, known });
   } finally {
     await remote.close();

@@ -266,6 +266,28 @@ describe('local packs', () => {
     expect(c.manifest()).toEqual(m1);
   });
 
+  it('a big push takes the pointers of packed objects from the local packs, reads the others from git, and the remote gets every object', () => {
+    const { r, bare, store } = project();
+    writeAll(r, files('data/many', 2100, 'm', 64));
+    r.commit('2,100 files, packed');
+    expect(packedIds(r).size).toBe(2100);
+    writeAll(r, files('data/many', 5, 'changed', 64)); // stored loose: their pointers come from git
+    r.commit('five changed');
+    const m1 = r.git(['rev-parse', 'HEAD~1']).stdout.trim();
+    const m2 = r.manifest();
+    const res = r.gr(['push'], { env: { GITREPRO_TRACE: '1' } });
+    // the tip's 2,100 pointers and the 5 the commit before held: 2,100 point to packed objects
+    expect(res.stderr).toMatch(/snapshot objects: 2105 pointer\(s\), 2100 known from the local packs, 5 read from git/);
+    const rep = checkV2(store);
+    expect(rep.problems).toEqual([]);
+    expect(rep.objects.size).toBe(2105);
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(m2);
+    c.git(['checkout', '-q', m1]);
+    expect(c.read('data/many/f0.bin')).toEqual(files('data/many', 1, 'm', 64)['data/many/f0.bin']);
+  });
+
   it('a damaged packed copy is not pushed: the push reads the loose copy, or fails naming the object', () => {
     const { r, store } = project();
     writeAll(r, files('data/a', 100, 'p'));
