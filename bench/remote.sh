@@ -95,7 +95,7 @@ setup_gitrepro() { # DIR URL [remote add options]
   git init -q --bare "$d/origin.git" && git remote add origin "$d/origin.git"
 }
 # PREPARE of a gitrepro push: an empty store and origin, no memory of either
-gr_reset='cd $D/src && aside $D/origin.git && git init -q --bare $D/origin.git && { git update-ref -d refs/remotes/origin/main 2>/dev/null || true; } && for r in $(git for-each-ref --format="%(refname)" refs/notes/gitrepro-remotes refs/gitrepro-remotes); do git update-ref -d $r; done && rm -rf .git/gitrepro/remotes && warm .git/gitrepro/objects && sync'
+gr_reset='cd $D/src && aside $D/origin.git && git init -q --bare $D/origin.git && { git update-ref -d refs/remotes/origin/main 2>/dev/null || true; } && for r in $(git for-each-ref --format="%(refname)" refs/notes/gitrepro-remotes refs/gitrepro-remotes); do git update-ref -d $r; done && rm -rf .git/gitrepro/remotes && warm .git/gitrepro/objects .git/gitrepro/packs && sync'
 
 for tool in $TOOLS; do
   case $tool in

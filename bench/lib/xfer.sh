@@ -39,7 +39,7 @@ case "$1" in
     check_store "$store/objects"
     aside "$store"
     forget_remotes "$repo"
-    warm "$repo/.git/gitrepro/objects"
+    warm "$repo/.git/gitrepro/objects" "$repo/.git/gitrepro/packs"
     sync
     ;;
   push-gitrepro-shm)
@@ -47,7 +47,7 @@ case "$1" in
     check_store "$store/objects"
     rm -rf "$store"
     forget_remotes "$repo"
-    warm "$repo/.git/gitrepro/objects"
+    warm "$repo/.git/gitrepro/objects" "$repo/.git/gitrepro/packs"
     sync
     ;;
   push-lfs)
