@@ -11,9 +11,7 @@ import { GitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
 import { missingObjects } from '../git/refs.js';
 import { readNotes } from '../git/notes.js';
-import { blobId } from '../git/revs.js';
-import { readPointers, readSnapshot } from '../git/snapshot.js';
-import { formatPointer } from '../record/pointer.js';
+import { pointerIds, POINTERS_COMPUTED_MIN, readPointers, readSnapshot } from '../git/snapshot.js';
 import { git } from '../git/run.js';
 import { parseLock, type Lock } from '../record/lock.js';
 import { CONFIG_FILE, LOCK_FILE } from '../record/rules.js';
@@ -106,27 +104,18 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
   return out;
 }
 
-/** Below this many pointers, `git cat-file` reads them all (a few ms): nothing to compute. */
-const POINTERS_FROM_STORE_MIN = 2_000;
-
 /**
  * The pointers among `listed` (git blob ids) that point to objects of the local packs, found
- * without reading a blob: a pointer's text is fixed by its object (record/pointer.ts: only the
- * canonical text parses), so its blob id is the hash of that text. Reading 100,000 pointer
- * blobs costs git ~1 s of CPU per 50,000 (W2's push); hashing the text of each packed object's
- * pointer costs ~1 µs. Used only when the packs are not far larger than what is asked.
+ * without reading a blob (git/snapshot.ts pointerIds). Used only when the packs are not far
+ * larger than what is asked.
  */
 function pointersInStore(repo: Repo, listed: Map<string, string>): Map<string, { sha256: string; size: number }> {
   const out = new Map<string, { sha256: string; size: number }>();
-  if (listed.size < POINTERS_FROM_STORE_MIN || !repo.store.packs.any()) return out;
+  if (listed.size < POINTERS_COMPUTED_MIN || !repo.store.packs.any()) return out;
   const packed = repo.store.packs.entries();
   if (packed.length > 4 * listed.size) return out;
   const format = listed.keys().next().value!.length === 64 ? 'sha256' : 'sha1';
-  for (const o of packed) {
-    const ptr = { sha256: o.sha256, size: o.size };
-    const oid = blobId(formatPointer(ptr), format);
-    if (listed.has(oid)) out.set(oid, ptr);
-  }
+  for (const [oid, ptr] of pointerIds(packed, format)) if (listed.has(oid)) out.set(oid, ptr);
   return out;
 }
 

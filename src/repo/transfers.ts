@@ -261,6 +261,8 @@ export async function download(repo: Repo, want: NeededObject[], o: { remote?: s
 export interface Fetcher {
   /** for SyncOptions.fetchMissing */
   fetchMissing(refs: ObjectRef[]): Promise<void>;
+  /** for SyncOptions.remoteObjects: what the store remote's pack indexes claim (none on any failure) */
+  listObjects(): Promise<ObjectRef[]>;
   fetched: number;
   bytes: number;
   /** one line per distinct reason objects could not be fetched */
@@ -289,6 +291,17 @@ export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.Proc
       } catch (e) {
         if (!isGitreproError(e)) throw e;
         f.problems.push(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+      }
+    },
+    async listObjects() {
+      try {
+        const objs = await withStoreRemote(repo, o.remote, o.env, async ({ remote }) => (await remote.listObjects?.()) ?? []);
+        trace(`store remote: ${objs.length} object(s) in its pack indexes`);
+        return objs;
+      } catch (e) {
+        // the fetch that follows reports what is wrong with the remote
+        if (!isGitreproError(e)) throw e;
+        return [];
       }
     },
   };

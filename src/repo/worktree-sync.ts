@@ -37,6 +37,11 @@ export interface SyncOptions {
    * written (a store remote fetches them). Objects still missing afterwards are reported.
    */
   fetchMissing?: (refs: { sha256: string; size: number }[]) => Promise<void>;
+  /**
+   * The objects the store remote holds, as its pack indexes claim (format v2): into an empty work
+   * tree (a clone), the pointers to them are known by their blob ids, not read from git.
+   */
+  remoteObjects?: () => Promise<{ sha256: string; size: number }[]>;
 }
 
 export interface SyncResult extends MaterializeResult {
@@ -65,7 +70,11 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       const keepAbsent = (p: string): boolean => held(p) && !o.only?.(p);
       view = await viewWorkTree(repo, { ingest: false, only: o.only, keepAbsent });
       changes = [];
-      for (const d of await compareWithTree(repo, view, target?.tree, o.only, keepAbsent)) {
+      // the pointers of a big snapshot: those to objects of the local packs, and into an empty
+      // work tree (a clone) those to the store remote's, are known by their blob ids
+      const empty = view.kind === 'full' && view.files.size === 0;
+      const candidates = async (): Promise<{ sha256: string; size: number }[]> => [...(repo.store.packs.any() ? repo.store.packs.entries() : []), ...(empty && o.remoteObjects ? await o.remoteObjects() : [])];
+      for (const d of await compareWithTree(repo, view, target?.tree, o.only, keepAbsent, candidates)) {
         if (d.snap) changes.push({ path: d.path, entry: d.snap, before: d.work });
         // a file the target lacks goes only when it was data of the snapshot the work tree
         // matched; one the user added since is theirs and stays

@@ -58,7 +58,14 @@ const same = (a?: SnapEntry, b?: SnapEntry): boolean => (a === undefined ? b ===
  * does not hold (`keepAbsent`, default notHeld) count as what the snapshot holds. `only` limits
  * the comparison.
  */
-export async function compareWithTree(repo: Repo, view: WorkView, tree: string | undefined, only?: (p: string) => boolean, keepAbsent?: (p: string) => boolean): Promise<Difference[]> {
+export async function compareWithTree(
+  repo: Repo,
+  view: WorkView,
+  tree: string | undefined,
+  only?: (p: string) => boolean,
+  keepAbsent?: (p: string) => boolean,
+  candidates?: () => Promise<{ sha256: string; size: number }[]>,
+): Promise<Difference[]> {
   const out = new Map<string, Difference>();
   if (view.kind === 'changes') {
     const base = view.scan.base;
@@ -70,7 +77,7 @@ export async function compareWithTree(repo: Repo, view: WorkView, tree: string |
       out.set(c.path, d);
     }
   } else {
-    const snap = tree ? await readSnapshot(repo.root, tree) : (new Map() as Snapshot);
+    const snap = tree ? await readSnapshot(repo.root, tree, { candidates }) : (new Map() as Snapshot);
     const missing = new Set(view.state.missing);
     const keep = keepAbsent ?? notHeld(repo);
     for (const [p, e] of view.files) out.set(p, { path: p, work: e, snap: snap.get(p), inBase: false });

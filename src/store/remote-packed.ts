@@ -148,6 +148,16 @@ export class PackedRemote implements Remote {
     return { blobs: st.cat.blobLocs(sha), chunked: st.cat.chunkedLocs(sha) };
   }
 
+  async listObjects(): Promise<ObjectRef[]> {
+    const st = await this.state();
+    const out: ObjectRef[] = [];
+    for (const ix of st.cat.indexes.values()) {
+      for (const b of ix.blobs) out.push({ sha256: b.id, size: b.length });
+      for (const c of ix.chunked) out.push({ sha256: c.id, size: c.size });
+    }
+    return out;
+  }
+
   async has(shas: Sha256[]): Promise<Set<Sha256>> {
     const st = await this.state();
     const found = new Set<Sha256>();

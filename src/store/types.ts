@@ -63,6 +63,12 @@ export interface Remote {
    * coalesced byte ranges of packs). Undefined when the remote holds loose objects only.
    */
   getMany?(refs: ObjectRef[], sink: ObjectSink, o: BatchOptions): Promise<BatchResult | undefined>;
+  /**
+   * Optional: every object the remote's pack indexes describe (format v2; none for v1), as the
+   * indexes claim them: a caller may derive ids from them (repo/object-plan.ts: the git blob ids
+   * of their pointers) but must check whatever it derives.
+   */
+  listObjects?(): Promise<ObjectRef[]>;
   /** releases sockets */
   close(): Promise<void>;
 }

@@ -266,7 +266,7 @@ describe('local packs', () => {
     expect(c.manifest()).toEqual(m1);
   });
 
-  it('a big push takes the pointers of packed objects from the local packs, reads the others from git, and the remote gets every object', () => {
+  it('a big push takes the pointers of packed objects from the local packs, reads the others from git, and the remote gets every object; a clone takes them from the remote\'s pack indexes', () => {
     const { r, bare, store } = project();
     writeAll(r, files('data/many', 2100, 'm', 64));
     r.commit('2,100 files, packed');
@@ -282,7 +282,10 @@ describe('local packs', () => {
     expect(rep.problems).toEqual([]);
     expect(rep.objects.size).toBe(2105);
     r.git(['push', '-q', 'origin', 'main']);
-    const c = cloneOf(r, bare, 'clone');
+    // a clone knows the pointers to the objects the remote's pack indexes list by their blob ids
+    const c = cloneOf(r, bare, 'clone', { install: false });
+    const inst = c.gr(['install'], { env: { GITREPRO_TRACE: '1' } });
+    expect(inst.stderr).toMatch(/: 2100 entries, 2100 pointer\(s\) known by their blob ids, 0 read from git/);
     expect(c.manifest()).toEqual(m2);
     c.git(['checkout', '-q', m1]);
     expect(c.read('data/many/f0.bin')).toEqual(files('data/many', 1, 'm', 64)['data/many/f0.bin']);
