@@ -75,7 +75,21 @@ export async function prePush(ctx: HookContext): Promise<HookResult> {
     const plan = await planCommits(repo, [...new Set(tips)], exclude, { gate: true });
     trace(`pre-push: planned ${plan.commits.length} commit(s), ${plan.objects.size} object(s)`);
     if (plan.problems.length) return { code: 1, notes: [{ kind: 'push-unreproducible', problems: plan.problems }] };
-    const res = await ensureOnRemote(repo, plan.objects, { env: ctx.env, reporter: ctx.reporter, refuse: repo.config.policy.pushMissing === 'refuse' });
+    // the records go to the Git remote (a git process) while the data uploads: W2's 100,000
+    // pointers take git ~2 s to send. They describe commits, which the remote gets only after
+    // this hook succeeds; a failed upload leaves records of commits it does not have, as a push
+    // that git rejects after the hook always did.
+    const records = pushRecords(repo, remote).then(
+      () => trace('pre-push: records pushed'),
+      (e: unknown) => e,
+    );
+    const upload = ensureOnRemote(repo, plan.objects, { env: ctx.env, reporter: ctx.reporter, refuse: repo.config.policy.pushMissing === 'refuse' }).then(
+      (r) => ({ r }),
+      (e: unknown) => ({ e }),
+    );
+    const [up, recordsError] = await Promise.all([upload, records]);
+    if ('e' in up) throw up.e;
+    const res = up.r;
     trace(`pre-push: store remote: ${res.uploaded.length} uploaded, ${res.known} known, ${res.present} present`);
     if (res.refused.length) {
       return { code: 1, notes: [{ kind: 'push-policy-refused', remote: res.remote!, objects: res.refused.map((o) => ({ sha256: o.sha256, path: o.path })) }] };
@@ -87,10 +101,8 @@ export async function prePush(ctx: HookContext): Promise<HookResult> {
         notes: [{ kind: 'push-upload-failed', remote: res.remote!, failed: res.failed.length, total: res.failed.length + res.uploaded.length, errors: reasons.map((e) => ({ message: e.message, hint: e.hint })) }],
       };
     }
-    const result = hookOk(res.uploaded.length ? [{ kind: 'uploaded', remote: res.remote!, count: res.uploaded.length, bytes: res.bytes }] : []);
-    await pushRecords(repo, remote);
-    trace('pre-push: records pushed');
-    return result;
+    if (recordsError) throw recordsError;
+    return hookOk(res.uploaded.length ? [{ kind: 'uploaded', remote: res.remote!, count: res.uploaded.length, bytes: res.bytes }] : []);
   } catch (e) {
     if (!isGitreproError(e)) throw e;
     return { code: 1, notes: [{ kind: 'push-error', message: e.message, hint: e.hint }] };
