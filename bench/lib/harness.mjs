@@ -284,6 +284,7 @@ export function createHarness({ name, cfg }) {
     if (cfg.keep) {
       H.log(`kept ${W} (BENCH_KEEP=1)`);
     } else {
+      mkdirSync(TRASH, { recursive: true }); // a run that set nothing aside has none yet
       renameSync(W, path.join(TRASH, `${name}-${stamp}`));
       H.log(`deleting ${TRASH} ...`);
       rmSync(TRASH, { recursive: true, force: true });
