@@ -2,7 +2,7 @@
 import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { GitreproError } from '../errors.js';
-import { runGit, gitMaybe, git } from './run.js';
+import { gitFailure, runGit, gitMaybe, git } from './run.js';
 
 /** Resolves a revision to a commit id, or throws GITREPRO_BAD_REVISION. */
 export async function resolveCommit(cwd: string, rev: string): Promise<string> {
@@ -42,6 +42,39 @@ export async function parentsOf(cwd: string, commit: string): Promise<string[]> 
 export async function stageFile(cwd: string, path: string, indexFile?: string): Promise<void> {
   const env = indexFile ? { GIT_INDEX_FILE: indexFile } : undefined;
   await git(cwd, ['update-index', '--add', '--', path], { env });
+}
+
+/** Whether this git's rev-list takes `--filter=object:type=blob` (git ≥ 2.32); learnt on first use. */
+let blobFilter: boolean | undefined;
+
+/**
+ * `git rev-list --objects <args>`, blobs only: [oid, path] per object. With git ≥ 2.32 the
+ * filter leaves the trees out (the objects named in `args` stay listed, under their name: the
+ * caller drops them); with older git every object is listed and one `cat-file --batch-check`
+ * of their types drops the trees.
+ */
+export async function revListBlobs(cwd: string, args: string[]): Promise<[string, string][]> {
+  const parse = (out: string): [string, string][] => {
+    const rows: [string, string][] = [];
+    for (const line of out.split('\n')) {
+      const sp = line.indexOf(' ');
+      if (sp > 0) rows.push([line.slice(0, sp), line.slice(sp + 1)]);
+    }
+    return rows;
+  };
+  if (blobFilter !== false) {
+    const r = await runGit(cwd, ['rev-list', '--objects', '--filter=object:type=blob', ...args], { ok: [0, 128, 129] });
+    if (r.code === 0) {
+      blobFilter = true;
+      return parse(r.stdout.toString('utf8'));
+    }
+    if (!/filter/i.test(r.stderr)) throw gitFailure(['rev-list', '--objects', '--filter=object:type=blob', ...args], r);
+    blobFilter = false;
+  }
+  const rows = parse(await git(cwd, ['rev-list', '--objects', ...args]));
+  if (rows.length === 0) return rows;
+  const types = (await git(cwd, ['cat-file', '--batch-check=%(objecttype)'], { input: rows.map(([oid]) => `${oid}\n`).join('') })).split('\n');
+  return rows.filter((_, i) => types[i] === 'blob');
 }
 
 /** node's one-shot `crypto.hash` (node ≥ 20.12): no Hash object per call (100,000 pointers) */

@@ -94,12 +94,13 @@ export function pointerIds(objects: Iterable<{ sha256: string; size: number }>, 
 }
 
 /**
- * Reads every entry of a snapshot tree, validating paths, modes and pointers. `candidates`: objects
- * the snapshot may point to (a v2 remote's, the local packs'); for a big snapshot the pointers to
- * them are known by their blob ids and only the others are read from git. Not asked for when
- * they would be more than four times the snapshot.
+ * Reads every entry of a snapshot tree, validating paths, modes and pointers. `candidates`:
+ * sources, in order, of objects the snapshot may point to (the local packs', then a v2 remote's);
+ * for a big snapshot the pointers to them are known by their blob ids and only the others are
+ * read from git. A source is asked only while at least POINTERS_COMPUTED_MIN pointers are
+ * unknown, and its objects are used only when they are at most four times the snapshot.
  */
-export async function readSnapshot(cwd: string, tree: string, o: { candidates?: () => Promise<{ sha256: string; size: number }[]> } = {}): Promise<Snapshot> {
+export async function readSnapshot(cwd: string, tree: string, o: { candidates?: (() => Promise<{ sha256: string; size: number }[]>)[] } = {}): Promise<Snapshot> {
   if (!GIT_OID_RE.test(tree)) throw invalid('not a tree id', tree);
   const r = await runGit(cwd, ['ls-tree', '-r', '-z', '--full-tree', tree], { ok: [0, 128] });
   if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', tree);
@@ -114,12 +115,17 @@ export async function readSnapshot(cwd: string, tree: string, o: { candidates?: 
     execOf(mode, path, tree);
     rows.push({ mode, type, oid, path });
   }
-  let known = new Map<string, { sha256: string; size: number }>();
-  if (o.candidates && rows.length >= POINTERS_COMPUTED_MIN) {
-    const objs = await o.candidates();
-    if (objs.length <= 4 * rows.length) known = pointerIds(objs, tree.length === 64 ? 'sha256' : 'sha1');
+  const known = new Map<string, { sha256: string; size: number }>();
+  let ask = rows.map((x) => x.oid);
+  for (const source of o.candidates ?? []) {
+    // each source only while many pointers are still unknown (a remote is asked only then)
+    if (ask.length < POINTERS_COMPUTED_MIN) break;
+    const objs = await source();
+    if (objs.length === 0 || objs.length > 4 * rows.length) continue;
+    const wanted = new Set(ask);
+    for (const [oid, p] of pointerIds(objs, tree.length === 64 ? 'sha256' : 'sha1')) if (wanted.has(oid)) known.set(oid, p);
+    ask = ask.filter((oid) => !known.has(oid));
   }
-  const ask = rows.filter((x) => !known.has(x.oid)).map((x) => x.oid);
   const ptrs = await readPointers(cwd, ask, tree);
   trace(`snapshot ${tree.slice(0, 12)}: ${rows.length} entries, ${rows.length - ask.length} pointer(s) known by their blob ids, ${ask.length} read from git`);
   const snap: Snapshot = new Map();

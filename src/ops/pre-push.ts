@@ -78,16 +78,20 @@ export async function prePush(ctx: HookContext): Promise<HookResult> {
     // the records go to the Git remote (a git process) while the data uploads: W2's 100,000
     // pointers take git ~2 s to send. They describe commits, which the remote gets only after
     // this hook succeeds; a failed upload leaves records of commits it does not have, as a push
-    // that git rejects after the hook always did.
-    const records = pushRecords(repo, remote).then(
-      () => trace('pre-push: records pushed'),
-      (e: unknown) => e,
-    );
-    const upload = ensureOnRemote(repo, plan.objects, { env: ctx.env, reporter: ctx.reporter, refuse: repo.config.policy.pushMissing === 'refuse' }).then(
+    // that git rejects after the hook always did. Under `pushMissing: refuse` nothing goes out
+    // before the check has passed.
+    const refuse = repo.config.policy.pushMissing === 'refuse';
+    const sendRecords = (): Promise<unknown> =>
+      pushRecords(repo, remote).then(
+        () => trace('pre-push: records pushed'),
+        (e: unknown) => e,
+      );
+    const records = refuse ? undefined : sendRecords();
+    const upload = ensureOnRemote(repo, plan.objects, { env: ctx.env, reporter: ctx.reporter, refuse }).then(
       (r) => ({ r }),
       (e: unknown) => ({ e }),
     );
-    const [up, recordsError] = await Promise.all([upload, records]);
+    const [up, early] = await Promise.all([upload, records]);
     if ('e' in up) throw up.e;
     const res = up.r;
     trace(`pre-push: store remote: ${res.uploaded.length} uploaded, ${res.known} known, ${res.present} present`);
@@ -101,6 +105,7 @@ export async function prePush(ctx: HookContext): Promise<HookResult> {
         notes: [{ kind: 'push-upload-failed', remote: res.remote!, failed: res.failed.length, total: res.failed.length + res.uploaded.length, errors: reasons.map((e) => ({ message: e.message, hint: e.hint })) }],
       };
     }
+    const recordsError = records ? early : await sendRecords();
     if (recordsError) throw recordsError;
     return hookOk(res.uploaded.length ? [{ kind: 'uploaded', remote: res.remote!, count: res.uploaded.length, bytes: res.bytes }] : []);
   } catch (e) {

@@ -13,6 +13,7 @@ import { missingObjects } from '../git/refs.js';
 import { readNotes } from '../git/notes.js';
 import { pointerIds, POINTERS_COMPUTED_MIN, readPointers, readSnapshot } from '../git/snapshot.js';
 import { git } from '../git/run.js';
+import { revListBlobs } from '../git/revs.js';
 import { parseLock, type Lock } from '../record/lock.js';
 import { CONFIG_FILE, LOCK_FILE } from '../record/rules.js';
 import type { Repo } from './context.js';
@@ -77,11 +78,7 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
   const asked = new Set([...full, ...delta]);
   const listed = new Map<string, string>();
   const list = async (args: string[]): Promise<void> => {
-    const out = await git(repo.root, ['rev-list', '--objects', '--filter=object:type=blob', ...args]);
-    for (const line of out.split('\n')) {
-      const sp = line.indexOf(' ');
-      if (sp > 0 && !listed.has(line.slice(0, sp)) && !asked.has(line.slice(0, sp))) listed.set(line.slice(0, sp), line.slice(sp + 1));
-    }
+    for (const [oid, name] of await revListBlobs(repo.root, args)) if (!listed.has(oid) && !asked.has(oid)) listed.set(oid, name);
   };
   if (full.length) await list(full);
   if (delta.length) {

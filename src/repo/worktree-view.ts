@@ -64,7 +64,7 @@ export async function compareWithTree(
   tree: string | undefined,
   only?: (p: string) => boolean,
   keepAbsent?: (p: string) => boolean,
-  candidates?: () => Promise<{ sha256: string; size: number }[]>,
+  candidates?: (() => Promise<{ sha256: string; size: number }[]>)[],
 ): Promise<Difference[]> {
   const out = new Map<string, Difference>();
   if (view.kind === 'changes') {

@@ -196,7 +196,7 @@ export class LocalPacks {
       tempDone(ti);
     }
     // the newest copy serves (an object stored again because its old copy was damaged)
-    if (this.tables) this.tables.unshift({ id, t: BlobTable.check(index) });
+    if (this.tables && !this.tables.some((x) => x.id === id)) this.tables.unshift({ id, t: BlobTable.check(index) });
     if (this.map) for (const b of blobs) this.map.set(b.id, { pack: id, offset: b.offset, length: b.length });
   }
 

@@ -91,7 +91,7 @@ describe('pre-push refuses what others could not reproduce', () => {
   });
 
   it('objects: one neither on the remote nor in the local store is refused by name; policy.pushMissing=refuse refuses until `gitrepro push`', () => {
-    const { r, store } = project({ format: 1 });
+    const { r, store, bare } = project({ format: 1 });
     r.write('data/keep', 'keep\n');
     r.write('data/lost.bin', Buffer.alloc(2048, 9));
     r.commit('first');
@@ -107,8 +107,12 @@ describe('pre-push refuses what others could not reproduce', () => {
     r.gr(['add']);
     r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  pushMissing: refuse\n`);
     r.commit('policy');
+    const notesBefore = refsIn(bare, r.env).get('refs/notes/gitrepro');
     const refused = r.git(['push', 'origin', 'main'], { ok: [1] });
     expect(refused.stderr).toMatch(/1 data object\(s\) of the pushed commits are not on store remote "store" and policy.pushMissing is "refuse"/);
+    // under refuse, nothing goes to the Git remote before the check passed: not even the records
+    expect(refsIn(bare, r.env).get('refs/notes/gitrepro')).toBe(notesBefore);
+    expect(r.head('refs/notes/gitrepro')).not.toBe(notesBefore);
     expect(refused.stderr).toMatch(/fix: upload them with `gitrepro push store`/);
     expect(dirRemoteObjects(store).has(lost)).toBe(false);
     expect(r.gr(['push']).stdout).toMatch(/1 object\(s\) uploaded/);
