@@ -18,7 +18,6 @@ export interface GitResult {
   code: number;
 }
 
-/** Environment for child gits: never let a hook's GIT_DIR/GIT_INDEX_FILE leak unless asked. */
 /**
  * glibc gives freed heap back to the kernel at once by default: `git fast-import` writing a
  * snapshot of 100,000 pointers made 210,000 `brk` calls and took 15.5 s, 1.7 s with 64 MiB of
@@ -30,6 +29,7 @@ export function keepHeap(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Environment for child gits: never let a hook's GIT_DIR/GIT_INDEX_FILE leak unless asked. */
 function childEnv(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // Hooks run with GIT_DIR etc. relative to the hook's cwd; our calls pass explicit cwds.

@@ -75,7 +75,10 @@ export async function readPointers(cwd: string, oids: string[], tree?: string, d
 }
 
 /** Below this many pointers, `git cat-file` reads them all (a few ms): nothing to compute. */
-export const POINTERS_COMPUTED_MIN = 2_000;
+const POINTERS_COMPUTED_MIN = 2_000;
+
+/** A source of objects a snapshot may point to (knownPointers). */
+export type PointerCandidates = () => Promise<{ sha256: string; size: number }[]> | { sha256: string; size: number }[];
 
 /**
  * The git blob ids of the pointers to `objects` (object id -> pointer): a pointer's text is fixed
@@ -84,7 +87,7 @@ export const POINTERS_COMPUTED_MIN = 2_000;
  * text ~1 µs. A wrong claim (an object id or size a hostile index made up) only yields a blob id
  * no snapshot holds.
  */
-export function pointerIds(objects: Iterable<{ sha256: string; size: number }>, objectFormat: 'sha1' | 'sha256'): Map<string, { sha256: string; size: number }> {
+function pointerIds(objects: Iterable<{ sha256: string; size: number }>, objectFormat: 'sha1' | 'sha256'): Map<string, { sha256: string; size: number }> {
   const out = new Map<string, { sha256: string; size: number }>();
   for (const o of objects) {
     const ptr = { sha256: o.sha256, size: o.size };
@@ -94,13 +97,30 @@ export function pointerIds(objects: Iterable<{ sha256: string; size: number }>, 
 }
 
 /**
- * Reads every entry of a snapshot tree, validating paths, modes and pointers. `candidates`:
- * sources, in order, of objects the snapshot may point to (the local packs', then a v2 remote's);
- * for a big snapshot the pointers to them are known by their blob ids and only the others are
- * read from git. A source is asked only while at least POINTERS_COMPUTED_MIN pointers are
- * unknown, and its objects are used only when they are at most four times the snapshot.
+ * The pointers among blobs `oids` that are known without reading them (pointerIds): `sources`
+ * of candidate objects (the local packs', then a v2 remote's) are asked in order, each only while
+ * at least POINTERS_COMPUTED_MIN pointers are still unknown, and their objects used only when
+ * they are at most four times `oids`.
  */
-export async function readSnapshot(cwd: string, tree: string, o: { candidates?: (() => Promise<{ sha256: string; size: number }[]>)[] } = {}): Promise<Snapshot> {
+export async function knownPointers(oids: string[], sources: PointerCandidates[]): Promise<Map<string, { sha256: string; size: number }>> {
+  const known = new Map<string, { sha256: string; size: number }>();
+  let unknown = new Set(oids);
+  for (const source of sources) {
+    if (unknown.size < POINTERS_COMPUTED_MIN) break;
+    const objs = await source();
+    if (objs.length === 0 || objs.length > 4 * oids.length) continue;
+    for (const [oid, p] of pointerIds(objs, oids[0]!.length === 64 ? 'sha256' : 'sha1')) if (unknown.has(oid)) known.set(oid, p);
+    unknown = new Set([...unknown].filter((oid) => !known.has(oid)));
+  }
+  return known;
+}
+
+/**
+ * Reads every entry of a snapshot tree, validating paths, modes and pointers. `candidates`:
+ * sources of objects the snapshot may point to (knownPointers): for a big snapshot the pointers
+ * to them are known by their blob ids, and only the others are read from git.
+ */
+export async function readSnapshot(cwd: string, tree: string, o: { candidates?: PointerCandidates[] } = {}): Promise<Snapshot> {
   if (!GIT_OID_RE.test(tree)) throw invalid('not a tree id', tree);
   const r = await runGit(cwd, ['ls-tree', '-r', '-z', '--full-tree', tree], { ok: [0, 128] });
   if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', tree);
@@ -115,17 +135,8 @@ export async function readSnapshot(cwd: string, tree: string, o: { candidates?: 
     execOf(mode, path, tree);
     rows.push({ mode, type, oid, path });
   }
-  const known = new Map<string, { sha256: string; size: number }>();
-  let ask = rows.map((x) => x.oid);
-  for (const source of o.candidates ?? []) {
-    // each source only while many pointers are still unknown (a remote is asked only then)
-    if (ask.length < POINTERS_COMPUTED_MIN) break;
-    const objs = await source();
-    if (objs.length === 0 || objs.length > 4 * rows.length) continue;
-    const wanted = new Set(ask);
-    for (const [oid, p] of pointerIds(objs, tree.length === 64 ? 'sha256' : 'sha1')) if (wanted.has(oid)) known.set(oid, p);
-    ask = ask.filter((oid) => !known.has(oid));
-  }
+  const known = await knownPointers(rows.map((x) => x.oid), o.candidates ?? []);
+  const ask = rows.filter((x) => !known.has(x.oid)).map((x) => x.oid);
   const ptrs = await readPointers(cwd, ask, tree);
   trace(`snapshot ${tree.slice(0, 12)}: ${rows.length} entries, ${rows.length - ask.length} pointer(s) known by their blob ids, ${ask.length} read from git`);
   const snap: Snapshot = new Map();

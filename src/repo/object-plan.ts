@@ -11,7 +11,7 @@ import { GitreproError } from '../errors.js';
 import { CatFile } from '../git/catfile.js';
 import { missingObjects } from '../git/refs.js';
 import { readNotes } from '../git/notes.js';
-import { pointerIds, POINTERS_COMPUTED_MIN, readPointers, readSnapshot } from '../git/snapshot.js';
+import { knownPointers, readPointers, readSnapshot } from '../git/snapshot.js';
 import { git } from '../git/run.js';
 import { revListBlobs } from '../git/revs.js';
 import { parseLock, type Lock } from '../record/lock.js';
@@ -90,29 +90,14 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
   }
   const out = new Map<string, NeededObject>();
   if (listed.size === 0) return out;
-  const inStore = pointersInStore(repo, listed);
-  const ask = inStore.size ? [...listed.keys()].filter((oid) => !inStore.has(oid)) : [...listed.keys()];
+  const inStore = await knownPointers([...listed.keys()], [() => repo.store.packs.entries()]);
+  const ask = [...listed.keys()].filter((oid) => !inStore.has(oid));
   const ptrs = await readPointers(repo.root, ask, undefined, (oid) => `entry ${JSON.stringify(listed.get(oid)!.slice(0, 200))}`);
   trace(`snapshot objects: ${listed.size} pointer(s), ${inStore.size} known from the local packs, ${ask.length} read from git`);
   for (const [oid, p] of listed) {
     const ptr = inStore.get(oid) ?? ptrs.get(oid)!;
     if (!out.has(ptr.sha256)) out.set(ptr.sha256, { sha256: ptr.sha256, size: ptr.size, path: p });
   }
-  return out;
-}
-
-/**
- * The pointers among `listed` (git blob ids) that point to objects of the local packs, found
- * without reading a blob (git/snapshot.ts pointerIds). Used only when the packs are not far
- * larger than what is asked.
- */
-function pointersInStore(repo: Repo, listed: Map<string, string>): Map<string, { sha256: string; size: number }> {
-  const out = new Map<string, { sha256: string; size: number }>();
-  if (listed.size < POINTERS_COMPUTED_MIN || !repo.store.packs.any()) return out;
-  const packed = repo.store.packs.entries();
-  if (packed.length > 4 * listed.size) return out;
-  const format = listed.keys().next().value!.length === 64 ? 'sha256' : 'sha1';
-  for (const [oid, ptr] of pointerIds(packed, format)) if (listed.has(oid)) out.set(oid, ptr);
   return out;
 }
 

@@ -73,7 +73,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       // the pointers of a big snapshot: those to objects of the local packs, and into an empty
       // work tree (a clone) those to the store remote's, are known by their blob ids
       const empty = view.kind === 'full' && view.files.size === 0;
-      const candidates = [async () => (repo.store.packs.any() ? repo.store.packs.entries() : []), ...(empty && o.remoteObjects ? [o.remoteObjects] : [])];
+      const candidates = [() => repo.store.packs.entries(), ...(empty && o.remoteObjects ? [o.remoteObjects] : [])];
       for (const d of await compareWithTree(repo, view, target?.tree, o.only, keepAbsent, candidates)) {
         if (d.snap) changes.push({ path: d.path, entry: d.snap, before: d.work });
         // a file the target lacks goes only when it was data of the snapshot the work tree

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { diffSnapshots, readSnapshot, type SnapEntry, type Snapshot } from '../git/snapshot.js';
+import { diffSnapshots, readSnapshot, type PointerCandidates, type SnapEntry, type Snapshot } from '../git/snapshot.js';
 import { scanChanges, stateUsable, type ChangeScan } from '../workspace/changes.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { readWorkState, writeWorkState, type WorkState } from '../workspace/worktree-state.js';
@@ -64,7 +64,7 @@ export async function compareWithTree(
   tree: string | undefined,
   only?: (p: string) => boolean,
   keepAbsent?: (p: string) => boolean,
-  candidates?: (() => Promise<{ sha256: string; size: number }[]>)[],
+  candidates?: PointerCandidates[],
 ): Promise<Difference[]> {
   const out = new Map<string, Difference>();
   if (view.kind === 'changes') {

@@ -19,7 +19,7 @@
  * Loose objects win over packed ones: every lookup tries the loose path first.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { lutimes, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, tempDone, tempPath } from '../fs/atomic.js';
@@ -292,7 +292,6 @@ export class LocalPacks {
     this.tables = tables;
     return tables;
   }
-
 }
 
 async function writeTemp(dir: string, parts: Buffer[]): Promise<string> {

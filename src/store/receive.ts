@@ -281,13 +281,10 @@ export async function stageSource(src: ByteSource, tmpDir: string, o: StageOptio
     const out = await open(tmp, 'wx', 0o600);
     let ok = false;
     try {
-      const write = async (): Promise<void> => {
-        for (let off = 0; off < src.bytes.length; ) off += (await out.write(src.bytes, off, src.bytes.length - off)).bytesWritten;
-        if (o.durable) await out.sync();
-        await out.chmod(o.mode);
-      };
       const digest = src.hashed ?? sha256Hex(src.bytes);
-      await write();
+      for (let off = 0; off < src.bytes.length; ) off += (await out.write(src.bytes, off, src.bytes.length - off)).bytesWritten;
+      if (o.durable) await out.sync();
+      await out.chmod(o.mode);
       ok = true;
       o.onBytes?.(src.bytes.length);
       return { tmp, sha256: digest, size: src.bytes.length };
