@@ -5,7 +5,7 @@
  * bounded (GITREPRO_LOCK_TIMEOUT seconds, default 60) and ends in a clear GITREPRO_LOCKED error.
  * Re-entrant within one process.
  */
-import { open, readFile, rm, mkdir } from 'node:fs/promises';
+import { link, open, readFile, rm, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hostname } from 'node:os';
 import { GitreproError } from '../errors.js';
@@ -24,15 +24,37 @@ export function alive(pid: number): boolean {
   }
 }
 
+let takes = 0;
+
 /** Takes a lock file (exclusive create holding `pid host`) unless another live process holds it; no wait. */
 export async function tryTake(file: string): Promise<boolean> {
+  const owner = `${process.pid} ${hostname()}\n`;
+  // the lock appears with its owner already in it (a temp file linked to its name): a process
+  // killed between creating the lock and writing its pid left an empty lock nobody could judge
+  // stale, and every later step waited its full timeout (test trust.test.ts, case 10)
+  const tmp = `${file}.${process.pid}.${++takes}`;
   try {
-    const fh = await open(file, 'wx');
-    await fh.writeFile(`${process.pid} ${hostname()}\n`);
-    await fh.close();
-    return true;
+    await writeFile(tmp, owner, { flag: 'wx' });
+    try {
+      await link(tmp, file);
+      return true;
+    } finally {
+      await rm(tmp, { force: true });
+    }
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EEXIST') {
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
+      // no hard links here: created, then written
+      try {
+        const fh = await open(file, 'wx');
+        await fh.writeFile(owner);
+        await fh.close();
+        return true;
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
+      }
+    }
   }
   // ours already (a hook shim takes the flusher's lock for the flusher it starts), or stale
   // (owner on this host and dead)?
