@@ -40,7 +40,7 @@ const BULK_LOOKUPS = 2_000;
 
 export class LocalPacks {
   readonly dir: string;
-  /** the valid indexes, checked but not decoded: a few lookups search them in place */
+  /** the indexes, headers checked, not decoded: a few lookups search them in place */
   private tables?: { id: string; t: BlobTable }[];
   /** every packed object, built once a step looks up more than BULK_LOOKUPS of them */
   private map?: Map<Sha256, PackedLoc>;
@@ -78,7 +78,12 @@ export class LocalPacks {
     const raw = Buffer.from(sha, 'hex');
     if (raw.length !== 32) return undefined;
     for (const { id, t } of tables) {
-      const e = t.find(raw);
+      let e;
+      try {
+        e = t.find(raw);
+      } catch {
+        continue; // a damaged entry: not a copy of the object (another pack's, or a fetch, serves)
+      }
       if (e) return { pack: id, offset: e.offset, length: e.length };
     }
     return undefined;
@@ -265,12 +270,25 @@ export class LocalPacks {
   private load(): Map<Sha256, PackedLoc> {
     if (this.map) return this.map;
     const map = new Map<Sha256, PackedLoc>();
-    for (const { id, t } of this.loadTables()) for (const b of t.entries()) if (!map.has(b.id)) map.set(b.id, { pack: id, offset: b.offset, length: b.length });
+    const tables = this.loadTables().filter(({ t }) => {
+      try {
+        t.checkEntries();
+        return true;
+      } catch {
+        return false; // a damaged index hides its pack, as in loadTables
+      }
+    });
+    for (const { id, t } of tables) for (const b of t.entries()) if (!map.has(b.id)) map.set(b.id, { pack: id, offset: b.offset, length: b.length });
+    this.tables = tables;
     this.map = map;
     return map;
   }
 
-  /** The indexes that pass the strict check and whose pack is a regular file of their pack size. */
+  /**
+   * The indexes whose header passes the check and whose pack is a regular file of their pack
+   * size. Their entries are checked as they are used (BlobTable): a lookup of ten objects does
+   * not check a million entries.
+   */
   private loadTables(): { id: string; t: BlobTable }[] {
     if (this.tables) return this.tables;
     const tables: { id: string; t: BlobTable }[] = [];
@@ -281,7 +299,7 @@ export class LocalPacks {
       try {
         const st = lstatSync(this.indexPath(id));
         if (!st.isFile() || st.size > 256 << 20) continue;
-        const t = BlobTable.check(readFileSync(this.indexPath(id)));
+        const t = BlobTable.open(readFileSync(this.indexPath(id)));
         const ps = lstatSync(this.packPath(id), { throwIfNoEntry: false });
         if (t.pack !== id || !ps?.isFile() || ps.size !== t.packSize) continue;
         tables.push({ id, t });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeIndex } from '../../src/store/pack-format.js';
+import { decodeIndex, LAYOUT } from '../../src/store/pack-format.js';
 import { cloneOf, dirRemoteObjects, manifestShas, project } from '../helpers/remote.js';
 import { sha256, type TestRepo } from '../helpers/repo.js';
 import { checkV2 } from '../helpers/v2.js';
@@ -125,6 +125,39 @@ describe('local packs', () => {
     // fetch brings every object the pack held again, checked; restore completes
     c.gr(['fetch']);
     c.gr(['restore']);
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(c.grJson(['fsck']).ok).toBe(true);
+  });
+
+  it('a damaged entry of a local index hides only that object: the rest of its pack still serves, the object is fetched again', () => {
+    const { r, bare } = project();
+    writeAll(r, files('data/a', 120, 'one'));
+    r.commit('v1');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    const packs = localPacks(c);
+    expect(packs.size).toBe(1);
+    const [id] = [...packs.keys()];
+    const target = 'data/a/f7.bin';
+    const sha = sha256(c.read(target));
+    // the entry's length made to run past the end of the pack (entries are checked when used)
+    const idx = path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.idx`);
+    const buf = readFileSync(idx);
+    const ix = decodeIndex(buf);
+    const i = ix.blobs.findIndex((b) => b.id === sha);
+    buf.writeBigUInt64BE(BigInt(ix.packSize), LAYOUT.INDEX_HEADER + i * LAYOUT.BLOB_ENTRY + 40);
+    chmodSync(idx, 0o644);
+    writeFileSync(idx, buf);
+
+    rmSync(c.path(target));
+    rmSync(c.path('data/a/f8.bin'));
+    // the restore fetches f7 again (a loose object) and takes f8 from the pack, untouched
+    const res = c.gr(['restore']);
+    expect(res.stdout).toMatch(/2 restored/);
+    expect(c.read(target)).toEqual(r.read(target));
+    expect(c.read('data/a/f8.bin')).toEqual(r.read('data/a/f8.bin'));
+    expect(looseObjects(c)).toEqual([sha]);
+    expect(readdirSync(path.join(c.gitDir(), 'gitrepro', 'packs')).sort()).toEqual([`${id}.idx`, `${id}.pack`]);
     expect(c.manifest()).toEqual(r.manifest());
     expect(c.grJson(['fsck']).ok).toBe(true);
   });
