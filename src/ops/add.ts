@@ -92,7 +92,7 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     trace('lock staged');
     if (!only) {
       // the work tree now matches `tree`: the stamp moves to when this scan began
-      await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing: notRestored }, view.scanStart);
+      await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing: notRestored }, view.scanStart, view.clock);
       await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
     }
     const hashed = view.kind === 'changes' ? view.scan : view;

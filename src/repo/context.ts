@@ -25,6 +25,8 @@ export interface Repo {
   matcher: Matcher;
   /** this clone's sparse filter (git config gitrepro.include/exclude); undefined: all data */
   sparse?: Sparse;
+  /** `git config gitrepro.fsmonitor watchman`: the change probe asks Watchman (workspace/fsmonitor.ts) */
+  fsmonitor: boolean;
 }
 
 /** Reports progress of long work; ops never print. */
@@ -36,7 +38,7 @@ export interface Reporter {
 
 export async function openRepo(cwd: string): Promise<Repo> {
   // one git call for this clone's own settings: the store's place and the sparse filter
-  const [paths, settings] = await Promise.all([findRepo(cwd), configGetAll(cwd, '^gitrepro\\.(cachedir|include|exclude)$')]);
+  const [paths, settings] = await Promise.all([findRepo(cwd), configGetAll(cwd, '^gitrepro\\.(cachedir|include|exclude|fsmonitor)$')]);
   const values = (k: string): string[] => settings.filter(([key]) => key === k).map(([, v]) => v);
   const cacheDir = values('gitrepro.cachedir').pop();
   const sharedDir = path.join(paths.commonDir, 'gitrepro');
@@ -53,6 +55,7 @@ export async function openRepo(cwd: string): Promise<Repo> {
     config,
     matcher: makeMatcher(config.track),
     sparse: makeSparse(values('gitrepro.include'), values('gitrepro.exclude')),
+    fsmonitor: values('gitrepro.fsmonitor').pop()?.trim().toLowerCase() === 'watchman',
   };
 }
 

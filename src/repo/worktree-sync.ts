@@ -126,7 +126,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       // scan reads that (the files written here too). A whole-tree read with nothing kept and
       // nothing missing is a fresh start: the stamp moves to when it began.
       const patterns = byDiff || view?.kind === 'changes' ? state.patterns : key;
-      await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled }, fresh ? view!.scanStart : undefined);
+      await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled }, fresh ? view!.scanStart : undefined, fresh ? view!.clock : undefined);
       // the hooks' fast path may skip a step only when the stamp covers every path
       if (missing.length === 0 && unsettled.length === 0) {
         const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';

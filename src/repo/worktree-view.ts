@@ -9,26 +9,30 @@ import path from 'node:path';
 import { diffSnapshots, readSnapshot, type PointerCandidates, type SnapEntry, type Snapshot } from '../git/snapshot.js';
 import { scanChanges, stateUsable, type ChangeScan } from '../workspace/changes.js';
 import { scanWorkTree } from '../workspace/scan.js';
-import { readWorkState, writeWorkState, type WorkState } from '../workspace/worktree-state.js';
+import { readWorkState, writeWorkState, type ScanClock, type WorkState } from '../workspace/worktree-state.js';
+import { takeClock } from '../workspace/fsmonitor.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { clearFastState } from '../workspace/faststate.js';
 import { scanKey, type Repo } from './context.js';
 
 export type WorkView =
-  | { kind: 'changes'; state: WorkState; scanStart: number; scan: ChangeScan; skipped: ChangeScan['skipped'] }
-  | { kind: 'full'; state: WorkState; scanStart: number; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
+  | { kind: 'changes'; state: WorkState; scanStart: number; clock?: ScanClock; scan: ChangeScan; skipped: ChangeScan['skipped'] }
+  | { kind: 'full'; state: WorkState; scanStart: number; clock?: ScanClock; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
 
 /** Reads the work tree's data (see the module comment); `ingest` stores new content as it is read. */
 export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean }): Promise<WorkView> {
   const scanStart = Date.now();
   const state = await readWorkState(repo.stateDir);
   if (stateUsable(state, scanKey(repo))) {
-    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo) });
-    return { kind: 'changes', state, scanStart, scan, skipped: scan.skipped };
+    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor });
+    return { kind: 'changes', state, scanStart, clock: scan.clock, scan, skipped: scan.skipped };
   }
+  // Watchman's clock before the first read: what changes during the scan shows in the next probe
+  const taken = repo.fsmonitor ? await takeClock(repo.root) : undefined;
+  const clock = taken && { ...taken, roots: repo.matcher.roots };
   const full = await scanWorkTree(repo.root, repo.matcher, { store: repo.store, ingest: o.ingest, only: o.only });
   const files = new Map<string, SnapEntry>([...full.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
-  return { kind: 'full', state, scanStart, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };
+  return { kind: 'full', state, scanStart, clock, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };
 }
 
 /**
@@ -111,7 +115,7 @@ export async function rememberWholeRead(repo: Repo, view: WorkView, tree: string
     if (now.tree !== view.state.tree || now.stampMs !== view.state.stampMs || now.patterns?.join('\n') !== view.state.patterns?.join('\n')) return;
     // an absent path the last restore could not write stays missing (not deleted)
     const missing = view.state.missing.filter((p) => !existsSync(path.join(repo.root, p)));
-    await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing, unsettled: diffs.map((d) => d.path) }, view.scanStart);
+    await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing, unsettled: diffs.map((d) => d.path) }, view.scanStart, view.clock);
     // the hooks' fast path trusts the stamp to cover every path since its lock: no longer so
     if (diffs.length) await clearFastState(repo.stateDir);
   }, { what: 'remember the scan', timeoutMs: 2000 }).catch(() => undefined);

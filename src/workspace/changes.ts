@@ -1,8 +1,9 @@
 /**
  * Which tracked files changed since the last scan, at the cost of what changed plus one probe.
  *
- * The probe is `find <track roots> -cnewer <stamp>` (worktree-state.ts): it stats every entry in
- * C and prints only what changed since the stamp: files written or touched, and directories
+ * The probe is `find <track roots> -cnewer <stamp>` (worktree-state.ts), or Watchman's list of
+ * what changed since the clock saved with the stamp where the clone opted in (fsmonitor.ts).
+ * `find` stats every entry in C and prints only what changed since the stamp: files written or touched, and directories
  * whose entries were added, removed or renamed (their ctime moves too). Then:
  *   - a changed file that is tracked is hashed (with `ingest`, stored as it is read);
  *   - a changed directory is listed and compared with what the snapshot held there (git
@@ -27,7 +28,8 @@ import { mapLimit } from '../concurrency.js';
 import { trace } from '../trace.js';
 import { trackRule, type FileStat, type Matcher } from './walk.js';
 import { ingestSmallPacked } from './scan.js';
-import { stampFile, type WorkState } from './worktree-state.js';
+import { readClock, stampFile, type ScanClock, type WorkState } from './worktree-state.js';
+import { changedSinceClock, takeClock } from './fsmonitor.js';
 
 export interface FileChange {
   path: string;
@@ -49,6 +51,8 @@ export interface ChangeScan {
   hashedBytes: number;
   /** objects newly stored (with ingest) */
   added: number;
+  /** Watchman's clock taken before this scan read anything (fsmonitor.ts), for its stamp */
+  clock?: ScanClock;
 }
 
 function toStat(st: Stats): FileStat {
@@ -82,7 +86,7 @@ export function probePlan(root: string, roots: string[], jobs = Math.min(4, avai
   const missingRoots: string[] = [];
   const arg = (r: string): string => (r === '' ? '.' : r.startsWith('-') ? `./${r}` : r);
   for (const r of roots) {
-    const st = lstatSync(path.join(root, r), { throwIfNoEntry: false });
+    const st = lstatQuiet(path.join(root, r));
     if (!st) {
       missingRoots.push(r);
       continue;
@@ -122,8 +126,38 @@ function runFind(root: string, args: string[]): Promise<string[]> {
   });
 }
 
+export interface Probe {
+  /** paths (files and directories, present or gone) changed since the last scan */
+  paths: string[];
+  missingRoots: string[];
+  /** Watchman's clock for the scan this probe starts (undefined: no Watchman) */
+  clock?: ScanClock;
+}
+
+/**
+ * The paths changed since the last scan under `roots` (relative to `root`): asked of Watchman
+ * when `fsmonitor` is on and a clock was saved with the stamp (fsmonitor.ts), else found by
+ * `find -cnewer` against the stamp. With `fsmonitor`, the clock for the next probe is taken
+ * before anything is read.
+ */
+export async function changedSince(root: string, roots: string[], stateDir: string, fsmonitor = false): Promise<Probe> {
+  let clock: ScanClock | undefined;
+  if (fsmonitor) {
+    const old = await readClock(stateDir);
+    const r = old && (await changedSinceClock(root, old.watch, old.clock, roots));
+    if (r) {
+      trace(`probe (watchman): ${r.paths.length} path(s) changed since the last scan`);
+      const missingRoots = roots.filter((x) => x !== '' && !lstatQuiet(path.join(root, x)));
+      return { paths: r.paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots } };
+    }
+    const fresh = await takeClock(root);
+    if (fresh) clock = { ...fresh, roots };
+  }
+  return { ...(await findChanged(root, roots, stampFile(stateDir))), clock };
+}
+
 /** The paths `find` reports changed since the stamp under `roots` (relative to `root`). */
-export async function changedSince(root: string, roots: string[], stamp: string): Promise<{ paths: string[]; missingRoots: string[] }> {
+async function findChanged(root: string, roots: string[], stamp: string): Promise<{ paths: string[]; missingRoots: string[] }> {
   const plan = probePlan(root, roots);
   const finds: Promise<string[]>[] = [];
   if (plan.dirs.length) finds.push(runFind(root, ['-P', ...plan.dirs, '-maxdepth', '0', '-cnewer', stamp, '-print0']));
@@ -142,11 +176,11 @@ export async function scanChanges(
   matcher: Matcher,
   state: WorkState & { tree: string; stampMs: number },
   stateDir: string,
-  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean },
+  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; fsmonitor?: boolean },
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
-  const { paths, missingRoots } = await changedSince(root, matcher.roots, stampFile(stateDir));
+  const { paths, missingRoots, clock } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor);
   trace(`probe: ${paths.length} path(s) changed since the stamp`);
   const missing = new Set(state.missing);
   const candidates = new Map<string, FileStat>();
@@ -162,9 +196,13 @@ export async function scanChanges(
 
   for (const p of paths) {
     if (path.basename(p).startsWith(TEMP_PREFIX)) continue;
-    const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+    const st = lstatQuiet(path.join(root, p));
     if (!st) {
-      dirs.add(parentOf(p)); // gone while we looked: its directory tells
+      // gone (while find looked, or as Watchman reports): the nearest directory still there
+      // tells, by what its listing lacks (Watchman names a removed tree's files, not its parent)
+      let d = parentOf(p);
+      while (d !== '' && !lstatQuiet(path.join(root, d))?.isDirectory()) d = parentOf(d);
+      dirs.add(d);
       continue;
     }
     if (st.isDirectory()) dirs.add(p);
@@ -177,7 +215,7 @@ export async function scanChanges(
   const absentUnsettled: string[] = [];
   for (const p of [...missing, ...(state.unsettled ?? [])]) {
     if (candidates.has(p) || !tracked(p)) continue;
-    const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+    const st = lstatQuiet(path.join(root, p));
     if (st?.isFile()) candidates.set(p, toStat(st));
     else if (!st && !missing.has(p)) absentUnsettled.push(p);
   }
@@ -202,7 +240,7 @@ export async function scanChanges(
         if (was === 'dir') deepGone.add(p);
         // a file the snapshot did not hold, or one that had been a directory: read it
         if ((was !== 'file' || !slice.files.has(p)) && tracked(p) && !candidates.has(p)) {
-          const st = lstatSync(path.join(root, p), { throwIfNoEntry: false });
+          const st = lstatQuiet(path.join(root, p));
           if (st?.isFile()) candidates.set(p, toStat(st));
         }
       } else if (e.isDirectory()) {
@@ -267,7 +305,17 @@ export async function scanChanges(
   // a link both changed and in a changed directory is named once
   const named = new Set<string>();
   skipped = skipped.filter((s) => !named.has(s.path) && named.add(s.path));
-  return { base: state.tree, changes, before, skipped, hashed: todo.length, hashedBytes, added };
+  return { base: state.tree, changes, before, skipped, hashed: todo.length, hashedBytes, added, clock };
+}
+
+/** lstat, undefined when nothing is there: absent, or a file where a directory of the path was. */
+function lstatQuiet(abs: string): Stats | undefined {
+  try {
+    return lstatSync(abs, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw e;
+  }
 }
 
 function parentOf(p: string): string {
@@ -290,7 +338,7 @@ function walkAllFiles(root: string, dir: string): [string, FileStat][] {
       const r = `${rel}/${e.name}`;
       if (e.isDirectory()) visit(r);
       else if (e.isFile()) {
-        const st = lstatSync(path.join(root, r), { throwIfNoEntry: false });
+        const st = lstatQuiet(path.join(root, r));
         if (st?.isFile()) out.push([r, toStat(st)]);
       }
     }

@@ -2,7 +2,8 @@
  * State the sh hook shims read to answer "is there anything to do?" without starting node
  * (DESIGN §3). Per worktree, in `<git-dir>/gitrepro/`:
  *   fast      sh-sourceable: GR_LOCK (blob id of the gitrepro.lock the work tree's data matches),
- *             GR_MAX (policy.maxGitFileSize) and gr_changed(), a find over the walk roots
+ *             GR_MAX (policy.maxGitFileSize) and gr_changed(), a find over the walk roots, or
+ *             Watchman's answer since the clock saved with the stamp (fsmonitor.ts)
  *   patterns  the track patterns, for `git ls-files -i --exclude-from`
  *   stamp     worktree-state.ts: mtime = start of the last scan minus a margin
  * Measured here: `find <roots> -cnewer stamp -print -quit` answers in ~10 ms on 10,000 files, and
@@ -39,8 +40,11 @@ export async function writeFastState(root: string, stateDir: string, s: FastStat
     '# written by gitrepro: fast-path state for the hook shims (disposable)',
     `GR_LOCK=${shQuote(s.lockBlob)}`,
     `GR_MAX=${Math.floor(s.maxGitFileSize)}`,
-    // prints the first path changed since the stamp ($1); an error (a root vanished) prints too
-    `gr_changed() { { find -P gitrepro.yaml ${q([...plan.dirs, ...plan.missingRoots])} -maxdepth 0 -cnewer "$1" -print; ${finds.join(' ')} wait; } 2>&1; }`,
+    // prints the first path changed since the stamp ($1); an error (a root vanished) prints too.
+    // With Watchman's clock beside the stamp (fsmonitor.ts): Watchman answers "nothing changed",
+    // or something did; when it cannot answer, find decides
+    `gr_watchman() { [ -f "$1.clock" ] || return 1; [ -e .watchmanconfig ] || [ -e .hg ] || [ -e .svn ] && return 1; { read -r gr_wc; read -r gr_ww; read -r gr_wh; read -r gr_wt; } < "$1.clock" || return 1; case $gr_wc in c:*) ;; *) return 1;; esac; gr_wo=$(printf '%s%s%s' "$gr_wh" "$gr_wc" "$gr_wt" | watchman -j --no-pretty --no-spawn 2>/dev/null) || return 1; case $gr_wo in *'"error"'*) return 1;; esac; case $gr_wo in *'"is_fresh_instance":false'*) ;; *) return 1;; esac; case $gr_wo in *'"files":[]'*) ;; *) echo 'changed (watchman)';; esac; }`,
+    `gr_changed() { gr_watchman "$1" && return 0; { find -P gitrepro.yaml ${q([...plan.dirs, ...plan.missingRoots])} -maxdepth 0 -cnewer "$1" -print; ${finds.join(' ')} wait; } 2>&1; }`,
     '',
   ].join('\n');
   await writeFileAtomic(path.join(stateDir, 'patterns'), s.patterns.join('\n') + '\n', { durable: false });

@@ -4,6 +4,11 @@
  *   stamp       its mtime: when that scan began, minus a margin (the kernel's clock ticks
  *               coarsely). A file whose ctime is newer has changed since, or is new; one that is
  *               older holds what it held then. `find -cnewer stamp` lists them (changes.ts).
+ *   stamp.clock Watchman's clock taken with the stamp, when `gitrepro.fsmonitor` is `watchman`
+ *               (fsmonitor.ts): the next probe asks Watchman instead of `find`. Lines: the
+ *               clock, the watch (JSON), the since-query before and after the clock (for the
+ *               sh shims). Written after everything else of a scan, removed before: a clock
+ *               never belongs to an older stamp than its own.
  *   state.json  the snapshot tree the work tree matched at that moment (moved along by the
  *               restores made since: the files they wrote are newer than the stamp), the track
  *               patterns of that scan, the paths a restore could not write (read by every
@@ -17,6 +22,7 @@
 import { readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
+import { CLOCK_RE, sinceQuery, type Watch } from './fsmonitor.js';
 
 /**
  * The stamp is set this far before the scan began: file timestamps come from the kernel's coarse
@@ -51,6 +57,32 @@ export function stampFile(stateDir: string): string {
   return path.join(stateDir, 'stamp');
 }
 
+export function clockFile(stateDir: string): string {
+  return path.join(stateDir, 'stamp.clock');
+}
+
+/** Watchman's clock at a scan's start, for the scan's stamp (fsmonitor.ts). */
+export interface ScanClock {
+  watch: Watch;
+  clock: string;
+  /** the track roots the since-query covers */
+  roots: string[];
+}
+
+/** The clock saved with the stamp; undefined: none (the probe uses `find`). */
+export async function readClock(stateDir: string): Promise<Omit<ScanClock, 'roots'> | undefined> {
+  const text = await readFile(clockFile(stateDir), 'utf8').catch(() => '');
+  const [clock, watchJson] = text.split('\n');
+  if (!clock || !CLOCK_RE.test(clock) || !watchJson) return undefined;
+  try {
+    const w = JSON.parse(watchJson) as Partial<Watch>;
+    if (typeof w.watchRoot !== 'string' || !path.isAbsolute(w.watchRoot) || typeof w.rel !== 'string') return undefined;
+    return { watch: { watchRoot: w.watchRoot, rel: w.rel }, clock };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function readWorkState(stateDir: string): Promise<WorkState> {
   const [text, st] = await Promise.all([readFile(path.join(stateDir, 'state.json'), 'utf8').catch(() => ''), stat(stampFile(stateDir)).catch(() => undefined)]);
   let raw: Partial<WorkState> = {};
@@ -70,9 +102,10 @@ export async function readWorkState(stateDir: string): Promise<WorkState> {
  * Saves the state. With `scanStartMs` (a scan of the whole work tree, full or by the stamp,
  * began then) the stamp moves too; without, it stays where it was.
  */
-export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stampMs'>, scanStartMs?: number): Promise<void> {
+export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stampMs'>, scanStartMs?: number, clock?: ScanClock): Promise<void> {
   await mkdir(stateDir, { recursive: true });
   if (scanStartMs !== undefined) {
+    await rm(clockFile(stateDir), { force: true });
     const stamp = stampFile(stateDir);
     await writeFile(stamp, '');
     let t = scanStartMs - STAMP_MARGIN_MS;
@@ -85,9 +118,13 @@ export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stamp
   }
   const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort() };
   await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
+  if (scanStartMs !== undefined && clock) {
+    const q = sinceQuery(clock.watch, clock.roots);
+    await writeFileAtomic(clockFile(stateDir), [clock.clock, JSON.stringify(clock.watch), q.head, q.tail, ''].join('\n'), { durable: false });
+  }
 }
 
 /** Forgets the state: the next scan reads everything (track patterns changed, say). */
 export async function clearWorkState(stateDir: string): Promise<void> {
-  await Promise.all(['state.json', 'stamp', 'fast'].map((f) => rm(path.join(stateDir, f), { force: true })));
+  await Promise.all(['state.json', 'stamp', 'stamp.clock', 'fast'].map((f) => rm(path.join(stateDir, f), { force: true })));
 }

@@ -8,8 +8,9 @@
  */
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { seeded, TestRepo, sha256 } from '../helpers/repo.js';
+import { hasWatchman, unwatch } from '../helpers/watchman.js';
 
 /** Every regular file under data/ with its sha256 and exec bit (symlinks are not data). */
 function truth(r: TestRepo): Map<string, string> {
@@ -38,9 +39,29 @@ function statusOf(r: TestRepo): { added: string[]; modified: string[]; deleted: 
 }
 
 
-describe('changes since the last scan (stamp)', () => {
+/** The probe of each run: `find -cnewer` against the stamp, or Watchman where installed (fsmonitor.ts). */
+const PROBES = hasWatchman() ? ['find', 'watchman'] : ['find'];
+
+describe.each(PROBES)('changes since the last scan (stamp), probe by %s', (probe) => {
+  const watched: TestRepo[] = [];
+  afterAll(() => unwatch(watched));
+  const init = (opts: { track: string[] }): TestRepo => {
+    const r = TestRepo.init(opts);
+    if (probe === 'watchman') {
+      r.git(['config', 'gitrepro.fsmonitor', 'watchman']);
+      watched.push(r);
+    }
+    return r;
+  };
+  /** The probe this run is about was the one used (a status, traced). */
+  const probedBy = (r: TestRepo): void => {
+    const st = r.gr(['status'], { env: { ...r.env, GITREPRO_TRACE: '1' }, ok: [0, 1] });
+    if (probe === 'watchman') expect(st.stderr).toMatch(/probe \(watchman\): \d+ path/);
+    else expect(st.stderr).not.toMatch(/watchman/);
+  };
+
   it('finds each kind of edit: same size and mtime, renamed and moved-in directories, file<->dir, chmod, links', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     for (let i = 0; i < 6; i++) r.write(`data/a/f${i}.bin`, `a${i}-content`);
     for (let i = 0; i < 4; i++) r.write(`data/b/c/g${i}.bin`, `g${i}`);
     r.write('data/top.bin', 'top');
@@ -78,6 +99,7 @@ describe('changes since the last scan (stamp)', () => {
 
     const now = truth(r);
     const want = expectedStatus(committed, now);
+    probedBy(r);
     expect(want.added).toContain('data/moved/deep/m2.bin');
     expect(want.modified).toEqual(['data/a/f0.bin', 'data/a/f1.bin', 'data/top.bin']);
     expect(statusOf(r)).toEqual(want);
@@ -97,7 +119,7 @@ describe('changes since the last scan (stamp)', () => {
   });
 
   it('after random edits, commits and checkouts, status and recorded data always match the work tree', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     const rand = seeded(11);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     const dirs = ['data', 'data/p', 'data/p/q', 'data/r', 'data/s/t'];
@@ -138,6 +160,7 @@ describe('changes since the last scan (stamp)', () => {
           }
         }
       }
+      if (round === 0) probedBy(r);
       expect(statusOf(r), `round ${round}`).toEqual(expectedStatus(committed, truth(r)));
       const action = pick(['commit', 'commit', 'checkout', 'none']);
       if (action === 'commit') {
@@ -170,7 +193,7 @@ describe('changes since the last scan (stamp)', () => {
   });
 
   it('a restore that could not write a path is read again by every scan, and retried', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     r.write('data/x.bin', 'version one');
     r.write('data/y.bin', 'y');
     r.commit('one');
@@ -186,7 +209,7 @@ describe('changes since the last scan (stamp)', () => {
     expect(st.modified).toEqual(['data/x.bin']);
     expect(st.missingObjects).toEqual([{ path: 'data/x.bin', sha256: sha256('version one') }]);
     // the object comes back (a collaborator sends it, say): restore writes it without a full re-read
-    const other = TestRepo.init({ track: ['data/'] });
+    const other = init({ track: ['data/'] });
     other.write('data/x.bin', 'version one');
     other.gr(['add']);
     mkdirSync(path.dirname(r.objectPath(sha256('version one'))), { recursive: true });
@@ -199,7 +222,7 @@ describe('changes since the last scan (stamp)', () => {
   });
 
   it('a track pattern change reads the work tree whole once', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     r.write('data/a.bin', 'a');
     r.write('models/m.bin', 'model');
     r.commit('one');
@@ -211,7 +234,7 @@ describe('changes since the last scan (stamp)', () => {
     expect(statusOf(r)).toEqual({ added: [], modified: ['models/m.bin'], deleted: [] });
   });
   it('status, add, commit and checkout of 2 changed files among 400 read those 2, never the whole tree', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     for (let i = 0; i < 400; i++) r.write(`data/d${i % 20}/f${i}.bin`, `file ${i}`);
     r.commit('base');
     const base = r.head();
@@ -234,7 +257,7 @@ describe('changes since the last scan (stamp)', () => {
     expect(r.exists('data/d5/new.bin')).toBe(false);
   });
   it('a whole read by status is remembered: the next steps read only the changes, and add still stores what status saw', () => {
-    const r = TestRepo.init({ track: ['data/'] });
+    const r = init({ track: ['data/'] });
     for (let i = 0; i < 40; i++) r.write(`data/f${i}.bin`, `file ${i}`);
     r.commit('base');
     writeFileSync(r.path('data/f1.bin'), 'edited before the state was lost');

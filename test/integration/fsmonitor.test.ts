@@ -1,0 +1,153 @@
+/**
+ * The change probe through Watchman (src/workspace/fsmonitor.ts, issue 11), against the real
+ * daemon (Debian's watchman) and real hooks: what it reports is recorded, a commit right after
+ * `gitrepro add` decides in sh, every doubt falls back to `find` without missing a change, and a
+ * `.watchmanconfig` committed by someone else cannot hide data from the probe (two clones, one
+ * hostile). changes.test.ts runs its whole truth suite with this probe too.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cloneOf, project } from '../helpers/remote.js';
+import { sha256, TestRepo } from '../helpers/repo.js';
+import { hasWatchman, unwatch, watchman } from '../helpers/watchman.js';
+
+const traced = (r: TestRepo): NodeJS.ProcessEnv => ({ ...r.env, GITREPRO_TRACE: '1' });
+
+/** What the commit `rev` recorded for `p` (its sha256), from the snapshot. */
+function recorded(r: TestRepo, p: string, rev = 'HEAD'): string | undefined {
+  return r.grJson(['ls-files', rev]).files.find((f: { path: string }) => f.path === p)?.sha256;
+}
+
+let edits = 0;
+/** A plain `git commit` of a code change, as a user makes one: the pre-commit hook records the data. */
+function plainCommit(r: TestRepo, msg: string, env?: NodeJS.ProcessEnv) {
+  r.write('code.txt', `edit ${++edits}\n`);
+  r.git(['add', 'code.txt']);
+  return r.git(['commit', '-q', '-m', msg], { env });
+}
+
+function clockFile(r: TestRepo): string {
+  return path.join(r.gitDir(), 'gitrepro', 'stamp.clock');
+}
+
+describe.skipIf(!hasWatchman())('the change probe through Watchman (git config gitrepro.fsmonitor watchman)', () => {
+  const watched: TestRepo[] = [];
+  afterAll(() => unwatch(watched));
+  const watchedRepo = (r = TestRepo.init({ track: ['data/'] })): TestRepo => {
+    r.git(['config', 'gitrepro.fsmonitor', 'watchman']);
+    watched.push(r);
+    return r;
+  };
+
+  it('a commit right after gitrepro add decides in sh; an edit made between the two is recorded all the same', () => {
+    const r = watchedRepo();
+    for (let i = 0; i < 50; i++) r.write(`data/d${i % 5}/f${i}.bin`, `file ${i}`);
+    r.commit('base');
+    expect(readFileSync(clockFile(r), 'utf8')).toMatch(/^c:\d+:\d+:\d+:\d+\n/);
+
+    r.write('data/d1/f1.bin', 'one');
+    const add = r.gr(['add'], { env: traced(r) });
+    expect(add.stderr).toMatch(/probe \(watchman\): \d+ path\(s\) changed/);
+    expect(add.stderr).toMatch(/scanned by the stamp: 1 change\(s\), 1 hashed/);
+    // nothing changed since: the pre-commit shim asks Watchman and exits, no node started
+    r.write('train.py', 'print(1)\n');
+    r.git(['add', 'train.py']);
+    const quiet = r.git(['commit', '-q', '-m', 'two'], { env: traced(r) });
+    expect(quiet.stderr).not.toMatch(/gitrepro trace/);
+    expect(recorded(r, 'data/d1/f1.bin')).toBe(sha256('one'));
+
+    // an edit after `gitrepro add`: Watchman reports it, the pre-commit records it
+    r.write('data/d2/f2.bin', 'two, staged');
+    r.gr(['add']);
+    r.write('data/d2/f2.bin', 'two, edited after add');
+    r.write('data/d3/new.bin', 'new after add');
+    const busy = r.git(['commit', '-q', '-m', 'three'], { env: traced(r) });
+    expect(busy.stderr).toMatch(/probe \(watchman\)/);
+    expect(recorded(r, 'data/d2/f2.bin')).toBe(sha256('two, edited after add'));
+    expect(recorded(r, 'data/d3/new.bin')).toBe(sha256('new after add'));
+    expect(r.grJson(['status'])).toMatchObject({ added: [], modified: [], deleted: [] });
+  });
+
+  it('when Watchman cannot answer (a clock of another instance, watchman failing, a recrawl) find decides and nothing is missed', () => {
+    const r = watchedRepo();
+    for (let i = 0; i < 20; i++) r.write(`data/f${i}.bin`, `file ${i}`);
+    r.commit('base');
+
+    // a clock from another Watchman instance: Watchman says "fresh instance", so find decides
+    const lines = readFileSync(clockFile(r), 'utf8').split('\n');
+    writeFileSync(clockFile(r), ['c:1:1:1:1', ...lines.slice(1)].join('\n'));
+    r.write('data/f1.bin', 'edited 1');
+    const s1 = r.gr(['status', '--json'], { env: traced(r) });
+    expect(JSON.parse(s1.stdout)).toMatchObject({ modified: ['data/f1.bin'], added: [], deleted: [] });
+    expect(s1.stderr).not.toMatch(/probe \(watchman\)/);
+    expect(s1.stderr).toMatch(/watchman clock taken/);
+    // the commit (shim and node) finds it too, and the next probe asks Watchman again
+    plainCommit(r, 'one');
+    expect(recorded(r, 'data/f1.bin')).toBe(sha256('edited 1'));
+    r.write('data/f2.bin', 'edited 2');
+    const s2 = r.gr(['status', '--json'], { env: traced(r) });
+    expect(JSON.parse(s2.stdout)).toMatchObject({ modified: ['data/f2.bin'] });
+    expect(s2.stderr).toMatch(/probe \(watchman\)/);
+
+    // a `watchman` that fails (a broken install first on PATH): find decides, in sh and in node
+    const bin = path.join(r.dir, '..', 'broken-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(path.join(bin, 'watchman'), '#!/bin/sh\necho "watchman: broken" >&2\nexit 1\n');
+    chmodSync(path.join(bin, 'watchman'), 0o755);
+    const broken = { ...r.env, PATH: `${bin}:${r.env.PATH}` };
+    plainCommit(r, 'two', broken);
+    expect(recorded(r, 'data/f2.bin')).toBe(sha256('edited 2'));
+    r.write('data/f3.bin', 'edited 3');
+    plainCommit(r, 'three', broken);
+    expect(recorded(r, 'data/f3.bin')).toBe(sha256('edited 3'));
+
+    // the watch dropped and made again (Watchman restarted, say): its clock is new, the old one
+    // names another watch: find decides once
+    watchman(['watch-del', realDir(r)]);
+    r.write('data/f4.bin', 'edited 4');
+    plainCommit(r, 'four');
+    expect(recorded(r, 'data/f4.bin')).toBe(sha256('edited 4'));
+    r.write('data/f5.bin', 'edited 5');
+    const s3 = r.gr(['status', '--json'], { env: traced(r) });
+    expect(JSON.parse(s3.stdout)).toMatchObject({ modified: ['data/f5.bin'] });
+    expect(s3.stderr).toMatch(/probe \(watchman\)/);
+  });
+
+  it('a .watchmanconfig committed by a collaborator cannot hide data from the probe', () => {
+    // the attacker: a valid-looking commit adding a .watchmanconfig that ignores data/
+    const { r: attacker, bare } = project();
+    attacker.write('data/a.bin', 'a');
+    attacker.commit('base');
+    attacker.git(['push', '-q', 'origin', 'main']);
+    const victim = watchedRepo(cloneOf(attacker, bare, 'victim'));
+    victim.gr(['status']);
+    attacker.write('.watchmanconfig', JSON.stringify({ ignore_dirs: ['data'] }));
+    attacker.commit('editor settings');
+    attacker.git(['push', '-q', 'origin', 'main']);
+
+    victim.git(['pull', '-q', '--ff-only', 'origin', 'main']);
+    expect(existsSync(victim.path('.watchmanconfig'))).toBe(true);
+    // Watchman watches the clone anew (after a restart, say): it would read the attacker's file
+    watchman(['watch-del', realDir(victim)]);
+    victim.gr(['status']);
+    // the victim's edit: a plain commit (the pre-commit shim) records it, and so does add
+    victim.write('data/a.bin', 'the victim\'s edit');
+    plainCommit(victim, 'edit');
+    expect(recorded(victim, 'data/a.bin')).toBe(sha256('the victim\'s edit'));
+    victim.write('data/b.bin', 'new data');
+    const add = victim.gr(['add', '--json'], { env: traced(victim) });
+    expect(JSON.parse(add.stdout).added).toEqual(['data/b.bin']);
+    expect(add.stderr).not.toMatch(/probe \(watchman\)/);
+    // unsaved work is stored before a checkout replaces it: the probe sees it
+    plainCommit(victim, 'b');
+    victim.write('data/a.bin', 'unsaved');
+    victim.git(['checkout', '-q', 'HEAD~2']);
+    expect(victim.read('data/a.bin').toString()).toBe('a');
+    expect(existsSync(victim.objectPath(sha256('unsaved')))).toBe(true);
+  });
+});
+
+function realDir(r: TestRepo): string {
+  return realpathSync(r.dir);
+}
