@@ -24,7 +24,7 @@ H.setup({
   header: `W1 benchmark ${stamp}: scale ${JSON.stringify(scale)}${full ? ' (full W1)' : ' (SMOKE scale)'}; work dir ${W}; log ${H.LOG}`,
   envExtra: { W1_PY: cfg.w1py },
   genEnv: { W1_SMALL_N: String(scale.small), W1_SMALL_KIB: String(scale.smallKiB), W1_BIG_MIB: String(scale.bigMiB) },
-  meta: { scale, full },
+  meta: { scale, full, fsmonitor: cfg.fsmonitor },
 });
 
 const SRC = path.join(W, 'src');
@@ -49,6 +49,7 @@ const WL = {
   variant: (k) => `python3 ${BENCH}/lib/variant.py ${cfg.w1py} . ${k}`,
 };
 const steps = createSteps(H, WL, {
+  fsmonitor: cfg.fsmonitor,
   tools: ['gitrepro', ...(cfg.lfs ? ['lfs'] : [])], plain: cfg.plain, anchored: true, prof: true, extrasB: true,
   pattern: cfg.pattern, roundsA: cfg.roundsA, extraRoundsA: cfg.extraRoundsA, runs: cfg.runs, runsC: cfg.runsC, runsD: cfg.runsD,
 });

@@ -104,7 +104,7 @@ H.setup({
     W2_DIRS: String(w2Scale.dirs), W2_PER_DIR: String(w2Scale.perDir), W2_KIB: String(w2Scale.kib), W2_MOD_ROUNDS: '1',
     MANY_DIRS: String(mScale.dirs), MANY_PER_DIR: String(mScale.perDir), MANY_KIB: String(mScale.kib), MANY_MOD_ROUNDS: '1',
   },
-  meta: { workload: mode, scale: { w2: cfg.w2 ? w2Scale : undefined, m1: cfg.with1m ? mScale : undefined }, full, smoke },
+  meta: { workload: mode, scale: { w2: cfg.w2 ? w2Scale : undefined, m1: cfg.with1m ? mScale : undefined }, full, smoke, fsmonitor: cfg.fsmonitor },
 });
 for (const n of notes) log(`  note: ${n}`);
 results.notes = notes;
@@ -144,6 +144,7 @@ if (cfg.w2) {
     prepEnv: { BENCH_GEN: py, BENCH_VARIANT_CMD: `python3 ${py} mod .`, BENCH_MOD_LAST: `python3 ${py} mod . 1` },
   };
   w2Steps = createSteps(H, WL, {
+    fsmonitor: cfg.fsmonitor,
     tools, plain: cfg.plain, anchored: false, prof: cfg.prof, extrasB: true, pattern: cfg.pattern,
     roundsA: cfg.roundsA, extraRoundsA: cfg.extraRoundsA, runs: cfg.runs, runsC: cfg.runsC, runsD: cfg.runsD,
     // the store remote of (e) and (f), committed in gitrepro.yaml as a team would (docs/remotes.md)
@@ -301,6 +302,7 @@ if (cfg.with1m) {
     prepEnv: { BENCH_GEN: py, BENCH_VARIANT_CMD: `python3 ${py} mod .`, BENCH_MOD_LAST: `python3 ${py} mod . 1`, BENCH_WARM: cfg.warm1m, BENCH_VERIFY_EACH: cfg.verify1m },
   };
   mSteps = createSteps(H, WL, {
+    fsmonitor: cfg.fsmonitor,
     kp: '1m.', dirPrefix: '1m-', tools: m1Tools, plain: false, anchored: false, prof: false, extrasB: false, pattern: cfg.pattern,
     roundsA: 1, extraRoundsA: 0, runs: cfg.runs1m, runsC: cfg.runsC1m, runsD: cfg.runsD1m, aTimeoutMs, deferGc: true,
   });

@@ -39,6 +39,9 @@ export function commonConfig(defaults = {}) {
     // rebuild in /work/main during the run would otherwise pull dist/ from under the hooks)
     gitreproFrom: E.BENCH_GITREPRO || MAIN,
     pattern: E.BENCH_TRACK || 'data/',
+    // 1: every repo gets Watchman: gitrepro's probe (git config gitrepro.fsmonitor watchman), and
+    // git's own for git-lfs and plain git (core.fsmonitor = git's fsmonitor-watchman hook)
+    fsmonitor: d('BENCH_FSMONITOR', 0) === 1,
   };
 }
 
@@ -281,6 +284,17 @@ export function createHarness({ name, cfg }) {
   };
   /** Keeps the work dir (BENCH_KEEP=1) or moves it to the trash and deletes the trash. */
   H.cleanUp = () => {
+    if (cfg.fsmonitor) {
+      // Watchman's watches of this run's repos end with the run
+      const r = spawnSync('watchman', ['--no-spawn', '-j', '--no-pretty'], { input: '["watch-list"]', encoding: 'utf8' });
+      let roots = [];
+      try {
+        roots = JSON.parse(r.stdout).roots ?? [];
+      } catch {
+        // no Watchman running
+      }
+      for (const root of roots) if (root.startsWith(`${W}/`)) spawnSync('watchman', ['--no-spawn', 'watch-del', root]);
+    }
     if (cfg.keep) {
       H.log(`kept ${W} (BENCH_KEEP=1)`);
     } else {

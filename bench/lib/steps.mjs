@@ -30,7 +30,7 @@ export function createSteps(H, WL, o) {
   const MAN1 = WL.man1;
   const MAN2 = WL.man2;
   mkdirSync(path.join(W, 'trace'), { recursive: true });
-  const S = { cpTimes: [], syncTimes: [], lastCp: undefined, main: {}, tools: o.tools, A: { gitrepro: [], lfs: [], plain: [] }, skipped: {} };
+  const S = { cpTimes: [], syncTimes: [], lastCp: undefined, main: {}, watched: [], tools: o.tools, A: { gitrepro: [], lfs: [], plain: [] }, skipped: {} };
 
   // -------------------------------------------------------------- repos and (a)
   function newRepo(name, tool, pattern, env = {}) {
@@ -48,6 +48,12 @@ export function createSteps(H, WL, o) {
     // objects of git-lfs's pointers while the next round creates files); main repos are gc'ed once
     // after every (a) round is done
     if (tool === 'plain' || o.deferGc) sh('git config gc.auto 0', { cwd: dir });
+    if (o.fsmonitor) {
+      // Watchman for every tool: gitrepro's probe, and git's index refresh for git-lfs and git
+      if (tool === 'gitrepro') sh('git config gitrepro.fsmonitor watchman', { cwd: dir });
+      else sh('cp .git/hooks/fsmonitor-watchman.sample .git/hooks/fsmonitor-watchman && git config core.fsmonitor .git/hooks/fsmonitor-watchman && git config core.untrackedCache true', { cwd: dir });
+      S.watched.push(dir);
+    }
     sh('git add -A && git commit -q -m init', { cwd: dir, env });
     waitFlusher(dir);
     // the data arrives by `cp -r`: that is also the cp baseline
