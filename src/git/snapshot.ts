@@ -3,6 +3,8 @@
  * (record/pointer.ts). Read with ls-tree + cat-file --batch, diff with diff-tree (C speed),
  * write incrementally with fast-import onto the append-only chain refs/gitrepro/snapshots.
  */
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { GitreproError } from '../errors.js';
 import { formatPointer, parsePointer } from '../record/pointer.js';
 import { GIT_OID_RE, SNAPSHOTS_REF, unsafePathReason } from '../record/rules.js';
@@ -179,7 +181,10 @@ export async function diffSnapshots(cwd: string, a: string | undefined, b: strin
 }
 
 export interface SnapshotSlice {
-  /** entries of the paths asked for (and of everything under the deep directories) */
+  /**
+   * entries of the paths asked for, of everything under the deep directories, and of the files
+   * among the children of `dirs` (unless `childEntries` is false: then only their kind is known)
+   */
   files: Map<string, SnapEntry>;
   /** for each directory asked for: its children, 'file' or 'dir' */
   children: Map<string, Map<string, 'file' | 'dir'>>;
@@ -190,11 +195,11 @@ export interface SnapshotSlice {
  * `dirs` (one level), and every entry under `deep` directories. One `git ls-tree` per group
  * (in batches), so a scan that touched 10 directories of a 100,000-file snapshot reads ~10 trees.
  */
-export async function readSnapshotSlice(cwd: string, tree: string, q: { paths?: Iterable<string>; dirs?: Iterable<string>; deep?: Iterable<string> }): Promise<SnapshotSlice> {
+export async function readSnapshotSlice(cwd: string, tree: string, q: { paths?: Iterable<string>; dirs?: Iterable<string>; deep?: Iterable<string>; childEntries?: boolean }): Promise<SnapshotSlice> {
   if (!GIT_OID_RE.test(tree)) throw invalid('not a tree id', tree);
   const out: SnapshotSlice = { files: new Map(), children: new Map() };
   const blobs: { path: string; mode: string; oid: string }[] = [];
-  const lsTree = async (args: string[], specs: string[]): Promise<void> => {
+  const lsTree = async (args: string[], specs: string[], entries = true): Promise<void> => {
     for (let i = 0; i < specs.length; i += 1000) {
       const r = await runGit(cwd, ['--literal-pathspecs', 'ls-tree', '-z', '--full-tree', ...args, tree, '--', ...specs.slice(i, i + 1000)], { ok: [0, 128] });
       if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', tree);
@@ -207,9 +212,17 @@ export async function readSnapshotSlice(cwd: string, tree: string, q: { paths?: 
         const slash = p.lastIndexOf('/');
         const dir = slash < 0 ? '' : p.slice(0, slash);
         out.children.get(dir)?.set(p.slice(slash + 1), type === 'tree' ? 'dir' : 'file');
+        // ls-tree shows no entry for a tree it descends into on the way to another pathspec
+        // ("data/s/" when "data/s/t/" is asked too): each directory above is a child of its parent
+        for (let a = dir; a !== ''; ) {
+          const cut = a.lastIndexOf('/');
+          const up = cut < 0 ? '' : a.slice(0, cut);
+          out.children.get(up)?.set(a.slice(cut + 1), 'dir');
+          a = up;
+        }
         if (type === 'blob') {
           execOf(mode!, p, tree);
-          blobs.push({ path: p, mode: mode!, oid: oid! });
+          if (entries) blobs.push({ path: p, mode: mode!, oid: oid! });
         } else if (type !== 'tree') throw invalid(`entry ${JSON.stringify(p)} is a ${type}`, tree);
       }
     }
@@ -220,8 +233,9 @@ export async function readSnapshotSlice(cwd: string, tree: string, q: { paths?: 
   if (plain.length) await lsTree([], plain);
   const rootAsked = dirs.includes('');
   const inner = dirs.filter((d) => d !== '').map((d) => `${d}/`);
-  if (rootAsked) await lsTree([], ['.']);
-  if (inner.length) await lsTree([], inner);
+  const children = q.childEntries ?? true;
+  if (rootAsked) await lsTree([], ['.'], children);
+  if (inner.length) await lsTree([], inner, children);
   const deep = [...new Set(q.deep ?? [])].map((d) => (d === '' ? '.' : d));
   if (deep.length) await lsTree(['-r'], deep);
   const ptrs = await readPointers(cwd, blobs.map((b) => b.oid), tree);
@@ -260,8 +274,13 @@ export async function writeSnapshot(cwd: string, base: string | undefined, chang
     return runGit(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: [...head, ...body, '', 'get-mark :1', 'ls :1 ""', ''].join('\n'), ok: [0, 1, 128] });
   };
   let r = await run(true);
-  // the first snapshot of a repository: there is no chain to extend yet
-  if (r.code !== 0 && !(await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]))) r = await run(false);
+  // the first snapshot of a repository: there is no chain to extend yet (fast-import left a
+  // crash report for the missing parent: not a crash of ours, removed)
+  if (r.code !== 0 && !(await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]))) {
+    const report = /dumping crash report to (\S*fast_import_crash_\d+)\s*$/m.exec(r.stderr)?.[1];
+    if (report) await rm(path.resolve(cwd, report), { force: true }).catch(() => {});
+    r = await run(false);
+  }
   if (r.code !== 0) throw new GitreproError('GITREPRO_GIT_FAILED', `git fast-import failed: ${r.stderr.trim().split('\n')[0] ?? ''}`, { data: { stderr: r.stderr } });
   const out = r.stdout.toString('utf8');
   const [commit, root] = out.split('\n');

@@ -92,8 +92,8 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     trace('lock staged');
     if (!only) {
       // the work tree now matches `tree`: the stamp moves to when this scan began
-      await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing: notRestored }, view.scanStart, view.clock);
-      await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track });
+      await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing: notRestored }, view.stampAt, view.clock);
+      await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track, fsmonitor: repo.fsmonitor });
     }
     const hashed = view.kind === 'changes' ? view.scan : view;
     return { lock, ...res, stored: hashed.added, hashedBytes: hashed.hashedBytes, staged, skipped: view.skipped, notRestored };

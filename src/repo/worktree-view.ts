@@ -15,9 +15,14 @@ import { withRepoLock } from '../workspace/repo-lock.js';
 import { clearFastState } from '../workspace/faststate.js';
 import { scanKey, type Repo } from './context.js';
 
+/**
+ * `scanStart`: when the read began. `stampAt`: where the stamp may move once the read is saved
+ * (undefined after a probe by Watchman, which cannot vouch for every change: fsmonitor.ts).
+ * `clock`: Watchman's clock taken before the read, saved with it.
+ */
 export type WorkView =
-  | { kind: 'changes'; state: WorkState; scanStart: number; clock?: ScanClock; scan: ChangeScan; skipped: ChangeScan['skipped'] }
-  | { kind: 'full'; state: WorkState; scanStart: number; clock?: ScanClock; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
+  | { kind: 'changes'; state: WorkState; scanStart: number; stampAt?: number; clock?: ScanClock; scan: ChangeScan; skipped: ChangeScan['skipped'] }
+  | { kind: 'full'; state: WorkState; scanStart: number; stampAt?: number; clock?: ScanClock; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
 
 /** Reads the work tree's data (see the module comment); `ingest` stores new content as it is read. */
 export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean }): Promise<WorkView> {
@@ -25,14 +30,14 @@ export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: 
   const state = await readWorkState(repo.stateDir);
   if (stateUsable(state, scanKey(repo))) {
     const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor });
-    return { kind: 'changes', state, scanStart, clock: scan.clock, scan, skipped: scan.skipped };
+    return { kind: 'changes', state, scanStart, stampAt: scan.probe === 'find' ? scanStart : undefined, clock: scan.clock, scan, skipped: scan.skipped };
   }
   // Watchman's clock before the first read: what changes during the scan shows in the next probe
   const taken = repo.fsmonitor ? await takeClock(repo.root) : undefined;
   const clock = taken && { ...taken, roots: repo.matcher.roots };
   const full = await scanWorkTree(repo.root, repo.matcher, { store: repo.store, ingest: o.ingest, only: o.only });
   const files = new Map<string, SnapEntry>([...full.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
-  return { kind: 'full', state, scanStart, clock, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };
+  return { kind: 'full', state, scanStart, stampAt: scanStart, clock, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };
 }
 
 /**
@@ -115,7 +120,7 @@ export async function rememberWholeRead(repo: Repo, view: WorkView, tree: string
     if (now.tree !== view.state.tree || now.stampMs !== view.state.stampMs || now.patterns?.join('\n') !== view.state.patterns?.join('\n')) return;
     // an absent path the last restore could not write stays missing (not deleted)
     const missing = view.state.missing.filter((p) => !existsSync(path.join(repo.root, p)));
-    await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing, unsettled: diffs.map((d) => d.path) }, view.scanStart, view.clock);
+    await writeWorkState(repo.stateDir, { tree, patterns: scanKey(repo), missing, unsettled: diffs.map((d) => d.path) }, view.stampAt, view.clock);
     // the hooks' fast path trusts the stamp to cover every path since its lock: no longer so
     if (diffs.length) await clearFastState(repo.stateDir);
   }, { what: 'remember the scan', timeoutMs: 2000 }).catch(() => undefined);

@@ -270,16 +270,8 @@ export class LocalPacks {
   private load(): Map<Sha256, PackedLoc> {
     if (this.map) return this.map;
     const map = new Map<Sha256, PackedLoc>();
-    const tables = this.loadTables().filter(({ t }) => {
-      try {
-        t.checkEntries();
-        return true;
-      } catch {
-        return false; // a damaged index hides its pack, as in loadTables
-      }
-    });
-    for (const { id, t } of tables) for (const b of t.entries()) if (!map.has(b.id)) map.set(b.id, { pack: id, offset: b.offset, length: b.length });
-    this.tables = tables;
+    // entries outside their pack are left out, as lookups in place leave them out
+    for (const { id, t } of this.loadTables()) for (const b of t.entries()) if (!map.has(b.id)) map.set(b.id, { pack: id, offset: b.offset, length: b.length });
     this.map = map;
     return map;
   }

@@ -18,6 +18,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { TEMP_PREFIX } from '../fs/atomic.js';
@@ -28,8 +29,8 @@ import { mapLimit } from '../concurrency.js';
 import { trace } from '../trace.js';
 import { trackRule, type FileStat, type Matcher } from './walk.js';
 import { ingestSmallPacked } from './scan.js';
-import { readClock, stampFile, type ScanClock, type WorkState } from './worktree-state.js';
-import { changedSinceClock, takeClock } from './fsmonitor.js';
+import { clockFile, readClock, stampFile, type ScanClock, type WorkState } from './worktree-state.js';
+import { changedSinceClock, takeClock, watchmanTimedOut } from './fsmonitor.js';
 
 export interface FileChange {
   path: string;
@@ -53,6 +54,8 @@ export interface ChangeScan {
   added: number;
   /** Watchman's clock taken before this scan read anything (fsmonitor.ts), for its stamp */
   clock?: ScanClock;
+  /** how the changes were found: by Watchman, the stamp must not move (fsmonitor.ts) */
+  probe: 'find' | 'watchman';
 }
 
 function toStat(st: Stats): FileStat {
@@ -132,7 +135,12 @@ export interface Probe {
   missingRoots: string[];
   /** Watchman's clock for the scan this probe starts (undefined: no Watchman) */
   clock?: ScanClock;
+  /** 'watchman': the scan must not move the stamp (fsmonitor.ts: what inotify cannot see) */
+  by: 'find' | 'watchman';
 }
+
+/** After a Watchman command timed out, Watchman is left alone this long (a stuck server). */
+const WATCHMAN_BACKOFF_MS = 10 * 60_000;
 
 /**
  * The paths changed since the last scan under `roots` (relative to `root`): asked of Watchman
@@ -142,18 +150,80 @@ export interface Probe {
  */
 export async function changedSince(root: string, roots: string[], stateDir: string, fsmonitor = false): Promise<Probe> {
   let clock: ScanClock | undefined;
-  if (fsmonitor) {
+  const backoff = path.join(stateDir, 'watchman.off');
+  if (fsmonitor && !((lstatQuiet(backoff)?.mtimeMs ?? 0) > Date.now() - WATCHMAN_BACKOFF_MS)) {
     const old = await readClock(stateDir);
     const r = old && (await changedSinceClock(root, old.watch, old.clock, roots));
     if (r) {
+      const paths = watchmanPaths(root, r.paths, roots);
       trace(`probe (watchman): ${r.paths.length} path(s) changed since the last scan`);
       const missingRoots = roots.filter((x) => x !== '' && !lstatQuiet(path.join(root, x)));
-      return { paths: r.paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots } };
+      return { paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots }, by: 'watchman' };
     }
-    const fresh = await takeClock(root);
+    const fresh = watchmanTimedOut() ? undefined : await takeClock(root);
     if (fresh) clock = { ...fresh, roots };
+    if (watchmanTimedOut()) {
+      // a stuck server: the shims stop asking it (no clock), and so does node for a while
+      await rm(clockFile(stateDir), { force: true });
+      await writeFile(backoff, '').catch(() => {});
+      trace('watchman timed out: find decides for the next 10 minutes');
+    }
   }
-  return { ...(await findChanged(root, roots, stampFile(stateDir))), clock };
+  return { ...(await findChanged(root, roots, stampFile(stateDir))), clock, by: 'find' };
+}
+
+/**
+ * Watchman's report in the terms of `find`'s: every path whose parents (inside the work tree)
+ * are real directories, else the nearest real directory above it (a directory replaced by a
+ * symlink: never read through it); a directory reported is listed with its parent (a file
+ * that became a directory is gone from there: `find` lists the parent, whose ctime moved).
+ */
+function watchmanPaths(root: string, paths: string[], roots: string[]): string[] {
+  const real = realDirs(root);
+  const out = new Set<string>();
+  for (const p of paths) {
+    const parent = parentOf(p);
+    if (real(parent)) {
+      out.add(p);
+      if (real(p) && withinRoots(parent, roots)) out.add(parent);
+    } else {
+      const d = nearestRealDir(real, parent, roots);
+      if (d !== undefined) out.add(d);
+    }
+  }
+  return [...out];
+}
+
+/** Whether `d` is a track root or inside one. */
+function withinRoots(d: string, roots: string[]): boolean {
+  return roots.some((r) => r === '' || d === r || d.startsWith(`${r}/`));
+}
+
+/** lstat-cached: is this path (relative to root) a real directory, with real directories above it? */
+function realDirs(root: string): (d: string) => boolean {
+  const known = new Map<string, boolean>([['', true]]);
+  const real = (d: string): boolean => {
+    let v = known.get(d);
+    if (v === undefined) {
+      v = real(parentOf(d)) && (lstatQuiet(path.join(root, d))?.isDirectory() ?? false);
+      known.set(d, v);
+    }
+    return v;
+  };
+  return real;
+}
+
+/**
+ * The nearest real directory at or above `d` that is a track root or inside one; undefined when
+ * a whole track root is gone (the probe's missingRoots settle that).
+ */
+function nearestRealDir(real: (d: string) => boolean, d: string, roots: string[]): string | undefined {
+  for (;;) {
+    if (!withinRoots(d, roots)) return undefined;
+    if (real(d)) return d;
+    if (d === '') return undefined;
+    d = parentOf(d);
+  }
 }
 
 /** The paths `find` reports changed since the stamp under `roots` (relative to `root`). */
@@ -180,7 +250,7 @@ export async function scanChanges(
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
-  const { paths, missingRoots, clock } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor);
+  const { paths, missingRoots, clock, by } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor);
   trace(`probe: ${paths.length} path(s) changed since the stamp`);
   const missing = new Set(state.missing);
   const candidates = new Map<string, FileStat>();
@@ -194,15 +264,16 @@ export async function scanChanges(
     goneFiles.add(p);
   };
 
+  const real = realDirs(root);
   for (const p of paths) {
     if (path.basename(p).startsWith(TEMP_PREFIX)) continue;
-    const st = lstatQuiet(path.join(root, p));
+    // never through a symlinked parent: what it leads to is not the work tree's
+    const st = real(parentOf(p)) ? lstatQuiet(path.join(root, p)) : undefined;
     if (!st) {
       // gone (while find looked, or as Watchman reports): the nearest directory still there
       // tells, by what its listing lacks (Watchman names a removed tree's files, not its parent)
-      let d = parentOf(p);
-      while (d !== '' && !lstatQuiet(path.join(root, d))?.isDirectory()) d = parentOf(d);
-      dirs.add(d);
+      const d = nearestRealDir(real, parentOf(p), matcher.roots);
+      if (d !== undefined) dirs.add(d);
       continue;
     }
     if (st.isDirectory()) dirs.add(p);
@@ -215,12 +286,13 @@ export async function scanChanges(
   const absentUnsettled: string[] = [];
   for (const p of [...missing, ...(state.unsettled ?? [])]) {
     if (candidates.has(p) || !tracked(p)) continue;
-    const st = lstatQuiet(path.join(root, p));
+    const st = real(parentOf(p)) ? lstatQuiet(path.join(root, p)) : undefined;
     if (st?.isFile()) candidates.set(p, toStat(st));
     else if (!st && !missing.has(p)) absentUnsettled.push(p);
   }
   // what the snapshot held: the candidates, and the children of every changed directory
-  const slice = await readSnapshotSlice(root, state.tree, { paths: [...candidates.keys(), ...absentUnsettled], dirs });
+  // the children of changed directories by kind only: their entries are read below for those gone
+  const slice = await readSnapshotSlice(root, state.tree, { paths: [...candidates.keys(), ...absentUnsettled], dirs, childEntries: false });
   for (const p of absentUnsettled) if (slice.files.has(p)) gone(p);
   for (const d of dirs) {
     let listing;
@@ -239,7 +311,7 @@ export async function scanChanges(
       if (e.isFile()) {
         if (was === 'dir') deepGone.add(p);
         // a file the snapshot did not hold, or one that had been a directory: read it
-        if ((was !== 'file' || !slice.files.has(p)) && tracked(p) && !candidates.has(p)) {
+        if (was !== 'file' && tracked(p) && !candidates.has(p)) {
           const st = lstatQuiet(path.join(root, p));
           if (st?.isFile()) candidates.set(p, toStat(st));
         }
@@ -261,6 +333,10 @@ export async function scanChanges(
   }
   // whole subtrees gone (a deleted or renamed directory): everything the snapshot held there
   const deepSlice = deepGone.size ? await readSnapshotSlice(root, state.tree, { deep: deepGone }) : undefined;
+  // files gone from a changed directory: what the snapshot held there
+  const goneChildren = [...goneFiles].filter((p) => !slice.files.has(p) && !deepSlice?.files.has(p));
+  const goneSlice = goneChildren.length ? await readSnapshotSlice(root, state.tree, { paths: goneChildren }) : undefined;
+  for (const [p, e] of goneSlice?.files ?? []) slice.files.set(p, e);
   const before = new Map<string, SnapEntry>([...slice.files, ...(deepSlice?.files ?? [])]);
   for (const p of deepSlice?.files.keys() ?? []) if (!candidates.has(p)) goneFiles.add(p);
   for (const p of [...goneFiles]) if (!slice.files.has(p) && !deepSlice?.files.has(p)) goneFiles.delete(p);
@@ -305,7 +381,7 @@ export async function scanChanges(
   // a link both changed and in a changed directory is named once
   const named = new Set<string>();
   skipped = skipped.filter((s) => !named.has(s.path) && named.add(s.path));
-  return { base: state.tree, changes, before, skipped, hashed: todo.length, hashedBytes, added, clock };
+  return { base: state.tree, changes, before, skipped, hashed: todo.length, hashedBytes, added, clock, probe: by };
 }
 
 /** lstat, undefined when nothing is there: absent, or a file where a directory of the path was. */

@@ -13,6 +13,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../fs/atomic.js';
 import { probePlan } from './changes.js';
+import { WATCHMAN_TIMEOUT_MS } from './fsmonitor.js';
 
 function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -23,6 +24,8 @@ export interface FastState {
   maxGitFileSize: number;
   roots: string[];
   patterns: string[];
+  /** the clone's `gitrepro.fsmonitor` is `watchman`: the shims ask Watchman first */
+  fsmonitor: boolean;
 }
 
 /**
@@ -43,7 +46,9 @@ export async function writeFastState(root: string, stateDir: string, s: FastStat
     // prints the first path changed since the stamp ($1); an error (a root vanished) prints too.
     // With Watchman's clock beside the stamp (fsmonitor.ts): Watchman answers "nothing changed",
     // or something did; when it cannot answer, find decides
-    `gr_watchman() { [ -f "$1.clock" ] || return 1; [ -e .watchmanconfig ] || [ -e .hg ] || [ -e .svn ] && return 1; { read -r gr_wc; read -r gr_ww; read -r gr_wh; read -r gr_wt; } < "$1.clock" || return 1; case $gr_wc in c:*) ;; *) return 1;; esac; gr_wo=$(printf '%s%s%s' "$gr_wh" "$gr_wc" "$gr_wt" | watchman -j --no-pretty --no-spawn 2>/dev/null) || return 1; case $gr_wo in *'"error"'*) return 1;; esac; case $gr_wo in *'"is_fresh_instance":false'*) ;; *) return 1;; esac; case $gr_wo in *'"files":[]'*) ;; *) echo 'changed (watchman)';; esac; }`,
+    s.fsmonitor
+      ? `gr_watchman() { [ -f "$1.clock" ] || return 1; [ -e .watchmanconfig ] || [ -e .hg ] || [ -e .svn ] && return 1; { read -r gr_wc; read -r gr_ww; read -r gr_wh; read -r gr_wt; } < "$1.clock" || return 1; case $gr_wc in c:*) ;; *) return 1;; esac; gr_wo=$(printf '%s%s%s' "$gr_wh" "$gr_wc" "$gr_wt" | timeout ${Math.ceil(WATCHMAN_TIMEOUT_MS / 1000)} watchman -j --no-pretty --no-spawn --no-local 2>/dev/null) || return 1; case $gr_wo in *'"error"'*) return 1;; esac; case $gr_wo in *'"is_fresh_instance":false'*) ;; *) return 1;; esac; case $gr_wo in *'"files":[]'*) ;; *) echo 'changed (watchman)';; esac; }`
+      : 'gr_watchman() { return 1; }',
     `gr_changed() { gr_watchman "$1" && return 0; { find -P gitrepro.yaml ${q([...plan.dirs, ...plan.missingRoots])} -maxdepth 0 -cnewer "$1" -print; ${finds.join(' ')} wait; } 2>&1; }`,
     '',
   ].join('\n');

@@ -6,21 +6,30 @@
  * instead of `find -cnewer` stat-ing every file: on W2 (100,000 files) ~5 ms against ~110 ms, and
  * it does not grow with the number of files.
  *
- * Every doubt falls back to `find`: Watchman absent or not running (queries never start it:
- * `--no-spawn`), the root not watched, a clock from another Watchman instance or from before a
- * recrawl (`is_fresh_instance`), an error, a time-out, output that does not parse. The setting is
- * read from git config (this user's, never from a commit): it decides only how changes are found,
- * never what is stored. Writes through mmap are not seen by inotify (nor by git's fsmonitor).
+ * gitrepro never starts the Watchman server (`--no-spawn`, `--no-local`): the user runs it
+ * (`watchman watch-project .` once starts it and watches the clone). Every doubt falls back to
+ * `find`: no server, the root not watchable, a watch whose configuration ignores anything, a
+ * clock of another Watchman instance or watch (`is_fresh_instance`), an error, a time-out (after
+ * which Watchman is left alone for a while: changes.ts), output that does not parse.
+ *
+ * What inotify cannot see, Watchman cannot report: a write through a hard link from outside the
+ * work tree, a write by another machine to a network filesystem, a write through mmap. So a scan
+ * by Watchman never moves the stamp (changes.ts): the ctime checks that guard unsaved work (a
+ * checkout re-hashes a file changed since the stamp before it replaces it) stay as safe as with
+ * `find`; only the record of such a change waits for the next `find` scan.
+ *
+ * The setting is read from git config (this user's, never from a commit): it decides only how
+ * changes are found, never what is stored.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { trace } from '../trace.js';
 
 /** A Watchman clock as Watchman prints it (`c:<start>:<pid>:<root number>:<ticks>`). */
 export const CLOCK_RE = /^c:[0-9]+:[0-9]+:[0-9]+:[0-9]+$/;
-/** How long a query may take before the probe falls back to `find` (a crawl in progress). */
-const QUERY_TIMEOUT_MS = 5_000;
+/** How long a Watchman command may take before the probe falls back to `find`. */
+export const WATCHMAN_TIMEOUT_MS = 2_000;
 
 export interface Watch {
   /** the directory Watchman watches (the repository root or a project above it) */
@@ -36,20 +45,33 @@ interface Reply {
   clock?: string;
   is_fresh_instance?: boolean;
   files?: unknown[];
+  config?: Record<string, unknown>;
 }
 
-/** One Watchman command in JSON; undefined on any failure (absent, not running, error reply, time-out). */
-function command(cmd: unknown[], opts: { spawnServer: boolean; timeoutMs?: number }): Promise<Reply | undefined> {
+let timedOut = false;
+
+/** True once a Watchman command ran out of time in this process (changes.ts then backs off). */
+export function watchmanTimedOut(): boolean {
+  return timedOut;
+}
+
+/**
+ * One Watchman command in JSON; undefined on any failure (absent, server not running, error
+ * reply, time-out). Never starts the server, and never crawls in the client.
+ */
+function command(cmd: unknown[]): Promise<Reply | undefined> {
   return new Promise((resolve) => {
-    const args = ['-j', '--no-pretty', ...(opts.spawnServer ? [] : ['--no-spawn'])];
     let child;
     try {
-      child = spawn('watchman', args, { stdio: ['pipe', 'pipe', 'ignore'] });
+      child = spawn('watchman', ['-j', '--no-pretty', '--no-spawn', '--no-local'], { stdio: ['pipe', 'pipe', 'ignore'] });
     } catch {
       return resolve(undefined);
     }
     const out: Buffer[] = [];
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? QUERY_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, WATCHMAN_TIMEOUT_MS);
     child.on('error', () => {
       clearTimeout(timer);
       resolve(undefined);
@@ -71,47 +93,36 @@ function command(cmd: unknown[], opts: { spawnServer: boolean; timeoutMs?: numbe
 }
 
 /**
- * Whether Watchman's view of `root` can be trusted to include every tracked path. Watchman leaves
- * out what `.watchmanconfig` at its watch root lists in `ignore_dirs` (and `ignore_vcs`, by
- * default `.git`, `.hg` and `.svn` at the root): a `.watchmanconfig` committed by someone else
- * could hide the data from the probe, and a change it hides is a change not recorded, or unsaved
- * work a checkout does not see. So: no `.watchmanconfig`, `.hg` or `.svn` at the repository
- * root, and none at a watch root above it that ignores anything; else `find`.
+ * Whether a watch of `root` can be trusted to see every tracked path. Watchman leaves out what
+ * the configuration it loaded when the watch began (`.watchmanconfig` at the watch root, read
+ * then and kept for the watch's life, even after the file is gone) lists in `ignore_dirs` or
+ * `ignore_vcs` (default `.git`, `.hg`, `.svn` at the root). A `.watchmanconfig` committed by
+ * someone else could hide the data from the probe, and a change it hides is a change not
+ * recorded. So: no `.watchmanconfig`, `.hg` or `.svn` at the repository root now, and a watch
+ * whose loaded configuration ignores nothing (`get-config`, asked when a clock is taken: a new
+ * watch means a new clock).
  */
-export function watchUsable(root: string, watch?: Watch): boolean {
+function rootUsable(root: string): boolean {
   for (const n of ['.watchmanconfig', '.hg', '.svn']) if (lstatSync(path.join(root, n), { throwIfNoEntry: false })) return false;
-  if (watch?.rel) {
-    let text: string;
-    try {
-      text = readFileSync(path.join(watch.watchRoot, '.watchmanconfig'), 'utf8');
-    } catch {
-      return true;
-    }
-    try {
-      const c = JSON.parse(text) as Record<string, unknown>;
-      return !!c && typeof c === 'object' && !('ignore_dirs' in c) && !('ignore_vcs' in c);
-    } catch {
-      return false;
-    }
-  }
   return true;
 }
 
 /**
  * Watchman's clock for `root`, taken before a scan reads anything: every change after it shows
- * in the next `changedSinceClock`. Watches the root first if needed (once per Watchman start;
- * this is the only call that may start the Watchman server). Undefined: no clock, use `find`.
+ * in the next `changedSinceClock`. Watches the root first if the server runs but does not watch
+ * it yet. Undefined: no clock, use `find`.
  */
 export async function takeClock(root: string): Promise<{ watch: Watch; clock: string } | undefined> {
   const real = realRoot(root);
-  if (!real || !watchUsable(real)) return undefined;
-  const w = await command(['watch-project', real], { spawnServer: true, timeoutMs: 60_000 });
+  if (!real || !rootUsable(real)) return undefined;
+  const w = await command(['watch-project', real]);
   if (!w?.watch) return undefined;
   const watch: Watch = { watchRoot: w.watch, rel: w.relative_path ?? '' };
-  if (!watchUsable(real, watch)) return undefined;
+  const cfg = await command(['get-config', watch.watchRoot]);
+  if (!cfg?.config || typeof cfg.config !== 'object' || 'ignore_dirs' in cfg.config || 'ignore_vcs' in cfg.config) return undefined;
   // sync_timeout: the clock counts every change made before this call (a cookie file round trip)
-  const c = await command(['clock', watch.watchRoot, { sync_timeout: QUERY_TIMEOUT_MS }], { spawnServer: false });
-  if (!c?.clock || !CLOCK_RE.test(c.clock)) return undefined;
+  const c = await command(['clock', watch.watchRoot, { sync_timeout: WATCHMAN_TIMEOUT_MS }]);
+  if (!c?.clock || !CLOCK_RE.test(c.clock) || !rootUsable(real)) return undefined;
   trace('watchman clock taken');
   return { watch, clock: c.clock };
 }
@@ -126,7 +137,7 @@ export function sinceQuery(watch: Watch, roots: string[]): { head: string; tail:
   const spec: Record<string, unknown> = {
     fields: ['name'],
     expression: ['allof', ['anyof', ...roots.map(under), ['name', 'gitrepro.yaml', 'wholename']], ['not', ['dirname', '.git']], ['not', ['name', '.git', 'wholename']]],
-    sync_timeout: QUERY_TIMEOUT_MS,
+    sync_timeout: WATCHMAN_TIMEOUT_MS,
   };
   if (watch.rel) spec.relative_root = watch.rel;
   const text = JSON.stringify(['query', watch.watchRoot, { ...spec, since: '\u0000' }]);
@@ -140,9 +151,9 @@ export function sinceQuery(watch: Watch, roots: string[]): { head: string; tail:
  * cannot say (then `find` decides).
  */
 export async function changedSinceClock(root: string, watch: Watch, clock: string, roots: string[]): Promise<{ paths: string[]; clock: string } | undefined> {
-  if (!CLOCK_RE.test(clock) || !watchUsable(root, watch)) return undefined;
+  if (!CLOCK_RE.test(clock) || !rootUsable(root)) return undefined;
   const q = sinceQuery(watch, roots);
-  const r = await command(JSON.parse(q.head + clock + q.tail) as unknown[], { spawnServer: false });
+  const r = await command(JSON.parse(q.head + clock + q.tail) as unknown[]);
   if (!r || r.is_fresh_instance !== false || !Array.isArray(r.files) || !r.clock || !CLOCK_RE.test(r.clock)) return undefined;
   const out: string[] = [];
   for (const f of r.files) {

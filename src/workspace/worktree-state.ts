@@ -4,11 +4,12 @@
  *   stamp       its mtime: when that scan began, minus a margin (the kernel's clock ticks
  *               coarsely). A file whose ctime is newer has changed since, or is new; one that is
  *               older holds what it held then. `find -cnewer stamp` lists them (changes.ts).
- *   stamp.clock Watchman's clock taken with the stamp, when `gitrepro.fsmonitor` is `watchman`
- *               (fsmonitor.ts): the next probe asks Watchman instead of `find`. Lines: the
- *               clock, the watch (JSON), the since-query before and after the clock (for the
- *               sh shims). Written after everything else of a scan, removed before: a clock
- *               never belongs to an older stamp than its own.
+ *   stamp.clock Watchman's clock taken before the last scan read anything, when
+ *               `gitrepro.fsmonitor` is `watchman` (fsmonitor.ts): the next probe asks Watchman
+ *               instead of `find`. Lines: the clock, the watch (JSON), the since-query before
+ *               and after the clock (for the sh shims). Written after everything else of a
+ *               scan, removed before. A scan by Watchman moves the clock, not the stamp (what
+ *               inotify cannot see must still look changed to the ctime checks).
  *   state.json  the snapshot tree the work tree matched at that moment (moved along by the
  *               restores made since: the files they wrote are newer than the stamp), the track
  *               patterns of that scan, the paths a restore could not write (read by every
@@ -99,26 +100,29 @@ export async function readWorkState(stateDir: string): Promise<WorkState> {
 }
 
 /**
- * Saves the state. With `scanStartMs` (a scan of the whole work tree, full or by the stamp,
- * began then) the stamp moves too; without, it stays where it was.
+ * Saves the state. With `stampAt` (a scan of the whole work tree, full or by the stamp with
+ * `find`, began then) the stamp moves too; without, it stays where it was. With `clock`
+ * (Watchman's, taken before that scan read anything) the clock file is replaced; a stamp that
+ * moves without one loses its clock. The old clock goes first and the new one comes last: a
+ * clock never stands beside a state older than itself.
  */
-export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stampMs'>, scanStartMs?: number, clock?: ScanClock): Promise<void> {
+export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stampMs'>, stampAt?: number, clock?: ScanClock): Promise<void> {
   await mkdir(stateDir, { recursive: true });
-  if (scanStartMs !== undefined) {
-    await rm(clockFile(stateDir), { force: true });
+  if (stampAt !== undefined || clock) await rm(clockFile(stateDir), { force: true });
+  if (stampAt !== undefined) {
     const stamp = stampFile(stateDir);
     await writeFile(stamp, '');
-    let t = scanStartMs - STAMP_MARGIN_MS;
+    let t = stampAt - STAMP_MARGIN_MS;
     await utimes(stamp, t / 1000, t / 1000);
     // whole-second timestamps (the fraction did not stick): a wider margin
     if ((await stat(stamp)).mtimeMs % 1000 === 0 && t % 1000 !== 0) {
-      t = scanStartMs - COARSE_MARGIN_MS;
+      t = stampAt - COARSE_MARGIN_MS;
       await utimes(stamp, t / 1000, t / 1000);
     }
   }
   const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort() };
   await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
-  if (scanStartMs !== undefined && clock) {
+  if (clock) {
     const q = sinceQuery(clock.watch, clock.roots);
     await writeFileAtomic(clockFile(stateDir), [clock.clock, JSON.stringify(clock.watch), q.head, q.tail, ''].join('\n'), { durable: false });
   }

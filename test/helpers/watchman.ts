@@ -13,6 +13,8 @@ export function hasWatchman(): boolean {
   if (known === undefined) {
     const r = spawnSync('watchman', ['--version'], { encoding: 'utf8', timeout: 30_000 });
     known = r.status === 0 && /^\d+\.\d+/.test(r.stdout.trim());
+    // gitrepro never starts the server (fsmonitor.ts): the user does, and so do the tests
+    if (known) known = spawnSync('watchman', ['watch-list'], { encoding: 'utf8', timeout: 60_000 }).status === 0;
     if (!known && process.env.GITREPRO_REQUIRE_WATCHMAN === '1') throw new Error('GITREPRO_REQUIRE_WATCHMAN=1 but `watchman --version` failed: install Debian\'s watchman');
   }
   return known;
@@ -29,7 +31,7 @@ export function unwatch(repos: TestRepo[]): void {
   }
 }
 
-/** Runs a Watchman command as JSON (spawns the daemon when needed). */
+/** Runs a Watchman command as JSON. */
 export function watchman(cmd: unknown[]): any {
   const r = spawnSync('watchman', ['-j', '--no-pretty'], { input: JSON.stringify(cmd), encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`watchman ${JSON.stringify(cmd)} failed: ${r.stderr}`);

@@ -5,7 +5,7 @@
  * `.watchmanconfig` committed by someone else cannot hide data from the probe (two clones, one
  * hostile). changes.test.ts runs its whole truth suite with this probe too.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cloneOf, project } from '../helpers/remote.js';
@@ -112,6 +112,124 @@ describe.skipIf(!hasWatchman())('the change probe through Watchman (git config g
     const s3 = r.gr(['status', '--json'], { env: traced(r) });
     expect(JSON.parse(s3.stdout)).toMatchObject({ modified: ['data/f5.bin'] });
     expect(s3.stderr).toMatch(/probe \(watchman\)/);
+  });
+
+  it('an edit Watchman cannot see (through a hard link from outside the work tree) is still stored before a checkout replaces it', () => {
+    const r = watchedRepo();
+    r.write('data/a.bin', 'version one');
+    r.commit('one');
+    r.write('data/a.bin', 'version two');
+    r.commit('two');
+    // inotify reports a write only through the path it was made by: Watchman never hears of this
+    const outside = path.join(r.dir, '..', 'elsewhere.bin');
+    linkSync(r.path('data/a.bin'), outside);
+    writeFileSync(outside, 'edited through the link');
+    const add = r.gr(['add', '--json'], { env: traced(r) });
+    expect(add.stderr).toMatch(/probe \(watchman\): 0 path/);
+    // the checkout's guard goes by the stamp, which a scan by Watchman does not move
+    r.git(['checkout', '-q', 'HEAD~1']);
+    expect(r.read('data/a.bin').toString()).toBe('version one');
+    expect(existsSync(r.objectPath(sha256('edited through the link')))).toBe(true);
+    expect(r.gr(['recover', '--list']).stdout).toMatch(/data\/a\.bin/);
+  });
+
+  it('a file that becomes a directory, and a directory that becomes a file, are recorded as find records them', () => {
+    const r = watchedRepo();
+    r.write('data/a', 'a file');
+    r.write('data/d/x.bin', 'x');
+    r.write('data/keep.bin', 'keep');
+    r.commit('one');
+    rmSync(r.path('data/a'));
+    r.write('data/a/inner.bin', 'now a directory');
+    r.commit('two');
+    expect(Object.keys(r.manifest()).sort()).toEqual(['data/a/inner.bin', 'data/d/x.bin', 'data/keep.bin']);
+    expect(r.grJson(['ls-files']).files.map((f: { path: string }) => f.path)).toEqual(['data/a/inner.bin', 'data/d/x.bin', 'data/keep.bin']);
+    rmSync(r.path('data/d'), { recursive: true });
+    r.write('data/d', 'now a file');
+    mkdirSync(r.path('data/empty-now'));
+    r.commit('three');
+    expect(r.grJson(['ls-files']).files.map((f: { path: string }) => f.path)).toEqual(['data/a/inner.bin', 'data/d', 'data/keep.bin']);
+    r.gr(['verify', '--local', 'HEAD']);
+    r.gr(['verify', '--local', 'HEAD~1']);
+    r.git(['checkout', '-q', 'HEAD~2']);
+    expect(r.read('data/a').toString()).toBe('a file');
+    expect(r.read('data/d/x.bin').toString()).toBe('x');
+  });
+
+  it('a directory a collaborator replaces by a symlink is not read through (two clones, one hostile)', () => {
+    const { r: attacker, bare } = project();
+    attacker.write('data/d/b.bin', 'b');
+    attacker.write('data/keep.bin', 'keep');
+    attacker.commit('base');
+    attacker.git(['push', '-q', 'origin', 'main']);
+    const victim = watchedRepo(cloneOf(attacker, bare, 'victim'));
+    victim.gr(['add']);
+    expect(existsSync(clockFile(victim))).toBe(true);
+    // the victim's secrets, outside the work tree, with a file named as the snapshot's
+    const secret = path.join(victim.dir, '..', 'victim-secrets');
+    mkdirSync(secret);
+    writeFileSync(path.join(secret, 'b.bin'), 'the victim\'s private key');
+    // the attacker commits data/d as a git symlink to that directory
+    attacker.git(['rm', '-q', '--cached', '-r', '--ignore-unmatch', 'data/d']);
+    rmSync(attacker.path('data/d'), { recursive: true });
+    symlinkSync(secret, attacker.path('data/d'));
+    attacker.git(['add', '-f', 'data/d']);
+    attacker.git(['commit', '-q', '-m', 'a link'], { env: { GITREPRO_SKIP: '1' } });
+    attacker.git(['push', '-q', 'origin', 'main'], { env: { GITREPRO_SKIP: '1' } });
+    victim.git(['pull', '-q', '--ff-only', 'origin', 'main'], { ok: [0, 1] });
+    victim.gr(['add'], { ok: [0, 1] });
+    victim.gr(['status'], { ok: [0, 1] });
+    expect(existsSync(victim.objectPath(sha256('the victim\'s private key')))).toBe(false);
+    const staged = victim.grJson(['ls-files', ':']).files.map((f: { sha256: string }) => f.sha256);
+    expect(staged).not.toContain(sha256('the victim\'s private key'));
+  });
+
+  it('a watch that loaded a .watchmanconfig ignoring data is not used, even once the file is gone', () => {
+    const r = watchedRepo();
+    r.write('data/a.bin', 'a');
+    r.commit('one');
+    // Watchman restarted while a pulled .watchmanconfig ignored data/ (it restores its watches
+    // and reads the file then); the file is gone since, the watch keeps what it read
+    watchman(['watch-del', realDir(r)]);
+    writeFileSync(r.path('.watchmanconfig'), JSON.stringify({ ignore_dirs: ['data'] }));
+    watchman(['watch-project', realDir(r)]);
+    rmSync(r.path('.watchmanconfig'));
+    expect(watchman(['get-config', realDir(r)]).config).toEqual({ ignore_dirs: ['data'] });
+    r.write('data/a.bin', 'edited');
+    const add = r.gr(['add', '--json'], { env: traced(r) });
+    expect(JSON.parse(add.stdout).modified).toEqual(['data/a.bin']);
+    expect(add.stderr).not.toMatch(/watchman clock taken/);
+    expect(existsSync(clockFile(r))).toBe(false);
+    plainCommit(r, 'two');
+    r.write('data/a.bin', 'edited again');
+    plainCommit(r, 'three');
+    expect(recorded(r, 'data/a.bin')).toBe(sha256('edited again'));
+    watchman(['watch-del', realDir(r)]);
+  });
+
+  it('a Watchman that does not answer is left alone: the commit goes on by find, and so do the next steps for a while', () => {
+    const r = watchedRepo();
+    r.write('data/a.bin', 'a');
+    r.commit('one');
+    const bin = path.join(r.dir, '..', 'stuck-bin');
+    mkdirSync(bin, { recursive: true });
+    const calls = path.join(bin, 'calls');
+    writeFileSync(path.join(bin, 'watchman'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec sleep 30\n`);
+    chmodSync(path.join(bin, 'watchman'), 0o755);
+    const stuck = { ...r.env, PATH: `${bin}:${r.env.PATH}` };
+    r.write('data/a.bin', 'edited');
+    const c = plainCommit(r, 'two', { ...stuck, GITREPRO_TRACE: '1' });
+    expect(c.stderr).toMatch(/watchman timed out: find decides/);
+    expect(recorded(r, 'data/a.bin')).toBe(sha256('edited'));
+    expect(existsSync(path.join(r.gitDir(), 'gitrepro', 'watchman.off'))).toBe(true);
+    expect(existsSync(clockFile(r))).toBe(false);
+    const asked = readFileSync(calls, 'utf8').split('\n').filter(Boolean).length;
+    expect(asked).toBeGreaterThan(0);
+    // the next steps do not ask it again (sh: no clock; node: backing off)
+    r.write('data/a.bin', 'edited again');
+    plainCommit(r, 'three', stuck);
+    expect(recorded(r, 'data/a.bin')).toBe(sha256('edited again'));
+    expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean).length).toBe(asked);
   });
 
   it('a .watchmanconfig committed by a collaborator cannot hide data from the probe', () => {
