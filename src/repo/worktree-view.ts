@@ -7,10 +7,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { diffSnapshots, readSnapshot, type PointerCandidates, type SnapEntry, type Snapshot } from '../git/snapshot.js';
-import { scanChanges, stateUsable, type ChangeScan } from '../workspace/changes.js';
+import { clockBeforeScan, scanChanges, stateUsable, type ChangeScan } from '../workspace/changes.js';
 import { scanWorkTree } from '../workspace/scan.js';
 import { readWorkState, writeWorkState, type ScanClock, type WorkState } from '../workspace/worktree-state.js';
-import { takeClock } from '../workspace/fsmonitor.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { clearFastState } from '../workspace/faststate.js';
 import { scanKey, type Repo } from './context.js';
@@ -33,8 +32,7 @@ export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: 
     return { kind: 'changes', state, scanStart, stampAt: scan.probe === 'find' ? scanStart : undefined, clock: scan.clock, scan, skipped: scan.skipped };
   }
   // Watchman's clock before the first read: what changes during the scan shows in the next probe
-  const taken = repo.fsmonitor ? await takeClock(repo.root) : undefined;
-  const clock = taken && { ...taken, roots: repo.matcher.roots };
+  const clock = repo.fsmonitor ? await clockBeforeScan(repo.root, repo.matcher.roots, repo.stateDir) : undefined;
   const full = await scanWorkTree(repo.root, repo.matcher, { store: repo.store, ingest: o.ingest, only: o.only });
   const files = new Map<string, SnapEntry>([...full.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
   return { kind: 'full', state, scanStart, stampAt: scanStart, clock, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };

@@ -95,6 +95,18 @@ export class LocalPacks {
     return readdirQuiet(this.dir).some((n) => IDX_RE.test(n));
   }
 
+  /**
+   * The objects pack `id` holds, read from its index entry by entry (not by search: an index
+   * whose order is damaged still gives every entry that lies inside the pack). For gc, before
+   * the pack goes.
+   */
+  packEntries(id: string): Map<Sha256, PackedLoc> {
+    const out = new Map<Sha256, PackedLoc>();
+    const t = this.loadTables().find((x) => x.id === id)?.t;
+    for (const b of t?.entries() ?? []) if (!out.has(b.id)) out.set(b.id, { pack: id, offset: b.offset, length: b.length });
+    return out;
+  }
+
   /** Every packed object with its pack's mtime. */
   entries(): { sha256: Sha256; size: number; mtime: number; pack: string }[] {
     const mtimes = new Map<string, number>();

@@ -97,10 +97,10 @@ export class LocalStore {
    * against its name. An object the store lacks gives its would-be path (the read then fails
    * as missing).
    */
-  async loosePath(sha: Sha256): Promise<string> {
+  async loosePath(sha: Sha256, at?: PackedLoc): Promise<string> {
     const p = this.objectPath(sha);
     if (this.hasLoose(sha)) return p;
-    const loc = this.packs.find(sha);
+    const loc = at ?? this.packs.find(sha);
     if (!loc) return p;
     const bytes = this.packs.read(loc);
     const ref = { sha256: sha, size: loc.length };
@@ -578,7 +578,12 @@ export class LocalStore {
    * older than `cutoffMs`. Returns whether it was removed.
    */
   async removePackIfOlder(id: string, keep: Sha256[], cutoffMs: number): Promise<boolean> {
-    for (const sha of keep) await this.loosePath(sha);
+    // each kept object from this very pack, by its index entry (a search could miss it in an
+    // index whose order is damaged), and the pack goes only once every one of them is loose
+    const held = this.packs.packEntries(id);
+    for (const sha of keep) await this.loosePath(sha, held.get(sha));
+    const lost = keep.filter((sha) => !this.hasLoose(sha));
+    if (lost.length) throw new GitreproError('GITREPRO_OBJECT_MISSING', `local pack ${id.slice(0, 12)} was kept: ${lost.length} object(s) it should hold could not be written out (first ${lost[0]!.slice(0, 12)})`, { hint: 'run `gitrepro fsck`, then `gitrepro fetch` to bring them back' });
     return this.packs.removeIfOlder(id, cutoffMs);
   }
 

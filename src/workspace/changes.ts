@@ -141,6 +141,35 @@ export interface Probe {
 
 /** After a Watchman command timed out, Watchman is left alone this long (a stuck server). */
 const WATCHMAN_BACKOFF_MS = 10 * 60_000;
+/**
+ * A scan by Watchman never moves the stamp (fsmonitor.ts); once the stamp is this old, the next
+ * scan is a `find` one, which does: the files changed since the stamp (read again by a fallback
+ * to `find`, re-hashed by a checkout before it replaces them) stay few.
+ */
+const STAMP_REFRESH_MS = 60 * 60_000;
+
+/**
+ * Watchman's clock for a scan about to read the work tree (fsmonitor.ts), unless Watchman timed
+ * out within the last 10 minutes; a time-out now starts such a pause (`watchman.off`) and drops
+ * the saved clock, so that the sh shims stop asking too.
+ */
+export async function clockBeforeScan(root: string, roots: string[], stateDir: string): Promise<ScanClock | undefined> {
+  if (backingOff(stateDir)) return undefined;
+  const fresh = await takeClock(root);
+  await noteTimeOut(stateDir);
+  return fresh && !watchmanTimedOut() ? { ...fresh, roots } : undefined;
+}
+
+function backingOff(stateDir: string): boolean {
+  return (lstatQuiet(path.join(stateDir, 'watchman.off'))?.mtimeMs ?? 0) > Date.now() - WATCHMAN_BACKOFF_MS;
+}
+
+async function noteTimeOut(stateDir: string): Promise<void> {
+  if (!watchmanTimedOut()) return;
+  await rm(clockFile(stateDir), { force: true });
+  await writeFile(path.join(stateDir, 'watchman.off'), '').catch(() => {});
+  trace('watchman timed out: find decides for the next 10 minutes');
+}
 
 /**
  * The paths changed since the last scan under `roots` (relative to `root`): asked of Watchman
@@ -148,27 +177,23 @@ const WATCHMAN_BACKOFF_MS = 10 * 60_000;
  * `find -cnewer` against the stamp. With `fsmonitor`, the clock for the next probe is taken
  * before anything is read.
  */
-export async function changedSince(root: string, roots: string[], stateDir: string, fsmonitor = false): Promise<Probe> {
-  let clock: ScanClock | undefined;
-  const backoff = path.join(stateDir, 'watchman.off');
-  if (fsmonitor && !((lstatQuiet(backoff)?.mtimeMs ?? 0) > Date.now() - WATCHMAN_BACKOFF_MS)) {
-    const old = await readClock(stateDir);
-    const r = old && (await changedSinceClock(root, old.watch, old.clock, roots));
-    if (r) {
-      const paths = watchmanPaths(root, r.paths, roots);
-      trace(`probe (watchman): ${r.paths.length} path(s) changed since the last scan`);
-      const missingRoots = roots.filter((x) => x !== '' && !lstatQuiet(path.join(root, x)));
-      return { paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots }, by: 'watchman' };
-    }
-    const fresh = watchmanTimedOut() ? undefined : await takeClock(root);
-    if (fresh) clock = { ...fresh, roots };
-    if (watchmanTimedOut()) {
-      // a stuck server: the shims stop asking it (no clock), and so does node for a while
-      await rm(clockFile(stateDir), { force: true });
-      await writeFile(backoff, '').catch(() => {});
-      trace('watchman timed out: find decides for the next 10 minutes');
-    }
+export async function changedSince(root: string, roots: string[], stateDir: string, fsmonitor = false, stampMs?: number): Promise<Probe> {
+  if (!fsmonitor) {
+    // the clone opted out: the shims must not go on asking Watchman either
+    if (lstatQuiet(clockFile(stateDir))) await rm(clockFile(stateDir), { force: true });
+    return { ...(await findChanged(root, roots, stampFile(stateDir))), by: 'find' };
   }
+  const stale = stampMs !== undefined && stampMs < Date.now() - STAMP_REFRESH_MS;
+  const old = backingOff(stateDir) || stale ? undefined : await readClock(stateDir);
+  const r = old && (await changedSinceClock(root, old.watch, old.clock, roots));
+  if (r) {
+    const paths = watchmanPaths(root, r.paths, roots);
+    trace(`probe (watchman): ${r.paths.length} path(s) changed since the last scan`);
+    const missingRoots = roots.filter((x) => x !== '' && !lstatQuiet(path.join(root, x)));
+    return { paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots }, by: 'watchman' };
+  }
+  await noteTimeOut(stateDir);
+  const clock = await clockBeforeScan(root, roots, stateDir);
   return { ...(await findChanged(root, roots, stampFile(stateDir))), clock, by: 'find' };
 }
 
@@ -250,7 +275,7 @@ export async function scanChanges(
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
-  const { paths, missingRoots, clock, by } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor);
+  const { paths, missingRoots, clock, by } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor, state.stampMs);
   trace(`probe: ${paths.length} path(s) changed since the stamp`);
   const missing = new Set(state.missing);
   const candidates = new Map<string, FileStat>();

@@ -22,14 +22,19 @@
  * changes are found, never what is stored.
  */
 import { spawn } from 'node:child_process';
-import { lstatSync, realpathSync } from 'node:fs';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { trace } from '../trace.js';
 
 /** A Watchman clock as Watchman prints it (`c:<start>:<pid>:<root number>:<ticks>`). */
 export const CLOCK_RE = /^c:[0-9]+:[0-9]+:[0-9]+:[0-9]+$/;
-/** How long a Watchman command may take before the probe falls back to `find`. */
-export const WATCHMAN_TIMEOUT_MS = 2_000;
+/** How long Watchman may wait for its view to catch up with the file system (a cookie sync). */
+const SYNC_TIMEOUT_MS = 2_000;
+/**
+ * How long a Watchman command may take before the probe falls back to `find` (longer than the
+ * sync: a server that is only slow answers with its own error first, which is no time-out).
+ */
+export const WATCHMAN_TIMEOUT_MS = 3_000;
 
 export interface Watch {
   /** the directory Watchman watches (the repository root or a project above it) */
@@ -104,6 +109,30 @@ function command(cmd: unknown[]): Promise<Reply | undefined> {
  */
 function rootUsable(root: string): boolean {
   for (const n of ['.watchmanconfig', '.hg', '.svn']) if (lstatSync(path.join(root, n), { throwIfNoEntry: false })) return false;
+  return globalConfigUsable();
+}
+
+/**
+ * Watchman's global configuration (`/etc/watchman.json`, or the file `WATCHMAN_CONFIG_FILE`
+ * names) applies `ignore_dirs` and `ignore_vcs` to every watch, and `get-config` does not show
+ * it: one that ignores anything, or does not parse, sends the probe to `find`. (Only the files
+ * this process can see: a server started with another WATCHMAN_CONFIG_FILE is the user's own.)
+ */
+function globalConfigUsable(): boolean {
+  for (const f of new Set([process.env.WATCHMAN_CONFIG_FILE || '/etc/watchman.json', '/etc/watchman.json'])) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const c = JSON.parse(text) as Record<string, unknown>;
+      if (!c || typeof c !== 'object' || 'ignore_dirs' in c || 'ignore_vcs' in c) return false;
+    } catch {
+      return false;
+    }
+  }
   return true;
 }
 
@@ -121,7 +150,7 @@ export async function takeClock(root: string): Promise<{ watch: Watch; clock: st
   const cfg = await command(['get-config', watch.watchRoot]);
   if (!cfg?.config || typeof cfg.config !== 'object' || 'ignore_dirs' in cfg.config || 'ignore_vcs' in cfg.config) return undefined;
   // sync_timeout: the clock counts every change made before this call (a cookie file round trip)
-  const c = await command(['clock', watch.watchRoot, { sync_timeout: WATCHMAN_TIMEOUT_MS }]);
+  const c = await command(['clock', watch.watchRoot, { sync_timeout: SYNC_TIMEOUT_MS }]);
   if (!c?.clock || !CLOCK_RE.test(c.clock) || !rootUsable(real)) return undefined;
   trace('watchman clock taken');
   return { watch, clock: c.clock };
@@ -137,7 +166,7 @@ export function sinceQuery(watch: Watch, roots: string[]): { head: string; tail:
   const spec: Record<string, unknown> = {
     fields: ['name'],
     expression: ['allof', ['anyof', ...roots.map(under), ['name', 'gitrepro.yaml', 'wholename']], ['not', ['dirname', '.git']], ['not', ['name', '.git', 'wholename']]],
-    sync_timeout: WATCHMAN_TIMEOUT_MS,
+    sync_timeout: SYNC_TIMEOUT_MS,
   };
   if (watch.rel) spec.relative_root = watch.rel;
   const text = JSON.stringify(['query', watch.watchRoot, { ...spec, since: '\u0000' }]);

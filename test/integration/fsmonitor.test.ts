@@ -67,6 +67,22 @@ describe.skipIf(!hasWatchman())('the change probe through Watchman (git config g
     expect(recorded(r, 'data/d2/f2.bin')).toBe(sha256('two, edited after add'));
     expect(recorded(r, 'data/d3/new.bin')).toBe(sha256('new after add'));
     expect(r.grJson(['status'])).toMatchObject({ added: [], modified: [], deleted: [] });
+
+    // a global Watchman configuration that ignores directories (get-config does not show it): find
+    const cfg = path.join(r.dir, '..', 'watchman.json');
+    writeFileSync(cfg, JSON.stringify({ ignore_dirs: ['data'] }));
+    r.write('data/d4/f4.bin', 'four');
+    const global = r.gr(['add', '--json'], { env: { ...traced(r), WATCHMAN_CONFIG_FILE: cfg } });
+    expect(JSON.parse(global.stdout).modified).toEqual(['data/d4/f4.bin']);
+    expect(global.stderr).not.toMatch(/probe \(watchman\)|watchman clock taken/);
+    expect(existsSync(clockFile(r))).toBe(false);
+
+    // the clone opts out: the next step drops the clock, and the shims stop asking Watchman
+    r.gr(['add']);
+    expect(existsSync(clockFile(r))).toBe(true);
+    r.git(['config', '--unset', 'gitrepro.fsmonitor']);
+    r.gr(['status']);
+    expect(existsSync(clockFile(r))).toBe(false);
   });
 
   it('when Watchman cannot answer (a clock of another instance, watchman failing, a recrawl) find decides and nothing is missed', () => {
