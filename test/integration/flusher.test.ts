@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -58,11 +58,45 @@ sleep 3; touch stop; wait
     // other repositories' flushers may run on this machine: only those started for our commits count
     const ours = new Set(ids);
     const rounds = readFileSync(samples, 'utf8').split('\n').map((l) => l.split('|').filter((p) => ours.has(p.trim().split(/\s+/).pop() ?? '')).map((p) => p.trim().split(/\s+/)[0]));
-    const most = Math.max(0, ...rounds.map((x) => x.length));
     const started = new Set(rounds.flat()).size;
-    // one writes; a second is seen only at a hand-over (the last one exiting as a new one starts)
-    expect(most).toBeLessThanOrEqual(2);
+    // most commits go to the flusher writing (the test below pins that down without timing);
+    // how many newcomers overlap at a hand-over depends on how slowly node starts on a loaded
+    // machine (CI once saw three alive at one instant), so no count of live processes is asserted
+    expect(started).toBeGreaterThan(0);
     expect(started).toBeLessThan(10);
+  });
+
+  it('while a flusher started from the same environment holds the lock, commits are handed to it and none is started', async () => {
+    const r = TestRepo.init();
+    r.commit('setup');
+    r.gr(['log', '-n', '1']);
+    const dir = path.join(r.gitDir(), 'gitrepro');
+    // the checksum post-commit.sh takes of a hook's environment, taken by a hook of a throwaway
+    // commit made the way the loop below makes its commits
+    const probe = path.join(path.dirname(r.dir), 'probe-hooks');
+    mkdirSync(probe, { recursive: true });
+    writeFileSync(path.join(probe, 'post-commit'), `#!/bin/sh\nenv | grep -v '^GIT_' | cksum > '${probe}/sum'\n`, { mode: 0o755 });
+    run('sh', ['-c', `git -c core.hooksPath='${probe}' commit -q --allow-empty -m probe && git reset -q --soft HEAD~1`], r.dir, r.env);
+    const sum = readFileSync(path.join(probe, 'sum'), 'utf8');
+    // a writer of this host, alive, started from that environment, holds flusher.lock
+    const holder = spawn('sleep', ['60'], { stdio: 'ignore' });
+    let ids: string[];
+    try {
+      writeFileSync(path.join(dir, `flusher.${holder.pid}.sum`), sum);
+      writeFileSync(path.join(dir, 'flusher.lock'), `${holder.pid} ${hostname()}\n`);
+      ids = commitsInALoop(r, 10, 'git commit -q -m "c$i"').slice(-10);
+      // each commit journaled once, naming the holder; no flusher was started for any of them
+      const lines = readFileSync(path.join(dir, 'pending'), 'utf8').trim().split('\n');
+      expect(lines).toEqual(ids.map((c) => `${c}\t{"flusher":${holder.pid}}`));
+      const running = run('sh', ['-c', "ps -eo args= | grep '[h]ook flush' || :"], r.dir, r.env).stdout;
+      for (const c of ids) expect(running).not.toContain(c);
+    } finally {
+      // reaped before the reader looks (a zombie still answers kill -0)
+      await new Promise((res) => (holder.exitCode !== null || holder.signalCode !== null ? res(null) : (holder.once('exit', res), holder.kill())));
+    }
+    rmSync(path.join(dir, 'flusher.lock'), { force: true });
+    r.gr(['log', '-n', '1']); // the holder is gone: a reader writes what it was handed
+    for (const c of ids) expect(recordOf(r, c).schema).toBe('gitrepro.record/v1');
   });
 
   it('a flusher that leaves without writing (another holds the lock) hands its commits their own variables', () => {
