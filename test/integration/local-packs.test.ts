@@ -65,6 +65,20 @@ function damagePacked(r: TestRepo, id: string, sha: string, at: number): void {
 
 const packedIds = (r: TestRepo): Set<string> => new Set([...localPacks(r).values()].flatMap((s) => [...s]));
 
+/** A clone whose store holds the 120 files of data/a in one local pack; `target` is one of them. */
+function cloneWithOnePack(): { r: TestRepo; c: TestRepo; id: string; target: string; sha: string } {
+  const { r, bare } = project();
+  writeAll(r, files('data/a', 120, 'one'));
+  r.commit('v1');
+  r.git(['push', '-q', 'origin', 'main']);
+  const c = cloneOf(r, bare, 'clone');
+  const packs = localPacks(c);
+  expect(packs.size).toBe(1);
+  const [id] = [...packs.keys()];
+  const target = 'data/a/f7.bin';
+  return { r, c, id: id!, target, sha: sha256(c.read(target)) };
+}
+
 describe('local packs', () => {
   it('a clone keeps its fetch as packs (no loose object); later fetches too; checkouts restore byte for byte; fsck re-hashes them', () => {
     const { r, bare } = project();
@@ -102,17 +116,8 @@ describe('local packs', () => {
   });
 
   it('a corrupt packed object is refused and its pack set aside whole; a fetch brings what it held back', () => {
-    const { r, bare } = project();
-    writeAll(r, files('data/a', 120, 'one'));
-    r.commit('v1');
-    r.git(['push', '-q', 'origin', 'main']);
-    const c = cloneOf(r, bare, 'clone');
-    const packs = localPacks(c);
-    expect(packs.size).toBe(1);
-    const [id] = [...packs.keys()];
-    const target = 'data/a/f7.bin';
-    const sha = sha256(c.read(target));
-    damagePacked(c, id!, sha, 10);
+    const { r, c, id, target, sha } = cloneWithOnePack();
+    damagePacked(c, id, sha, 10);
 
     rmSync(c.path(target));
     const res = c.gr(['restore'], { ok: [1] });
@@ -130,16 +135,7 @@ describe('local packs', () => {
   });
 
   it('a damaged entry of a local index hides only that object: the rest of its pack still serves, the object is fetched again', () => {
-    const { r, bare } = project();
-    writeAll(r, files('data/a', 120, 'one'));
-    r.commit('v1');
-    r.git(['push', '-q', 'origin', 'main']);
-    const c = cloneOf(r, bare, 'clone');
-    const packs = localPacks(c);
-    expect(packs.size).toBe(1);
-    const [id] = [...packs.keys()];
-    const target = 'data/a/f7.bin';
-    const sha = sha256(c.read(target));
+    const { r, c, id, target, sha } = cloneWithOnePack();
     // the entry's length made to run past the end of the pack (entries are checked when used)
     const idx = path.join(c.gitDir(), 'gitrepro', 'packs', `${id}.idx`);
     const buf = readFileSync(idx);
