@@ -106,13 +106,12 @@ function pointerIds(objects: Iterable<{ sha256: string; size: number }>, objectF
  */
 export async function knownPointers(oids: string[], sources: PointerCandidates[]): Promise<Map<string, { sha256: string; size: number }>> {
   const known = new Map<string, { sha256: string; size: number }>();
-  let unknown = new Set(oids);
+  const unknown = new Set(oids);
   for (const source of sources) {
     if (unknown.size < POINTERS_COMPUTED_MIN) break;
     const objs = await source();
     if (objs.length === 0 || objs.length > 4 * oids.length) continue;
-    for (const [oid, p] of pointerIds(objs, oids[0]!.length === 64 ? 'sha256' : 'sha1')) if (unknown.has(oid)) known.set(oid, p);
-    unknown = new Set([...unknown].filter((oid) => !known.has(oid)));
+    for (const [oid, p] of pointerIds(objs, oids[0]!.length === 64 ? 'sha256' : 'sha1')) if (unknown.delete(oid)) known.set(oid, p);
   }
   return known;
 }

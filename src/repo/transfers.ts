@@ -51,7 +51,15 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
     await repo.store.ensureLoose(objs.filter((x) => x.size > CHUNK_THRESHOLD).map((x) => x.sha256));
     // the remote reads each object itself (an absent one fails with data.local)
     const packed = repo.store.packs.any();
-    const items = objs.map((obj) => ({ ref: obj, src: repo.store.objectPath(obj.sha256), readInto: packed ? (slot: Buffer) => repo.store.readPackedInto(obj.sha256, slot) : undefined }));
+    // the loose path only when it is read (100,000 paths built up front cost 0.25 s of a push)
+    const store = repo.store;
+    const items = objs.map((obj) => ({
+      ref: obj,
+      get src(): string {
+        return store.objectPath(obj.sha256);
+      },
+      readInto: packed ? (slot: Buffer) => store.readPackedInto(obj.sha256, slot) : undefined,
+    }));
     const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(items, b));
     if (batched) {
       for (const f of batched.failed) if (f.error.code === 'GITREPRO_OBJECT_MISSING' && f.error.data?.local) f.error = notLocal(f.object);

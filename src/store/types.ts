@@ -140,6 +140,7 @@ export interface ObjectSink {
  */
 export interface LocalItem {
   ref: ObjectRef;
-  src: string;
+  /** may be computed when read */
+  readonly src: string;
   readInto?: (slot: Buffer) => boolean;
 }
