@@ -54,7 +54,7 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
   const only = pathFilter(repo, opts.cwd, opts.paths);
   return withRepoLock(repo.sharedDir, async () => {
     await refuseUnacceptedPatterns(repo, opts.indexFile);
-    const view = await viewWorkTree(repo, { ingest: true, only });
+    const view = await viewWorkTree(repo, { ingest: true, only, movesStamp: !only });
     trace(view.kind === 'changes' ? `scanned by the stamp: ${view.scan.changes.length} change(s), ${view.scan.hashed} hashed` : `scanned everything: ${view.files.size} files`);
     if (opts.paths?.length && view.kind === 'full' && view.files.size === 0) {
       throw new GitreproError('GITREPRO_USAGE', `no tracked data under ${opts.paths.join(', ')}`, { hint: 'track it first: `gitrepro track <pattern>`' });

@@ -23,12 +23,16 @@ export type WorkView =
   | { kind: 'changes'; state: WorkState; scanStart: number; stampAt?: number; clock?: ScanClock; scan: ChangeScan; skipped: ChangeScan['skipped'] }
   | { kind: 'full'; state: WorkState; scanStart: number; stampAt?: number; clock?: ScanClock; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
 
-/** Reads the work tree's data (see the module comment); `ingest` stores new content as it is read. */
-export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean }): Promise<WorkView> {
+/**
+ * Reads the work tree's data (see the module comment); `ingest` stores new content as it is read.
+ * `movesStamp`: the caller saves a read by `find` with its stamp (a whole `gitrepro add`), so a
+ * stamp left old by Watchman's scans is refreshed by this read.
+ */
+export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; movesStamp?: boolean }): Promise<WorkView> {
   const scanStart = Date.now();
   const state = await readWorkState(repo.stateDir);
   if (stateUsable(state, scanKey(repo))) {
-    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor });
+    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor, movesStamp: o.movesStamp });
     return { kind: 'changes', state, scanStart, stampAt: scan.probe === 'find' ? scanStart : undefined, clock: scan.clock, scan, skipped: scan.skipped };
   }
   // Watchman's clock before the first read: what changes during the scan shows in the next probe

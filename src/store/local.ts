@@ -104,7 +104,8 @@ export class LocalStore {
     if (!loc) return p;
     const bytes = this.packs.read(loc);
     const ref = { sha256: sha, size: loc.length };
-    if (bytes.length !== loc.length || sha256Hex(bytes) !== sha) throw await this.corruptObject(ref, { sha256: sha256Hex(bytes), size: bytes.length });
+    // the damaged copy's own pack goes to quarantine (a search could name another one)
+    if (bytes.length !== loc.length || sha256Hex(bytes) !== sha) throw await this.corruptObject(ref, { sha256: sha256Hex(bytes), size: bytes.length }, undefined, loc.pack);
     await this.ensureDir(this.tmpDir);
     await this.ensureDir(path.dirname(p));
     const s = stageBytesSync(bytes, ref, this.tmpDir, 0o444);
@@ -483,8 +484,8 @@ export class LocalStore {
     else await commitStaged(staged, dest, false);
   }
 
-  private async corruptObject(ref: ObjectRef, got: { sha256: string; size: number }, what?: string): Promise<GitreproError> {
-    await this.quarantine(ref.sha256);
+  private async corruptObject(ref: ObjectRef, got: { sha256: string; size: number }, what?: string, pack?: string): Promise<GitreproError> {
+    await this.quarantine(ref.sha256, pack);
     const found = what ?? `${got.size} bytes hashing to ${got.sha256 || '?'}`;
     return new GitreproError('GITREPRO_OBJECT_CORRUPT', `stored object ${ref.sha256.slice(0, 12)} is corrupt: expected sha256 ${ref.sha256}, got ${found}`, {
       hint: 'it was moved to quarantine; run `gitrepro fetch` to download a good copy, or `gitrepro fsck`',
@@ -503,17 +504,21 @@ export class LocalStore {
   }
 
   /** Moves a (corrupt) object out of the store, keeping it for inspection. */
-  async quarantine(sha: Sha256): Promise<string | undefined> {
+  async quarantine(sha: Sha256, inPack?: string): Promise<string | undefined> {
     await this.ensureDir(this.quarantineDir);
     const dest = path.join(this.quarantineDir, `${sha}.${Date.now()}`);
-    try {
-      await rename(this.objectPath(sha), dest);
-      return dest;
-    } catch {
-      // not loose: a pack holding it goes to quarantine whole (what else it held is fetched again)
-      const loc = this.packs.find(sha);
-      return loc ? this.packs.quarantine(loc.pack, this.quarantineDir, Date.now()) : undefined;
+    if (!inPack) {
+      try {
+        await rename(this.objectPath(sha), dest);
+        return dest;
+      } catch {
+        // not loose
+      }
     }
+    // a pack holding it (`inPack`: where the damaged copy was read) goes to quarantine whole
+    // (what else it held is fetched again)
+    const pack = inPack ?? this.packs.find(sha)?.pack;
+    return pack ? this.packs.quarantine(pack, this.quarantineDir, Date.now()) : undefined;
   }
 
   /**

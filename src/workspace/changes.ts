@@ -143,8 +143,10 @@ export interface Probe {
 const WATCHMAN_BACKOFF_MS = 10 * 60_000;
 /**
  * A scan by Watchman never moves the stamp (fsmonitor.ts); once the stamp is this old, the next
- * scan is a `find` one, which does: the files changed since the stamp (read again by a fallback
- * to `find`, re-hashed by a checkout before it replaces them) stay few.
+ * scan whose caller saves it with the stamp (a whole `gitrepro add`, the pre-commit's included)
+ * is a `find` one, which moves it: the files changed since the stamp (read again by a fallback to
+ * `find`, re-hashed by a checkout before it replaces them) stay few. Steps that save nothing
+ * (status, diff) keep asking Watchman.
  */
 const STAMP_REFRESH_MS = 60 * 60_000;
 
@@ -271,11 +273,11 @@ export async function scanChanges(
   matcher: Matcher,
   state: WorkState & { tree: string; stampMs: number },
   stateDir: string,
-  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; fsmonitor?: boolean },
+  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; fsmonitor?: boolean; movesStamp?: boolean },
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
-  const { paths, missingRoots, clock, by } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor, state.stampMs);
+  const { paths, missingRoots, clock, by } = await changedSince(root, matcher.roots, stateDir, opts.fsmonitor, opts.movesStamp ? state.stampMs : undefined);
   trace(`probe: ${paths.length} path(s) changed since the stamp`);
   const missing = new Set(state.missing);
   const candidates = new Map<string, FileStat>();

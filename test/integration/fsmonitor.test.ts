@@ -5,11 +5,11 @@
  * `.watchmanconfig` committed by someone else cannot hide data from the probe (two clones, one
  * hostile). changes.test.ts runs its whole truth suite with this probe too.
  */
-import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cloneOf, project } from '../helpers/remote.js';
-import { sha256, TestRepo } from '../helpers/repo.js';
+import { run, sha256, TestRepo } from '../helpers/repo.js';
 import { hasWatchman, unwatch, watchman } from '../helpers/watchman.js';
 
 const traced = (r: TestRepo): NodeJS.ProcessEnv => ({ ...r.env, GITREPRO_TRACE: '1' });
@@ -149,6 +149,31 @@ describe.skipIf(!hasWatchman())('the change probe through Watchman (git config g
     expect(r.gr(['recover', '--list']).stdout).toMatch(/data\/a\.bin/);
   });
 
+  it('a stamp left an hour behind by Watchman scans is moved by the next whole gitrepro add (a find scan); status keeps asking Watchman', () => {
+    const r = watchedRepo();
+    for (let i = 0; i < 20; i++) r.write(`data/d${i % 4}/f${i}.bin`, `file ${i}`);
+    r.commit('base');
+    const stamp = path.join(r.gitDir(), 'gitrepro', 'stamp');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(stamp, old, old);
+    r.write('data/d1/f1.bin', 'one');
+    // status saves no stamp: it goes on asking Watchman, and the stamp stays where it was
+    const st = r.gr(['status', '--json'], { env: traced(r) });
+    expect(JSON.parse(st.stdout).modified).toEqual(['data/d1/f1.bin']);
+    expect(st.stderr).toMatch(/probe \(watchman\)/);
+    expect(Math.abs(statSync(stamp).mtimeMs - old.getTime())).toBeLessThan(1000);
+    // a whole add saves its read with the stamp: find reads, and the stamp moves to now
+    const add = r.gr(['add', '--json'], { env: traced(r) });
+    expect(JSON.parse(add.stdout).modified).toEqual(['data/d1/f1.bin']);
+    expect(add.stderr).not.toMatch(/probe \(watchman\)/);
+    expect(statSync(stamp).mtimeMs).toBeGreaterThan(Date.now() - 60_000);
+    // and Watchman answers again from then on
+    r.write('data/d2/f2.bin', 'two');
+    const next = r.gr(['add', '--json'], { env: traced(r) });
+    expect(JSON.parse(next.stdout).modified).toEqual(['data/d2/f2.bin']);
+    expect(next.stderr).toMatch(/probe \(watchman\)/);
+  });
+
   it('a file that becomes a directory, and a directory that becomes a file, are recorded as find records them', () => {
     const r = watchedRepo();
     r.write('data/a', 'a file');
@@ -246,6 +271,29 @@ describe.skipIf(!hasWatchman())('the change probe through Watchman (git config g
     plainCommit(r, 'three', stuck);
     expect(recorded(r, 'data/a.bin')).toBe(sha256('edited again'));
     expect(readFileSync(calls, 'utf8').split('\n').filter(Boolean).length).toBe(asked);
+  });
+
+  it('where timeout(1) is missing, the sh shims never ask Watchman (a stuck server could not be cut off): find decides', () => {
+    const r = watchedRepo();
+    r.write('data/a.bin', 'a');
+    r.commit('one');
+    const fast = readFileSync(path.join(r.gitDir(), 'gitrepro', 'fast'), 'utf8');
+    const fn = fast.split('\n').find((l) => l.startsWith('gr_watchman() {'));
+    expect(fn).toBeDefined();
+    const bin = path.join(r.dir, '..', 'only-watchman-bin');
+    mkdirSync(bin, { recursive: true });
+    const calls = path.join(bin, 'calls');
+    writeFileSync(path.join(bin, 'watchman'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec sleep 30\n`);
+    chmodSync(path.join(bin, 'watchman'), 0o755);
+    const stamp = path.join(r.gitDir(), 'gitrepro', 'stamp');
+    const ask = (PATH: string) => run('/bin/sh', ['-c', `${fn}\ngr_watchman '${stamp}'; echo "rc=$?"`], r.dir, { ...r.env, PATH });
+    // no timeout on PATH: the function gives up at once, and watchman is not started
+    expect(ask(bin).stdout).toContain('rc=1');
+    expect(existsSync(calls)).toBe(false);
+    // with timeout(1) the same shim asks it (the stuck one is cut off after 3 s: find decides)
+    const timeoutDir = path.dirname(run('/bin/sh', ['-c', 'command -v timeout'], r.dir, r.env).stdout.trim());
+    expect(ask(`${bin}:${timeoutDir}`).stdout).toContain('rc=1');
+    expect(readFileSync(calls, 'utf8')).toMatch(/-j --no-pretty --no-spawn --no-local/);
   });
 
   it('a .watchmanconfig committed by a collaborator cannot hide data from the probe', () => {
