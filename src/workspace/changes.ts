@@ -156,8 +156,7 @@ const STAMP_REFRESH_MS = 60 * 60_000;
  * the saved clock, so that the sh shims stop asking too.
  */
 export async function clockBeforeScan(root: string, roots: string[], stateDir: string): Promise<ScanClock | undefined> {
-  if (backingOff(stateDir)) return undefined;
-  const fresh = await takeClock(root);
+  const fresh = backingOff(stateDir) || watchmanTimedOut() ? undefined : await takeClock(root);
   await noteTimeOut(stateDir);
   return fresh && !watchmanTimedOut() ? { ...fresh, roots } : undefined;
 }
@@ -194,7 +193,6 @@ export async function changedSince(root: string, roots: string[], stateDir: stri
     const missingRoots = roots.filter((x) => x !== '' && !lstatQuiet(path.join(root, x)));
     return { paths, missingRoots, clock: { watch: old.watch, clock: r.clock, roots }, by: 'watchman' };
   }
-  await noteTimeOut(stateDir);
   const clock = await clockBeforeScan(root, roots, stateDir);
   return { ...(await findChanged(root, roots, stampFile(stateDir))), clock, by: 'find' };
 }

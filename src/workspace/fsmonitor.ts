@@ -114,13 +114,13 @@ function rootUsable(root: string): boolean {
 
 /**
  * Watchman's global configuration (`/etc/watchman.json`, or the file `WATCHMAN_CONFIG_FILE`
- * names, and either's `.default`) applies `ignore_dirs` and `ignore_vcs` to every watch, and `get-config` does not show
- * it: one that ignores anything, or does not parse, sends the probe to `find`. (Only the files
- * this process can see: a server started with another WATCHMAN_CONFIG_FILE is the user's own.)
+ * names, and either's `.default`, which Watchman may fall back to) applies `ignore_dirs` and
+ * `ignore_vcs` to every watch, and `get-config` does not show it: one that ignores anything, or
+ * does not parse, sends the probe to `find`. (Only the files this process can see: a server
+ * started with another WATCHMAN_CONFIG_FILE is the user's own.)
  */
 function globalConfigUsable(): boolean {
   const files = [process.env.WATCHMAN_CONFIG_FILE || '/etc/watchman.json', '/etc/watchman.json'];
-  // Watchman may fall back to `<file>.default`: each is read as if it applied
   for (const f of new Set(files.flatMap((x) => [x, `${x}.default`]))) {
     let text: string;
     try {

@@ -3,19 +3,19 @@
  * kept objects out before the pack goes): that pack goes to quarantine, never another pack that
  * holds a good copy of the same object.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { LocalStore } from '../../src/store/local.js';
+import { sha256 as hex } from '../helpers/repo.js';
 
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const hex = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const packIds = (state: string): string[] => readdirSync(path.join(state, 'packs')).filter((n) => n.endsWith('.idx')).map((n) => n.slice(0, -4));
 
 it('a damaged packed copy read by its own entry sends its own pack to quarantine, not the one with a good copy', async () => {
