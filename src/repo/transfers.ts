@@ -53,12 +53,15 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
     const packed = repo.store.packs.any();
     // the loose path only when it is read (100,000 paths built up front cost 0.25 s of a push)
     const store = repo.store;
+    const readRun = (pack: string, offset: number, into: Buffer): number => store.packs.preadInto(pack, offset, into);
     const items = objs.map((obj) => ({
       ref: obj,
       get src(): string {
         return store.objectPath(obj.sha256);
       },
       readInto: packed ? (slot: Buffer) => store.readPackedInto(obj.sha256, slot) : undefined,
+      packed: packed ? () => store.packs.find(obj.sha256) : undefined,
+      readRun,
     }));
     const batched = await batch('uploading', objs, [], o, (b) => remote.putMany!(items, b));
     if (batched) {

@@ -137,6 +137,17 @@ export class LocalPacks {
 
   /** Up to `length` bytes at `offset` of pack `id` (fewer at its end). */
   private pread(id: string, offset: number, length: number): Buffer {
+    const buf = Buffer.allocUnsafe(length);
+    const got = this.preadInto(id, offset, buf);
+    return got === length ? buf : buf.subarray(0, got);
+  }
+
+  /**
+   * Reads the bytes at `offset` of pack `id` into `into` (all of it but at the pack's end) and
+   * returns how many were read. Unchecked: a push reads a run of neighbouring objects with one
+   * call, straight into its pack buffer, and hashes each object after (remote-packed.ts).
+   */
+  preadInto(id: string, offset: number, into: Uint8Array): number {
     let fd = this.fds.get(id);
     if (fd === undefined) {
       if (this.fds.size >= 32) this.close();
@@ -147,14 +158,13 @@ export class LocalPacks {
       }
       this.fds.set(id, fd);
     }
-    const buf = Buffer.allocUnsafe(length);
     let got = 0;
-    while (got < length) {
-      const n = readSync(fd, buf, got, length - got, offset + got);
+    while (got < into.length) {
+      const n = readSync(fd, into, got, into.length - got, offset + got);
       if (n === 0) break;
       got += n;
     }
-    return got === length ? buf : buf.subarray(0, got);
+    return got;
   }
 
   /**

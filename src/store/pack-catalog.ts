@@ -60,6 +60,7 @@ export class Catalog {
 
   /** True when some index holds object `id` (whole, or as a chunked file of `size` bytes). */
   holds(id: string, size?: number): boolean {
+    if (size === undefined) return this.blobs.has(id) || this.chunked.has(id);
     return this.blobLocs(id, size).length > 0 || this.chunkedLocs(id, size).length > 0;
   }
 

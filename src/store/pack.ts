@@ -12,6 +12,7 @@
  * request: ~4-50 ms per request against ~1 ms per 256 KiB on loopback).
  */
 import { createHash } from 'node:crypto';
+import { sharedBuffer } from './hash-thread.js';
 import { sha256Hex } from './receive.js';
 import { encodeIndex, PACK_MAGIC, type BlobEntry, type ChunkedEntry, type PackIndex } from './pack-format.js';
 import type { ObjectRef } from './types.js';
@@ -41,16 +42,23 @@ export interface BuiltPack {
 /**
  * Pack buffers given back once their pack is published, for the next packs: a fresh 40 MiB
  * buffer costs a page fault per 4 KiB on first touch and pushes V8 into full collections
- * (W2's push: 1.6 s of GC and 0.8 s of faulting copies in 13 packs).
+ * (W2's push: 1.6 s of GC and 0.8 s of faulting copies in 13 packs). They are shared memory, so
+ * that a PackHasher's thread reads them without a copy (store/hash-thread.ts).
  */
 const spare: Buffer[] = [];
 const SPARE_MAX = PACKS_IN_FLIGHT + 1;
 
 export class PackBuilder {
   /** one buffer per pack: objects are read straight into it (no buffer per object, no concat) */
-  private buf: Buffer = spare.pop() ?? Buffer.allocUnsafe(PACK_TARGET + CHUNK_THRESHOLD);
+  private buf: Buffer = spare.pop() ?? sharedBuffer(PACK_TARGET + CHUNK_THRESHOLD);
   private ids = new Set<string>();
   readonly blobs: BlobEntry[] = [];
+  /**
+   * Blobs whose bytes were copied in without a check (a local pack's copy, read in bulk): the
+   * caller must check them (hashing them on another thread) before the pack is finished, and
+   * drop or replace those that do not match. Keyed by id; `redo` reads a good copy into the slot.
+   */
+  readonly unchecked = new Map<string, { offset: number; length: number; redo: (slot: Buffer) => void }>();
   readonly chunked: ChunkedEntry[] = [];
   /** the objects this pack completes (reported done once its index is published) */
   readonly refs: ObjectRef[] = [];
@@ -76,8 +84,8 @@ export class PackBuilder {
    * `id`: the caller checks, throwing leaves the pack as it was). Grows the buffer for an
    * object that does not fit (a chunk list of a huge file).
    */
-  addWith(id: string, length: number, fill: (slot: Buffer) => void): void {
-    if (this.ids.has(id)) return;
+  addWith(id: string, length: number, fill: (slot: Buffer) => void): number {
+    if (this.ids.has(id)) return -1;
     if (!this.fits(length)) {
       const bigger = Buffer.allocUnsafe(this.size + length);
       this.buf.copy(bigger, 0, 0, this.size);
@@ -88,6 +96,43 @@ export class PackBuilder {
     this.ids.add(id);
     this.blobs.push({ id, offset: this.size, length });
     this.size += length;
+    return this.size - length;
+  }
+
+  /** The buffer the pack is built in: its bytes are [0, size) (for a PackHasher). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** The bytes of a blob of this pack. */
+  slot(e: { offset: number; length: number }): Buffer {
+    return this.buf.subarray(e.offset, e.offset + e.length);
+  }
+
+  /**
+   * Takes blobs `drop` out of the pack (their bytes failed their check and no good copy was
+   * found): the others move down, and the refs of the dropped objects leave `refs`.
+   */
+  drop(drop: ReadonlySet<string>): void {
+    let at = PACK_MAGIC.length;
+    const keep: BlobEntry[] = [];
+    for (const e of this.blobs) {
+      if (drop.has(e.id)) {
+        this.ids.delete(e.id);
+        this.unchecked.delete(e.id);
+        continue;
+      }
+      if (e.offset !== at) this.buf.copyWithin(at, e.offset, e.offset + e.length);
+      const u = this.unchecked.get(e.id);
+      if (u) u.offset = at;
+      keep.push({ id: e.id, offset: at, length: e.length });
+      at += e.length;
+    }
+    this.blobs.splice(0, this.blobs.length, ...keep);
+    this.size = at;
+    const refs = this.refs.filter((r) => !drop.has(r.sha256));
+    for (const r of this.refs) if (drop.has(r.sha256)) this.bytes -= r.size;
+    this.refs.splice(0, this.refs.length, ...refs);
   }
 
   /**
@@ -95,7 +140,7 @@ export class PackBuilder {
    * published, or failed). The builder must not be used after.
    */
   release(): void {
-    if (this.buf.length === PACK_TARGET + CHUNK_THRESHOLD && spare.length < SPARE_MAX) spare.push(this.buf);
+    if (this.buf.length === PACK_TARGET + CHUNK_THRESHOLD && this.buf.buffer instanceof SharedArrayBuffer && spare.length < SPARE_MAX) spare.push(this.buf);
     this.buf = Buffer.alloc(0);
   }
 
@@ -103,9 +148,11 @@ export class PackBuilder {
     this.addWith(id, bytes.length, (slot) => slot.set(bytes));
   }
 
-  finish(): BuiltPack {
+  /** The pack and its index; `packId`: the sha256 of the pack's bytes when the caller has it. */
+  finish(packId?: string): BuiltPack {
+    if (this.unchecked.size) throw new Error(`unreachable: ${this.unchecked.size} object(s) of a pack left unchecked`);
     const pack = this.buf.subarray(0, this.size);
-    const packId = sha256Hex(pack);
+    packId ??= sha256Hex(pack);
     const ix: PackIndex = { pack: packId, packSize: this.size, blobs: this.blobs, chunked: this.chunked };
     const index = encodeIndex(ix);
     return { pack, packId, index, indexId: createHash('sha256').update(index).digest('hex'), ix };

@@ -143,4 +143,11 @@ export interface LocalItem {
   /** may be computed when read */
   readonly src: string;
   readInto?: (slot: Buffer) => boolean;
+  /**
+   * Where the object sits in a local pack (undefined: not packed), and how to read a run of
+   * neighbouring bytes there into a buffer (returns the count read; unchecked, as readInto):
+   * a push reads objects that lie side by side in a local pack with one read.
+   */
+  packed?: () => { pack: string; offset: number; length: number } | undefined;
+  readRun?: (pack: string, offset: number, into: Buffer) => number;
 }

@@ -6,9 +6,10 @@
  * files, and gc of packs that are wholly or partly garbage.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { chunkBuffer } from '../../src/store/chunker.js';
 import { decodeIndex, LAYOUT } from '../../src/store/pack-format.js';
 import { cloneOf, dirRemoteObjects, manifestShas, project } from '../helpers/remote.js';
 import { sha256, type TestRepo } from '../helpers/repo.js';
@@ -346,5 +347,57 @@ describe('local packs', () => {
     // nothing damaged reached the remote
     expect(checkV2(store).problems).toEqual([]);
     expect(checkV2(store).objects.has(sha)).toBe(false);
+  });
+
+  it('a push of more than a pack checks packed copies on a second thread: a damaged one is replaced by its loose copy or left out by name, and a chunked file never loses a chunk to it', () => {
+    const { r, bare, store } = project();
+    const fs = files('data/a', 70, 'thread', 600 << 10); // 41 MiB of packed objects: packs of 32 MiB
+    const big = bytes(12 << 20, 'big'); // chunked on the remote
+    const chunks = chunkBuffer(big);
+    // small files equal to chunks of it: one packed before the first pack is handed over, one after
+    const early = Buffer.from(chunks[Math.floor(chunks.length / 3)]!);
+    const late = Buffer.from(chunks[Math.floor((2 * chunks.length) / 3)]!);
+    writeAll(r, fs);
+    r.write('data/a/a-twin.bin', early);
+    r.write('data/a/z-twin.bin', late);
+    r.write('data/big.bin', big);
+    r.commit('first recording');
+    const ids = packedIds(r);
+    const [good, lost] = ['data/a/f3.bin', 'data/a/f60.bin'].map((p) => sha256(fs[p]!));
+    expect([good!, lost!, sha256(early), sha256(late)].every((s) => ids.has(s))).toBe(true);
+    // damaged packed copies; `good` also has a loose copy (as a store that wrote it out has)
+    for (const s of [good!, lost!, sha256(early), sha256(late)]) {
+      const [pack] = [...localPacks(r)].find(([, set]) => set.has(s))!;
+      damagePacked(r, pack, s, 100);
+    }
+    mkdirSync(path.dirname(r.objectPath(good!)), { recursive: true });
+    writeFileSync(r.objectPath(good!), fs['data/a/f3.bin']!);
+
+    const res = r.gr(['push'], { ok: [1], env: { GITREPRO_TRACE: '1' } });
+    expect(Number(/(\d+) pack\(s\) hashed on a second thread/.exec(res.stderr)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(res.stderr).toMatch(new RegExp(`local object ${lost!.slice(0, 12)} is corrupt`));
+    expect(res.stderr).not.toMatch(new RegExp(`${good!.slice(0, 12)} is corrupt`));
+    const rep = checkV2(store); // every entry hashes to its id, every chunked file's chunks are published
+    expect(rep.problems).toEqual([]);
+    expect(rep.objects.has(lost!)).toBe(false);
+    for (const [p, b] of Object.entries(fs)) if (p !== 'data/a/f60.bin') expect(rep.objects.has(sha256(b))).toBe(true);
+    expect(rep.chunkedFiles.has(sha256(big))).toBe(true);
+    // the late twin took the chunk's good bytes; the early one's pack was handed over before the
+    // big file was chunked: it is left out, and the chunk goes into a later pack
+    expect(res.stderr).toMatch(new RegExp(`local object ${sha256(early).slice(0, 12)} is corrupt`));
+    expect(res.stderr).not.toMatch(new RegExp(`${sha256(late).slice(0, 12)} is corrupt`));
+    expect(rep.objects.has(sha256(early)) && rep.objects.has(sha256(late))).toBe(true);
+
+    // once the lost object has a good copy again, the push completes and a clone restores it all
+    r.write('data/b/lost.bin', fs['data/a/f60.bin']!);
+    r.commit('a good copy of f60');
+    r.gr(['push']);
+    expect(checkV2(store).problems).toEqual([]);
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+    expect(c.read('data/big.bin').equals(big)).toBe(true);
+    expect(c.read('data/a/a-twin.bin').equals(early)).toBe(true);
+    expect(c.read('data/a/z-twin.bin').equals(late)).toBe(true);
   });
 });
