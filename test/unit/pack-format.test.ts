@@ -6,7 +6,9 @@
  * Regenerate (only for a new format version): GITREPRO_WRITE_FIXTURES=1 npx vitest run test/unit/pack-format.test.ts
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CDC_AVG, CDC_MAX, CDC_MIN, chunkBuffer, GEAR } from '../../src/store/chunker.js';
@@ -254,6 +256,35 @@ describe('chunker (SHOULD: writers cut alike, so clones share chunks)', () => {
     const fresh = b.filter((c) => !ids.has(sha(Buffer.from(c))));
     expect(fresh.length).toBeLessThanOrEqual(3);
     expect(sha(golden.pack)).toBe(golden.ix.pack);
+  });
+  it('the WebAssembly loop cuts where cutPoint cuts, and chunkFile yields chunkBuffer\'s chunks (file ends, short tails, runs without a cut)', async () => {
+    const { chunkFile, cutPoint, gearBuffer } = await import('../../src/store/chunker.js');
+    const random = Buffer.concat(Array.from({ length: (9 << 20) / 32 }, (_, i) => createHash('sha256').update(`w${i}`).digest())); // > one 8 MiB read
+    const flat = Buffer.alloc(1 << 20, 7); // one byte value: the hash never matches, every cut is forced at CDC_MAX
+    for (const data of [random, flat, random.subarray(0, CDC_MIN + 5), random.subarray(0, CDC_MIN), Buffer.concat([flat, random])]) {
+      const { buf, cut } = gearBuffer(data.length);
+      data.copy(buf);
+      const want: number[] = [];
+      const got: number[] = [];
+      for (let p = 0; p < data.length; ) want.push((p = cutPoint(data, p, data.length)));
+      for (let p = 0; p < data.length; ) got.push((p = cut(p, data.length)));
+      expect(got).toEqual(want);
+      // and through the file reader (8 MiB reads, the tail carried over)
+      const dir = mkdtempSync(path.join(tmpdir(), 'gr-chunk-'));
+      try {
+        writeFileSync(path.join(dir, 'f'), data);
+        const fh = await open(path.join(dir, 'f'), 'r');
+        const chunks: string[] = [];
+        for await (const c of chunkFile(fh, data.length)) chunks.push(sha(Buffer.from(c)));
+        await fh.close();
+        expect(chunks).toEqual(chunkBuffer(data).map((c) => sha(Buffer.from(c))));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    // the WebAssembly path ran: the buffer is the module's memory (pages of 64 KiB), after the gear table
+    const g = gearBuffer(16).buf;
+    expect([g.byteOffset, g.buffer.byteLength % 65536]).toEqual([1024, 0]);
   });
 });
 
