@@ -14,7 +14,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dir = mkdtempSync(path.join(tmpdir(), 'gr-chunker-'));
 const out = path.join(dir, 'chunker.mjs');
 await build({ entryPoints: [path.join(root, 'src/store/chunker.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
-const { chunkBuffer, chunkFile } = await import(out);
+const { chunkBuffer, chunkFile, gearBuffer } = await import(out);
 rmSync(dir, { recursive: true, force: true });
 
 const mib = Number(process.argv[2] ?? 256);
@@ -28,6 +28,15 @@ for (let r = 0; r < 3; r++) {
   createHash('sha256').update(buf).digest();
   const th = performance.now() - t;
   console.log(`in memory, ${mib} MiB: ${n} chunks (${(buf.length / n / 1024).toFixed(1)} KiB average); chunking ${gibps(buf.length, tc)} GiB/s, sha256 ${gibps(buf.length, th)} GiB/s`);
+}
+// the WebAssembly loop chunkFile uses (src/store/chunker.ts gearBuffer), on the same bytes
+const g = gearBuffer(buf.length);
+buf.copy(g.buf);
+for (let r = 0; r < 3; r++) {
+  const t = performance.now();
+  let n = 0;
+  for (let p = 0; p < buf.length; n++) p = g.cut(p, buf.length);
+  console.log(`in memory, WebAssembly loop: ${n} chunks, chunking ${gibps(buf.length, performance.now() - t)} GiB/s`);
 }
 const file = process.argv[3];
 if (file) {
