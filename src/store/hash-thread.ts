@@ -12,6 +12,7 @@
  * that did not match. The same function runs on the main thread when a buffer is not shared, a
  * pack is small (a thread start costs ~30 ms), or the thread failed: the answer is the same.
  */
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { sha256Hex } from './receive.js';
 
@@ -22,21 +23,33 @@ export interface Span {
   id: string;
 }
 
+/**
+ * What the pack's hash covers, when it is not the buffer's first `size` bytes: `prefix`, then the
+ * bytes of `concat` in order (a local pack written from objects received in a remote's range).
+ */
+export interface PackLayout {
+  prefix: Uint8Array;
+  concat: readonly { offset: number; length: number }[];
+}
+
 export interface PackHash {
-  /** sha256 of the buffer's first `size` bytes */
+  /** sha256 of the buffer's first `size` bytes (or of the layout asked for) */
   packId: string;
   /** indexes into the spans asked about whose bytes do not hash to their id */
   bad: number[];
 }
 
 /** The check itself, on whichever thread runs it. */
-export function hashPack(buf: Uint8Array, size: number, spans: readonly Span[]): PackHash {
+export function hashPack(buf: Uint8Array, size: number, spans: readonly Span[], layout?: PackLayout): PackHash {
   const bytes = buf.subarray(0, size);
   const bad: number[] = [];
   spans.forEach((s, i) => {
     if (s.offset < 0 || s.offset + s.length > size || sha256Hex(bytes.subarray(s.offset, s.offset + s.length)) !== s.id) bad.push(i);
   });
-  return { packId: sha256Hex(bytes), bad };
+  if (!layout) return { packId: sha256Hex(bytes), bad };
+  const h = createHash('sha256').update(layout.prefix);
+  for (const c of layout.concat) h.update(bytes.subarray(c.offset, c.offset + c.length));
+  return { packId: h.digest('hex'), bad };
 }
 
 /** The worker's source (CommonJS, evaluated): the same check as hashPack, on its own thread. */
@@ -54,7 +67,13 @@ parentPort.on('message', (m) => {
       const off = m.spans[2 * i], len = m.spans[2 * i + 1];
       if (off < 0 || off + len > m.size || hex(bytes.subarray(off, off + len)) !== m.ids[i]) bad.push(i);
     }
-    parentPort.postMessage({ seq: m.seq, packId: hex(bytes), bad });
+    let packId;
+    if (m.concat) {
+      const h = crypto.createHash('sha256').update(m.prefix);
+      for (let i = 0; i < m.concat.length; i += 2) h.update(bytes.subarray(m.concat[i], m.concat[i] + m.concat[i + 1]));
+      packId = h.digest('hex');
+    } else packId = hex(bytes);
+    parentPort.postMessage({ seq: m.seq, packId, bad });
   } catch (e) {
     parentPort.postMessage({ seq: m.seq, error: String(e && e.message || e) });
   }
@@ -78,12 +97,12 @@ export class PackHasher {
 
   constructor(private readonly o: { thread: boolean; minBytes?: number } = { thread: true }) {}
 
-  async hash(buf: Buffer, size: number, spans: readonly Span[]): Promise<PackHash> {
+  async hash(buf: Buffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
     const sab = buf.buffer;
     const shared = typeof SharedArrayBuffer !== 'undefined' && sab instanceof SharedArrayBuffer && buf.byteOffset === 0;
     if (this.o.thread && !this.broken && shared && size >= (this.o.minBytes ?? THREAD_MIN_BYTES)) {
       try {
-        const h = await this.onThread(sab, size, spans);
+        const h = await this.onThread(sab, size, spans, layout);
         this.counts.thread++;
         return h;
       } catch {
@@ -91,10 +110,10 @@ export class PackHasher {
       }
     }
     this.counts.here++;
-    return hashPack(buf, size, spans);
+    return hashPack(buf, size, spans, layout);
   }
 
-  private onThread(sab: SharedArrayBuffer, size: number, spans: readonly Span[]): Promise<PackHash> {
+  private onThread(sab: SharedArrayBuffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
     const w = (this.worker ??= this.start());
     const seq = ++this.seq;
     const flat = new Float64Array(spans.length * 2);
@@ -103,14 +122,16 @@ export class PackHasher {
       flat[2 * i + 1] = s.length;
     });
     return new Promise<PackHash>((resolve, reject) => {
+      if (this.waiting.size === 0) w.ref(); // an answer awaited keeps the process alive
       this.waiting.set(seq, { resolve, reject });
-      w.postMessage({ seq, sab, size, spans: flat, ids: spans.map((s) => s.id) }, [flat.buffer]);
+      const concat = layout ? Float64Array.from(layout.concat.flatMap((c) => [c.offset, c.length])) : undefined;
+      const prefix = layout ? Uint8Array.from(layout.prefix) : undefined;
+      w.postMessage({ seq, sab, size, spans: flat, ids: spans.map((s) => s.id), concat, prefix }, [flat.buffer, ...(concat ? [concat.buffer, prefix!.buffer] : [])]);
     });
   }
 
   private start(): Worker {
     const w = new Worker(SOURCE, { eval: true });
-    w.unref(); // never what keeps the process alive
     const failAll = (e: Error): void => {
       this.broken = true;
       for (const p of this.waiting.values()) p.reject(e);
@@ -120,11 +141,15 @@ export class PackHasher {
       const p = this.waiting.get(m.seq);
       if (!p) return;
       this.waiting.delete(m.seq);
+      if (this.waiting.size === 0) w.unref();
       if (m.error !== undefined || m.packId === undefined || !m.bad) p.reject(new Error(m.error ?? 'no answer'));
       else p.resolve({ packId: m.packId, bad: m.bad });
     });
     w.on('error', failAll);
     w.on('exit', () => failAll(new Error('the hashing thread stopped')));
+    // an idle thread never keeps the process alive (after the listeners: adding a 'message'
+    // listener refs the worker again)
+    w.unref();
     return w;
   }
 

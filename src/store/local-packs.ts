@@ -171,7 +171,7 @@ export class LocalPacks {
    * Writes checked objects as one pack and its index (the caller hashed each against its
    * name). Both are fsynced before they are renamed into place, pack first.
    */
-  async write(items: { ref: ObjectRef; bytes: Buffer }[]): Promise<void> {
+  async write(items: { ref: ObjectRef; bytes: Buffer }[], packId?: string): Promise<void> {
     const seen = new Set<string>();
     const parts: Buffer[] = [PACK_MAGIC];
     const blobs: BlobEntry[] = [];
@@ -184,10 +184,14 @@ export class LocalPacks {
       at += bytes.length;
     }
     if (blobs.length === 0) return;
-    // named by its sha256, as a remote's pack is; written from the received buffers (no copy)
-    const h = createHash('sha256');
-    for (const p of parts) h.update(p);
-    await this.publish(parts, h.digest('hex'), at, blobs);
+    // named by its sha256, as a remote's pack is; written from the received buffers (no copy);
+    // `packId`: that hash, when the caller computed it over the same bytes (store/hash-thread.ts)
+    if (packId === undefined) {
+      const h = createHash('sha256');
+      for (const p of parts) h.update(p);
+      packId = h.digest('hex');
+    }
+    await this.publish(parts, packId, at, blobs);
   }
 
   /**

@@ -19,8 +19,10 @@ import { mapLimit } from '../concurrency.js';
 import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
 import { errnoOf, isMissing } from '../fs/errno.js';
 import { GitreproError } from '../errors.js';
+import { trace } from '../trace.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
 import { type HashResult } from './hash.js';
+import { PackHasher } from './hash-thread.js';
 import { LocalPacks, type PackedLoc } from './local-packs.js';
 import { PACK_TARGET } from './pack.js';
 import { PACK_MAGIC, type BlobEntry } from './pack-format.js';
@@ -44,6 +46,8 @@ export class LocalStore {
   /** objects received in bulk, kept as packs (loose objects win where both exist) */
   readonly packs: LocalPacks;
   private dirsMade = new Set<string>();
+  /** hashes received batches on a second thread (store/hash-thread.ts), started on the first big one */
+  private hasher = new PackHasher();
 
   /** @param base the gitrepro state dir (`<git-common-dir>/gitrepro`) or a shared cache dir */
   constructor(base: string) {
@@ -430,6 +434,29 @@ export class LocalStore {
     const failed: { ref: ObjectRef; error: Error }[] = [];
     const ok: ObjectRef[] = [];
     const take: { ref: ObjectRef; bytes: Buffer }[] = [];
+    // the bytes of a remote's range, in shared memory: checked on the second thread, with the
+    // hash of the local pack they make (the objects this store lacks, each once, in order)
+    const sab = items[0]?.bytes.buffer;
+    if (sab instanceof SharedArrayBuffer && items.every((it) => it.bytes.buffer === sab)) {
+      const seen = new Set<string>();
+      const wanted = items.filter((it) => it.bytes.length === it.ref.size && !this.packs.find(it.ref.sha256) && !seen.has(it.ref.sha256) && seen.add(it.ref.sha256));
+      const threadBefore = this.hasher.counts.thread;
+      const h = await this.hasher.hash(
+        Buffer.from(sab),
+        sab.byteLength,
+        items.map((it) => ({ offset: it.bytes.byteOffset, length: it.bytes.length, id: it.ref.sha256 })),
+        { prefix: PACK_MAGIC, concat: wanted.map((it) => ({ offset: it.bytes.byteOffset, length: it.bytes.length })) },
+      );
+      trace(`local store: ${items.length} object(s) received, checked on ${this.hasher.counts.thread > threadBefore ? 'a second thread' : 'the main thread'}`);
+      const bad = new Set(h.bad);
+      items.forEach((it, i) => {
+        if (bad.has(i) || it.bytes.length !== it.ref.size) failed.push({ ref: it.ref, error: corrupt(it.ref, { sha256: sha256Hex(it.bytes), size: it.bytes.length }) });
+        else ok.push(it.ref);
+      });
+      const good = wanted.filter((it) => !failed.some((f) => f.ref === it.ref));
+      await this.packs.write(good, good.length === wanted.length ? h.packId : undefined);
+      return { ok, failed };
+    }
     for (const it of items) {
       const sha256 = sha256Hex(it.bytes);
       if (sha256 !== it.ref.sha256 || it.bytes.length !== it.ref.size) {

@@ -22,6 +22,7 @@ import path from 'node:path';
 import { errnoOf, isDenied, isMissing } from '../fs/errno.js';
 import { GitreproError, isGitreproError } from '../errors.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
+import { sharedBuffer } from './hash-thread.js';
 import { hashSource, openSource, receive, SourceRefused, type ByteSource } from './receive.js';
 import { checkFileKey } from './remote-format.js';
 import { transfer } from './retry.js';
@@ -251,7 +252,8 @@ export class DirRemote implements Remote, RemoteFiles {
     if (src.kind !== 'file') throw new Error('unreachable: openSource without sync returns a handle');
     try {
       if (src.size < offset + length) throw this.fileCorrupt(key, `${src.size} bytes, shorter than ${offset}+${length}`);
-      const buf = Buffer.allocUnsafe(length);
+      // shared memory: the objects in it are checked on a second thread (LocalStore.receivePack)
+      const buf = sharedBuffer(length);
       for (let got = 0; got < length; ) {
         const { bytesRead } = await src.handle.read(buf, got, length - got, offset + got);
         if (bytesRead === 0) throw this.fileCorrupt(key, 'shrank while read');

@@ -483,6 +483,8 @@ export class PackedRemote implements Remote {
     const known = (id: string): boolean => !force && st.cat.holds(id);
     const packedHere = new Map<string, PackBuilder>();
     const results = new Map<PackBuilder, unknown>(); // null: published
+    /** objects left out of a published pack (no good local copy), with the reason */
+    const dropped = new Map<string, unknown>();
     const inflight = new Set<Promise<void>>();
     const lanes = Math.max(1, Math.min(PACKS_IN_FLIGHT, o.jobs));
     let fatal: unknown;
@@ -492,13 +494,15 @@ export class PackedRemote implements Remote {
       if (b.empty) return;
       while (inflight.size >= lanes) await Promise.race(inflight);
       const p: Promise<void> = this.publish(st, b, hasher).then(
-        (dropped) => {
-          for (const ref of dropped.refs) failed.push({ ref, error: dropped.errors.get(ref.sha256) });
-          if (b.empty) return void results.set(b, null);
+        (d) => {
+          for (const [id, e] of d.errors) dropped.set(id, e);
+          // refs of a dropped object fail, those that joined the pack after the drop too
+          const refs = b.refs.filter((r) => !dropped.has(r.sha256));
+          for (const ref of [...d.refs, ...b.refs.filter((r) => dropped.has(r.sha256))]) failed.push({ ref, error: dropped.get(ref.sha256) });
           results.set(b, null);
-          ok.push(...b.refs);
+          ok.push(...refs);
           o.onBytes?.(b.bytes);
-          o.onDone?.(b.refs);
+          o.onDone?.(refs);
         },
         (e: unknown) => {
           results.set(b, e);
@@ -584,7 +588,10 @@ export class PackedRemote implements Remote {
         if (ref.size <= CHUNK_THRESHOLD) {
           const dup = packedHere.get(ref.sha256);
           if (dup) {
-            dup.refs.push(ref);
+            // reported with its pack; once the pack is published, at once
+            if (!results.has(dup)) dup.refs.push(ref);
+            else if (results.get(dup) === null && !dropped.has(ref.sha256)) ok.push(ref);
+            else failed.push({ ref, error: results.get(dup) ?? dropped.get(ref.sha256) });
             continue;
           }
           await add(

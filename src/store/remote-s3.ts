@@ -33,6 +33,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { GitreproError, redactText } from '../errors.js';
+import { sharedBuffer } from './hash-thread.js';
 import { CHUNK, receive, type ByteSource } from './receive.js';
 import { checkFileKey } from './remote-format.js';
 import { transfer } from './retry.js';
@@ -368,12 +369,16 @@ export class S3Remote implements Remote, RemoteFiles {
       throw this.fileCorrupt(key, `${res.ContentLength} bytes sent, ${expect} wanted (at most ${max})`);
     }
     const parts: Buffer[] = [];
+    // a range of a known length is gathered in shared memory: the objects in it are checked on a
+    // second thread (LocalStore.receivePack)
+    const into = want !== undefined ? sharedBuffer(want) : undefined;
     let n = 0;
     try {
       for await (const p of body) {
+        if (into && n + p.byteLength <= want!) Buffer.from(p.buffer, p.byteOffset, p.byteLength).copy(into, n);
         n += p.byteLength;
         if (n > max) throw this.fileCorrupt(key, `more than ${max} bytes sent`);
-        parts.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+        if (!into) parts.push(Buffer.from(p.buffer, p.byteOffset, p.byteLength));
       }
     } catch (e) {
       body.destroy?.();
@@ -381,6 +386,7 @@ export class S3Remote implements Remote, RemoteFiles {
       throw await this.explain(e, 'get');
     }
     if (want !== undefined && n !== want) throw this.fileCorrupt(key, `${n} bytes sent, ${want} wanted`);
+    if (into) return into;
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
 

@@ -212,4 +212,51 @@ describe('storage v2 on a directory remote', () => {
     expect(res2.stderr).toMatch(/is not on store remote "store" .*in none of its 0 pack index\(es\), and not loose; 1 of its indexes are damaged/);
     expect(d.exists('data/good.txt')).toBe(false);
   });
+
+  it('a fetch of ranges above 8 MiB checks every object on a second thread: a damaged one is refused by name, no local pack holds it, the rest restores byte for byte', () => {
+    const { r, bare, store } = project();
+    const files = Array.from({ length: 100 }, (_, i) => bytes(200_000 + i, `t${i}`)); // ~19 MiB in one pack
+    files.forEach((b, i) => r.write(`data/f${i}.bin`, b));
+    r.commit('many');
+    r.git(['push', '-q', 'origin', 'main']);
+    const victim = sha256(files[57]!);
+    const [idxName] = ls(path.join(store, 'index'));
+    const ix = decodeIndex(readFileSync(path.join(store, 'index', idxName!)));
+    const loc = ix.blobs.find((b) => b.id === victim)!;
+    const packFile = path.join(store, 'packs', `${ix.pack}.pack`);
+    const pack = readFileSync(packFile);
+    pack[loc.offset + 1000] ^= 0xff;
+    rmSync(packFile);
+    writeFileSync(packFile, pack);
+    const c = cloneOf(r, bare, 'clone', { install: false });
+    const res = c.gr(['install'], { ok: [1], env: { GITREPRO_TRACE: '1' } });
+    expect(res.stderr).toMatch(new RegExp(`the copy of ${victim.slice(0, 12)} in pack ${ix.pack.slice(0, 12)} on store remote "store" is corrupt`));
+    expect(res.stderr).toMatch(/local store: \d+ object\(s\) received, checked on a second thread/);
+    expect(c.exists('data/f57.bin')).toBe(false);
+    files.forEach((b, i) => {
+      if (i !== 57) expect(c.read(`data/f${i}.bin`).equals(b)).toBe(true);
+    });
+    // the local packs hold every other object, each intact, and not the damaged one
+    const packs = path.join(c.gitDir(), 'gitrepro', 'packs');
+    const held = new Set<string>();
+    for (const f of ls(packs).filter((f) => f.endsWith('.idx'))) {
+      const lx = decodeIndex(readFileSync(path.join(packs, f)));
+      const lp = readFileSync(path.join(packs, `${lx.pack}.pack`));
+      expect(sha256(lp)).toBe(lx.pack);
+      for (const b of lx.blobs) {
+        expect(sha256(lp.subarray(b.offset, b.offset + b.length))).toBe(b.id);
+        held.add(b.id);
+      }
+    }
+    // a range of fewer objects than make a local pack arrives loose
+    const objects = path.join(c.gitDir(), 'gitrepro', 'objects');
+    for (const f of readdirSync(objects, { recursive: true }).map(String)) {
+      const name = path.basename(f);
+      if (!/^[0-9a-f]{64}$/.test(name)) continue;
+      expect(sha256(readFileSync(path.join(objects, f)))).toBe(name);
+      held.add(name);
+    }
+    expect(held.has(victim)).toBe(false);
+    expect(held.size).toBe(99);
+  });
 });

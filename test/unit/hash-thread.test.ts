@@ -5,11 +5,17 @@
  * index and bytes agree.
  */
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { hashPack, PackHasher, sharedBuffer, type Span } from '../../src/store/hash-thread.js';
 import { PackBuilder } from '../../src/store/pack.js';
 import { decodeIndex, PACK_MAGIC } from '../../src/store/pack-format.js';
+import { PROJECT } from '../helpers/repo.js';
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -43,6 +49,19 @@ describe('PackHasher', () => {
     }
   });
 
+  it('hashes a layout (a prefix, then spans in order) instead of the buffer, on either thread', async () => {
+    const layout = { prefix: Buffer.from('gitrepro.pack/v2\n'), concat: [spans[1]!, spans[0]!, spans[4]!] };
+    const want = sha(Buffer.concat([layout.prefix, ...layout.concat.map((c) => buf.subarray(c.offset, c.offset + c.length))]));
+    expect(hashPack(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3] });
+    const h = new PackHasher({ thread: true, minBytes: 0 });
+    try {
+      expect(await h.hash(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3] });
+      expect(h.counts.thread).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('hashes on the calling thread what it cannot share, what is small, and when told to', async () => {
     const plain = Buffer.from(buf); // not shared memory
     const a = new PackHasher({ thread: true, minBytes: 0 });
@@ -68,6 +87,30 @@ describe('PackHasher', () => {
       expect(h.counts).toEqual({ thread: 1, here: 2 });
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('the hashing thread and the process', () => {
+  it('an awaited answer keeps the process alive, an idle thread does not', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gr-hash-thread-'));
+    try {
+      const out = path.join(dir, 'hash-thread.mjs');
+      await build({ entryPoints: [path.join(PROJECT, 'src/store/hash-thread.ts')], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
+      // nothing but the thread's answer is pending while it hashes; the hasher is never closed
+      const script = `import { PackHasher, sharedBuffer } from ${JSON.stringify(out)};
+const h = new PackHasher({ thread: true, minBytes: 0 });
+const buf = sharedBuffer(1 << 20);
+const r = await h.hash(buf, buf.length, []);
+console.log(r.packId, h.counts.thread);`;
+      writeFileSync(path.join(dir, 'run.mjs'), script);
+      const t = Date.now();
+      const res = spawnSync(process.execPath, [path.join(dir, 'run.mjs')], { encoding: 'utf8', timeout: 20_000 });
+      expect(res.status).toBe(0);
+      expect(res.stdout.trim()).toBe(`${sha(Buffer.alloc(1 << 20))} 1`);
+      expect(Date.now() - t).toBeLessThan(15_000); // it exited by itself, not by the time-out
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
