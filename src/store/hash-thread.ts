@@ -37,6 +37,8 @@ export interface PackHash {
   packId: string;
   /** indexes into the spans asked about whose bytes do not hash to their id */
   bad: number[];
+  /** computed on the second thread (false: on the calling one) */
+  thread: boolean;
 }
 
 /** The check itself, on whichever thread runs it. */
@@ -46,10 +48,10 @@ export function hashPack(buf: Uint8Array, size: number, spans: readonly Span[], 
   spans.forEach((s, i) => {
     if (s.offset < 0 || s.offset + s.length > size || sha256Hex(bytes.subarray(s.offset, s.offset + s.length)) !== s.id) bad.push(i);
   });
-  if (!layout) return { packId: sha256Hex(bytes), bad };
+  if (!layout) return { packId: sha256Hex(bytes), bad, thread: false };
   const h = createHash('sha256').update(layout.prefix);
   for (const c of layout.concat) h.update(bytes.subarray(c.offset, c.offset + c.length));
-  return { packId: h.digest('hex'), bad };
+  return { packId: h.digest('hex'), bad, thread: false };
 }
 
 /** The worker's source (CommonJS, evaluated): the same check as hashPack, on its own thread. */
@@ -143,7 +145,7 @@ export class PackHasher {
       this.waiting.delete(m.seq);
       if (this.waiting.size === 0) w.unref();
       if (m.error !== undefined || m.packId === undefined || !m.bad) p.reject(new Error(m.error ?? 'no answer'));
-      else p.resolve({ packId: m.packId, bad: m.bad });
+      else p.resolve({ packId: m.packId, bad: m.bad, thread: true });
     });
     w.on('error', failAll);
     w.on('exit', () => failAll(new Error('the hashing thread stopped')));

@@ -37,6 +37,12 @@ const SHA_RE = /^[0-9a-f]{64}$/;
  */
 export const LOCAL_PACK_MIN = 64;
 
+/**
+ * Hashes received batches on a second thread (store/hash-thread.ts), one for the process: started
+ * on the first big batch, idle (and not keeping the process alive) between batches.
+ */
+const receiveHasher = new PackHasher();
+
 export type StagedObject = Staged;
 
 export class LocalStore {
@@ -46,8 +52,6 @@ export class LocalStore {
   /** objects received in bulk, kept as packs (loose objects win where both exist) */
   readonly packs: LocalPacks;
   private dirsMade = new Set<string>();
-  /** hashes received batches on a second thread (store/hash-thread.ts), started on the first big one */
-  private hasher = new PackHasher();
 
   /** @param base the gitrepro state dir (`<git-common-dir>/gitrepro`) or a shared cache dir */
   constructor(base: string) {
@@ -440,14 +444,13 @@ export class LocalStore {
     if (sab instanceof SharedArrayBuffer && items.every((it) => it.bytes.buffer === sab)) {
       const seen = new Set<string>();
       const wanted = items.filter((it) => it.bytes.length === it.ref.size && !this.packs.find(it.ref.sha256) && !seen.has(it.ref.sha256) && seen.add(it.ref.sha256));
-      const threadBefore = this.hasher.counts.thread;
-      const h = await this.hasher.hash(
+      const h = await receiveHasher.hash(
         Buffer.from(sab),
         sab.byteLength,
         items.map((it) => ({ offset: it.bytes.byteOffset, length: it.bytes.length, id: it.ref.sha256 })),
         { prefix: PACK_MAGIC, concat: wanted.map((it) => ({ offset: it.bytes.byteOffset, length: it.bytes.length })) },
       );
-      trace(`local store: ${items.length} object(s) received, checked on ${this.hasher.counts.thread > threadBefore ? 'a second thread' : 'the main thread'}`);
+      trace(`local store: ${items.length} object(s) received, checked on ${h.thread ? 'a second thread' : 'the main thread'}`);
       const bad = new Set(h.bad);
       items.forEach((it, i) => {
         if (bad.has(i) || it.bytes.length !== it.ref.size) failed.push({ ref: it.ref, error: corrupt(it.ref, { sha256: sha256Hex(it.bytes), size: it.bytes.length }) });

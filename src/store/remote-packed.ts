@@ -483,8 +483,8 @@ export class PackedRemote implements Remote {
     const known = (id: string): boolean => !force && st.cat.holds(id);
     const packedHere = new Map<string, PackBuilder>();
     const results = new Map<PackBuilder, unknown>(); // null: published
-    /** objects left out of a published pack (no good local copy), with the reason */
-    const dropped = new Map<string, unknown>();
+    /** per published pack, the objects it left out (no good local copy), with the reason */
+    const droppedIn = new Map<PackBuilder, Map<string, unknown>>();
     const inflight = new Set<Promise<void>>();
     const lanes = Math.max(1, Math.min(PACKS_IN_FLIGHT, o.jobs));
     let fatal: unknown;
@@ -495,10 +495,10 @@ export class PackedRemote implements Remote {
       while (inflight.size >= lanes) await Promise.race(inflight);
       const p: Promise<void> = this.publish(st, b, hasher).then(
         (d) => {
-          for (const [id, e] of d.errors) dropped.set(id, e);
+          droppedIn.set(b, d.errors);
           // refs of a dropped object fail, those that joined the pack after the drop too
-          const refs = b.refs.filter((r) => !dropped.has(r.sha256));
-          for (const ref of [...d.refs, ...b.refs.filter((r) => dropped.has(r.sha256))]) failed.push({ ref, error: dropped.get(ref.sha256) });
+          const refs = b.refs.filter((r) => !d.errors.has(r.sha256));
+          for (const ref of [...d.refs, ...b.refs.filter((r) => d.errors.has(r.sha256))]) failed.push({ ref, error: d.errors.get(ref.sha256) });
           results.set(b, null);
           ok.push(...refs);
           o.onBytes?.(b.bytes);
@@ -589,9 +589,10 @@ export class PackedRemote implements Remote {
           const dup = packedHere.get(ref.sha256);
           if (dup) {
             // reported with its pack; once the pack is published, at once
+            const lost = droppedIn.get(dup)?.get(ref.sha256);
             if (!results.has(dup)) dup.refs.push(ref);
-            else if (results.get(dup) === null && !dropped.has(ref.sha256)) ok.push(ref);
-            else failed.push({ ref, error: results.get(dup) ?? dropped.get(ref.sha256) });
+            else if (results.get(dup) === null && !droppedIn.get(dup)?.has(ref.sha256)) ok.push(ref);
+            else failed.push({ ref, error: results.get(dup) ?? lost });
             continue;
           }
           await add(
@@ -616,13 +617,14 @@ export class PackedRemote implements Remote {
             if (known(id)) continue;
             let b = packedHere.get(id);
             const u = b?.unchecked.get(id);
-            if (b && u) {
-              // a small object with this chunk's bytes, copied in unchecked: the chunk is a good
-              // copy; in a pack already handed over, the chunk goes into the current one too
-              if (b === cur) {
-                c.copy(b.slot(u));
-                b.unchecked.delete(id);
-              } else b = undefined;
+            if (b && u && b === cur) {
+              // a small object with this chunk's bytes, copied in unchecked: the chunk is a good copy
+              c.copy(b.slot(u));
+              b.unchecked.delete(id);
+            } else if (b && (u || !b.has(id))) {
+              // in a pack handed over: still unchecked (its check may drop it), or dropped already
+              // (no good local copy): the chunk goes into the current pack, the list depends on that
+              b = undefined;
             }
             if (b) {
               deps.add(b);

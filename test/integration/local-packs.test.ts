@@ -400,4 +400,30 @@ describe('local packs', () => {
     expect(c.read('data/a/a-twin.bin').equals(early)).toBe(true);
     expect(c.read('data/a/z-twin.bin').equals(late)).toBe(true);
   });
+
+  it('a chunk equal to an object its pack already dropped is packed again: the chunked file is never published without it', () => {
+    const { r, bare, store } = project();
+    // one pack in flight: the first pack is checked, and its damaged object dropped, before the
+    // big file is chunked
+    r.write('gitrepro.yaml', `${r.read('gitrepro.yaml').toString()}policy:\n  jobs: 1\n`);
+    const big = bytes(12 << 20, 'big2');
+    const twin = Buffer.from(chunkBuffer(big)[5]!);
+    r.write('data/a/a-twin.bin', twin); // first in path order: the first pack
+    writeAll(r, files('data/a', 120, 'filler', 600 << 10)); // 70 MiB: two packs handed over after it
+    r.write('data/big.bin', big);
+    r.commit('first recording');
+    const [pack] = [...localPacks(r)].find(([, set]) => set.has(sha256(twin)))!;
+    damagePacked(r, pack, sha256(twin), 10);
+    const res = r.gr(['push'], { ok: [1] });
+    expect(res.stderr).toMatch(new RegExp(`local object ${sha256(twin).slice(0, 12)} is corrupt`));
+    const rep = checkV2(store);
+    expect(rep.problems).toEqual([]);
+    expect(rep.chunkedFiles.has(sha256(big))).toBe(true);
+    expect(rep.objects.has(sha256(twin))).toBe(true); // as the chunk, packed again
+    r.git(['push', '-q', '--no-verify', 'origin', 'main']);
+    r.gr(['push', '--records']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.read('data/big.bin').equals(big)).toBe(true);
+    expect(c.read('data/a/a-twin.bin').equals(twin)).toBe(true);
+  });
 });

@@ -215,13 +215,16 @@ describe('storage v2 on a directory remote', () => {
 
   it('a fetch of ranges above 8 MiB checks every object on a second thread: a damaged one is refused by name, no local pack holds it, the rest restores byte for byte', () => {
     const { r, bare, store } = project();
-    const files = Array.from({ length: 100 }, (_, i) => bytes(200_000 + i, `t${i}`)); // ~19 MiB in one pack
+    // ~38 MiB in two packs, fetched in ranges of 16 MiB: the damaged object's range, and ranges whose
+    // local pack is named by the hash the thread computed
+    const files = Array.from({ length: 200 }, (_, i) => bytes(200_000 + i, `t${i}`));
     files.forEach((b, i) => r.write(`data/f${i}.bin`, b));
     r.commit('many');
     r.git(['push', '-q', 'origin', 'main']);
     const victim = sha256(files[57]!);
-    const [idxName] = ls(path.join(store, 'index'));
-    const ix = decodeIndex(readFileSync(path.join(store, 'index', idxName!)));
+    const ix = ls(path.join(store, 'index'))
+      .map((f) => decodeIndex(readFileSync(path.join(store, 'index', f))))
+      .find((x) => x.blobs.some((b) => b.id === victim))!;
     const loc = ix.blobs.find((b) => b.id === victim)!;
     const packFile = path.join(store, 'packs', `${ix.pack}.pack`);
     const pack = readFileSync(packFile);
@@ -236,6 +239,7 @@ describe('storage v2 on a directory remote', () => {
     files.forEach((b, i) => {
       if (i !== 57) expect(c.read(`data/f${i}.bin`).equals(b)).toBe(true);
     });
+    expect((res.stderr.match(/local store: \d+ object\(s\) received, checked on a second thread/g) ?? []).length).toBeGreaterThanOrEqual(2);
     // the local packs hold every other object, each intact, and not the damaged one
     const packs = path.join(c.gitDir(), 'gitrepro', 'packs');
     const held = new Set<string>();
@@ -257,6 +261,6 @@ describe('storage v2 on a directory remote', () => {
       held.add(name);
     }
     expect(held.has(victim)).toBe(false);
-    expect(held.size).toBe(99);
+    expect(held.size).toBe(199);
   });
 });

@@ -38,11 +38,11 @@ describe('PackHasher', () => {
 
   it('answers on its thread what the calling thread computes: the pack hash and the spans that do not match', async () => {
     const here = hashPack(buf, size, spans);
-    expect(here).toEqual({ packId: sha(buf.subarray(0, size)), bad: [2, 3] });
+    expect(here).toEqual({ packId: sha(buf.subarray(0, size)), bad: [2, 3], thread: false });
     const h = new PackHasher({ thread: true, minBytes: 0 });
     try {
-      expect(await h.hash(buf, size, spans)).toEqual(here);
-      expect(await h.hash(buf, 16, [])).toEqual({ packId: sha(buf.subarray(0, 16)), bad: [] });
+      expect(await h.hash(buf, size, spans)).toEqual({ ...here, thread: true });
+      expect(await h.hash(buf, 16, [])).toEqual({ packId: sha(buf.subarray(0, 16)), bad: [], thread: true });
       expect(h.counts).toEqual({ thread: 2, here: 0 });
     } finally {
       await h.close();
@@ -52,10 +52,10 @@ describe('PackHasher', () => {
   it('hashes a layout (a prefix, then spans in order) instead of the buffer, on either thread', async () => {
     const layout = { prefix: Buffer.from('gitrepro.pack/v2\n'), concat: [spans[1]!, spans[0]!, spans[4]!] };
     const want = sha(Buffer.concat([layout.prefix, ...layout.concat.map((c) => buf.subarray(c.offset, c.offset + c.length))]));
-    expect(hashPack(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3] });
+    expect(hashPack(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3], thread: false });
     const h = new PackHasher({ thread: true, minBytes: 0 });
     try {
-      expect(await h.hash(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3] });
+      expect(await h.hash(buf, size, spans, layout)).toEqual({ packId: want, bad: [2, 3], thread: true });
       expect(h.counts.thread).toBe(1);
     } finally {
       await h.close();
@@ -80,7 +80,7 @@ describe('PackHasher', () => {
   it('a thread that is gone leaves the work to the calling thread, with the same answer', async () => {
     const h = new PackHasher({ thread: true, minBytes: 0 });
     try {
-      expect(await h.hash(buf, size, spans)).toEqual(hashPack(buf, size, spans));
+      expect(await h.hash(buf, size, spans)).toEqual({ ...hashPack(buf, size, spans), thread: true });
       await (h as unknown as { worker: Worker }).worker.terminate(); // as if it had crashed
       expect(await h.hash(buf, size, spans)).toEqual(hashPack(buf, size, spans));
       expect(await h.hash(buf, size, spans)).toEqual(hashPack(buf, size, spans));
