@@ -104,11 +104,10 @@ const buf = sharedBuffer(1 << 20);
 const r = await h.hash(buf, buf.length, []);
 console.log(r.packId, h.counts.thread);`;
       writeFileSync(path.join(dir, 'run.mjs'), script);
-      const t = Date.now();
-      const res = spawnSync(process.execPath, [path.join(dir, 'run.mjs')], { encoding: 'utf8', timeout: 20_000 });
+      // a process that hangs is killed at the time-out: status null, not 0
+      const res = spawnSync(process.execPath, [path.join(dir, 'run.mjs')], { encoding: 'utf8', timeout: 60_000 });
       expect(res.status).toBe(0);
       expect(res.stdout.trim()).toBe(`${sha(Buffer.alloc(1 << 20))} 1`);
-      expect(Date.now() - t).toBeLessThan(15_000); // it exited by itself, not by the time-out
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
