@@ -13,7 +13,7 @@
  * pack is small (a thread start costs ~30 ms), or the thread failed: the answer is the same.
  */
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { sha256Hex } from './receive.js';
 
 /** A span of a pack buffer whose bytes must hash to `id`. */
@@ -90,7 +90,8 @@ export const THREAD_MIN_BYTES = 8 << 20;
  * A thread that cannot start or fails leaves every later pack to the calling thread.
  */
 export class PackHasher {
-  private worker?: Worker;
+  /** node:worker_threads is loaded with the thread: a hook that never hashes a big pack skips it (~1 ms) */
+  private worker?: Promise<Worker>;
   private broken = false;
   private seq = 0;
   private waiting = new Map<number, { resolve: (h: PackHash) => void; reject: (e: Error) => void }>();
@@ -115,8 +116,8 @@ export class PackHasher {
     return hashPack(buf, size, spans, layout);
   }
 
-  private onThread(sab: SharedArrayBuffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
-    const w = (this.worker ??= this.start());
+  private async onThread(sab: SharedArrayBuffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
+    const w = await (this.worker ??= this.start());
     const seq = ++this.seq;
     const flat = new Float64Array(spans.length * 2);
     spans.forEach((s, i) => {
@@ -132,7 +133,8 @@ export class PackHasher {
     });
   }
 
-  private start(): Worker {
+  private async start(): Promise<Worker> {
+    const { Worker } = await import('node:worker_threads');
     const w = new Worker(SOURCE, { eval: true });
     const failAll = (e: Error): void => {
       this.broken = true;
@@ -159,7 +161,7 @@ export class PackHasher {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
-    if (w) await w.terminate().catch(() => {});
+    if (w) await w.then((x) => x.terminate()).catch(() => {});
   }
 }
 

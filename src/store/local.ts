@@ -452,11 +452,13 @@ export class LocalStore {
       );
       trace(`local store: ${items.length} object(s) received, checked on ${h.thread ? 'a second thread' : 'the main thread'}`);
       const bad = new Set(h.bad);
+      const refused = new Set<ObjectRef>();
       items.forEach((it, i) => {
-        if (bad.has(i) || it.bytes.length !== it.ref.size) failed.push({ ref: it.ref, error: corrupt(it.ref, { sha256: sha256Hex(it.bytes), size: it.bytes.length }) });
-        else ok.push(it.ref);
+        if (!bad.has(i) && it.bytes.length === it.ref.size) return void ok.push(it.ref);
+        refused.add(it.ref);
+        failed.push({ ref: it.ref, error: corrupt(it.ref, { sha256: sha256Hex(it.bytes), size: it.bytes.length }) });
       });
-      const good = wanted.filter((it) => !failed.some((f) => f.ref === it.ref));
+      const good = wanted.filter((it) => !refused.has(it.ref));
       await this.packs.write(good, good.length === wanted.length ? h.packId : undefined);
       return { ok, failed };
     }

@@ -81,7 +81,7 @@ describe('PackHasher', () => {
     const h = new PackHasher({ thread: true, minBytes: 0 });
     try {
       expect(await h.hash(buf, size, spans)).toEqual({ ...hashPack(buf, size, spans), thread: true });
-      await (h as unknown as { worker: Worker }).worker.terminate(); // as if it had crashed
+      await (await (h as unknown as { worker: Promise<Worker> }).worker).terminate(); // as if it had crashed
       expect(await h.hash(buf, size, spans)).toEqual(hashPack(buf, size, spans));
       expect(await h.hash(buf, size, spans)).toEqual(hashPack(buf, size, spans));
       expect(h.counts).toEqual({ thread: 1, here: 2 });
