@@ -14,7 +14,7 @@ import type { Lock } from '../record/lock.js';
 import { setting } from '../settings.js';
 import type { Repo, Reporter } from './context.js';
 import type { GateProblem } from './object-plan.js';
-import { syncTo, type SyncResult } from './worktree-sync.js';
+import { syncTo, type SyncOptions, type SyncResult } from './worktree-sync.js';
 
 export interface HookContext {
   cwd: string;
@@ -97,10 +97,10 @@ export function indexFileOf(ctx: HookContext): string | undefined {
 export async function syncFetching(ctx: HookContext, repo: Repo, target: Lock | undefined, reason: string, commit: string): Promise<{ res: SyncResult; notes: HookNote[] }> {
   const notes: HookNote[] = [];
   let problems: string[] = [];
-  const fetchMissing = async (refs: { sha256: string; size: number }[]): Promise<void> => {
+  const fetchMissing: SyncOptions['fetchMissing'] = async (refs, onChecked) => {
     const { remoteFetcher } = await import('./transfers.js');
     const f = remoteFetcher(repo, { env: ctx.env, reporter: ctx.reporter });
-    await f.fetchMissing(refs);
+    await f.fetchMissing(refs, onChecked);
     problems = f.problems;
   };
   let res: SyncResult;

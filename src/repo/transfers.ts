@@ -16,7 +16,7 @@ import { isLocalFs, SMALL_OBJECT } from '../store/fsfast.js';
 import { KnownCache } from '../store/known.js';
 import { transfer } from '../store/retry.js';
 import { CHUNK_THRESHOLD } from '../store/pack.js';
-import type { BatchOptions, BatchResult, ObjectRef, Remote } from '../store/types.js';
+import type { BatchOptions, BatchResult, ObjectRef, ObjectSink, Remote } from '../store/types.js';
 import { trace } from '../trace.js';
 import type { Repo, Reporter } from './context.js';
 import type { NeededObject } from './object-plan.js';
@@ -84,10 +84,11 @@ export async function uploadObjects(repo: Repo, remote: Remote, objs: NeededObje
  * `objects/`: from a remote with packs all at once (`getMany`: coalesced ranged reads), from
  * one with loose objects only one by one.
  */
-export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions): Promise<MoveResult> {
+export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededObject[], o: MoveOptions & { onChecked?: OnChecked }): Promise<MoveResult> {
   if (remote.getMany) {
     // ranged reads of packs arrive in batches, kept as local packs when big (no fan-out directories)
-    const batched = await batch('downloading', objs, [], o, (b) => remote.getMany!(objs, repo.store, b));
+    const sink = o.onChecked ? handingOver(repo.store, o.onChecked) : repo.store;
+    const batched = await batch('downloading', objs, [], o, (b) => remote.getMany!(objs, sink, b));
     if (batched) return batched;
   }
   if (objs.length > 1) await repo.store.prepare(objs);
@@ -95,6 +96,27 @@ export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededOb
   return move('downloading', objs, o, async (obj, onBytes) => {
     await repo.store.receive(obj, await remote.open(obj), { onBytes, link: true });
   });
+}
+
+/** Takes objects as they arrive, each checked against its name (SyncOptions.fetchMissing). */
+export type OnChecked = (items: readonly { ref: ObjectRef; bytes: Buffer }[]) => Promise<void>;
+
+/**
+ * The local store as a fetch's sink that also hands each batch's objects, once the store has
+ * checked and kept them, to `onChecked` (a restore writes their files from those bytes). Only
+ * objects the store reported good are handed over; the fetch waits for the consumer, so no
+ * more than the transfer's jobs batches are held in memory.
+ */
+function handingOver(store: ObjectSink, onChecked: OnChecked): ObjectSink {
+  return {
+    receive: (ref, src, o) => store.receive(ref, src, o),
+    async receiveBatch(items, corrupt) {
+      const r = await store.receiveBatch(items, corrupt);
+      const good = new Set(r.ok);
+      await onChecked(items.filter((it) => good.has(it.ref)));
+      return r;
+    },
+  };
 }
 
 /** Progress of a transfer: objects done, bytes moved, reported at most every 100 ms (and at the end). */
@@ -191,14 +213,11 @@ export interface OpenedRemote {
  * `fn`, and closes the remote whatever happens: the preamble of every push and fetch.
  */
 export async function withStoreRemote<T>(repo: Repo, name: string | undefined, env: NodeJS.ProcessEnv, fn: (r: OpenedRemote) => Promise<T>): Promise<T> {
-  const info = await resolveStoreRemote(repo, name);
-  const remote = await openStoreRemote(repo, info, env);
+  const opened = await openHeld(repo, name, env);
   try {
-    const known = await KnownCache.load(knownFile(repo, info.name), remote.display);
-    trace(`store remote ${info.name}: opened, ${known.size} object(s) known to be there`);
-    return await fn({ info, remote, known });
+    return await fn(opened);
   } finally {
-    await remote.close();
+    await opened.remote.close();
   }
 }
 
@@ -262,18 +281,25 @@ export async function ensureOnRemote(repo: Repo, objects: Map<string, NeededObje
 
 /** Downloads `want` from the store remote `o.remote` (default: the default remote); `where` learns which. */
 export async function download(repo: Repo, want: NeededObject[], o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }, where: { remote?: string; location?: string }): Promise<MoveResult> {
-  return withStoreRemote(repo, o.remote, o.env, async ({ info, remote, known }) => {
-    where.remote = info.name;
-    where.location = remote.display;
-    return downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known });
-  });
+  return withStoreRemote(repo, o.remote, o.env, async (r) => downloadFrom(repo, r, want, o, where));
+}
+
+function downloadFrom(repo: Repo, { info, remote, known }: OpenedRemote, want: NeededObject[], o: { reporter?: Reporter; onChecked?: OnChecked }, where: { remote?: string; location?: string }): Promise<MoveResult> {
+  where.remote = info.name;
+  where.location = remote.display;
+  return downloadObjects(repo, remote, want, { jobs: repo.config.policy.jobs, reporter: o.reporter, known, onChecked: o.onChecked });
 }
 
 export interface Fetcher {
   /** for SyncOptions.fetchMissing */
-  fetchMissing(refs: ObjectRef[]): Promise<void>;
-  /** for SyncOptions.remoteObjects: what the store remote's pack indexes claim (none on any failure) */
+  fetchMissing(refs: ObjectRef[], onChecked?: OnChecked): Promise<void>;
+  /**
+   * for SyncOptions.remoteObjects: what the store remote's pack indexes claim (none on any
+   * failure). The remote stays open for the fetch that follows, until `close`.
+   */
   listObjects(): Promise<ObjectRef[]>;
+  /** closes the remote listObjects opened (the fetcher stays usable) */
+  close(): Promise<void>;
   fetched: number;
   bytes: number;
   /** one line per distinct reason objects could not be fetched */
@@ -286,15 +312,18 @@ export interface Fetcher {
  * the reasons (no remote, auth, unreachable) are collected in `problems`.
  */
 export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.ProcessEnv; reporter?: Reporter }): Fetcher {
+  // opened by listObjects and used again by the fetch: one listing of the remote's indexes
+  let held: Promise<OpenedRemote> | undefined;
   const f: Fetcher = {
     fetched: 0,
     bytes: 0,
     problems: [],
-    async fetchMissing(refs) {
+    async fetchMissing(refs, onChecked) {
       const want = refs.map((r) => ({ ...r, path: r.sha256.slice(0, 12) }));
       trace(`fetching ${want.length} missing object(s)`);
       try {
-        const moved = await download(repo, want, o, {});
+        const opened = await held?.catch(() => undefined);
+        const moved = opened ? await downloadFrom(repo, opened, want, { reporter: o.reporter, onChecked }, {}) : await withStoreRemote(repo, o.remote, o.env, (r) => downloadFrom(repo, r, want, { reporter: o.reporter, onChecked }, {}));
         trace(`fetched ${moved.ok.length} object(s), ${moved.failed.length} failed`);
         f.fetched += moved.ok.length;
         f.bytes += moved.bytes;
@@ -306,7 +335,8 @@ export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.Proc
     },
     async listObjects() {
       try {
-        const objs = await withStoreRemote(repo, o.remote, o.env, async ({ remote }) => (await remote.listObjects?.()) ?? []);
+        held ??= openHeld(repo, o.remote, o.env);
+        const objs = (await (await held).remote.listObjects?.()) ?? [];
         trace(`store remote: ${objs.length} object(s) in its pack indexes`);
         return objs;
       } catch (e) {
@@ -315,6 +345,25 @@ export function remoteFetcher(repo: Repo, o: { remote?: string; env: NodeJS.Proc
         return [];
       }
     },
+    async close() {
+      const h = held;
+      held = undefined;
+      await (await h?.catch(() => undefined))?.remote.close();
+    },
   };
   return f;
+}
+
+/** withStoreRemote's opening, for a remote used by more than one call (closed by its user). */
+async function openHeld(repo: Repo, name: string | undefined, env: NodeJS.ProcessEnv): Promise<OpenedRemote> {
+  const info = await resolveStoreRemote(repo, name);
+  const remote = await openStoreRemote(repo, info, env);
+  try {
+    const known = await KnownCache.load(knownFile(repo, info.name), remote.display);
+    trace(`store remote ${info.name}: opened, ${known.size} object(s) known to be there`);
+    return { info, remote, known };
+  } catch (e) {
+    await remote.close();
+    throw e;
+  }
 }

@@ -36,7 +36,12 @@ export async function restoreWithRemotes(
     if (records.error) problems.push(records.error);
   }
   const fetcher = remoteFetcher(repo, { remote: o.remote, env: o.env, reporter: o.reporter });
-  const res = await syncTo(repo, target, { ...o, fetchMissing: (refs) => fetcher.fetchMissing(refs), remoteObjects: () => fetcher.listObjects() });
+  let res;
+  try {
+    res = await syncTo(repo, target, { ...o, fetchMissing: (refs, onChecked) => fetcher.fetchMissing(refs, onChecked), remoteObjects: () => fetcher.listObjects() });
+  } finally {
+    await fetcher.close();
+  }
   return { ...res, records, fetched: fetcher.fetched, fetchedBytes: fetcher.bytes, problems: [...problems, ...fetcher.problems] };
 }
 

@@ -11,7 +11,7 @@ import { blobId } from '../git/revs.js';
 import { formatLock, type Lock } from '../record/lock.js';
 import { clearFastState, writeFastState } from '../workspace/faststate.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
-import { materialize, restoreTmpDir, type MaterializeResult } from '../workspace/materialize.js';
+import { materialize, restoreTmpDir, type CheckedObject, type MaterializeOptions, type MaterializeResult } from '../workspace/materialize.js';
 import { readWorkState, writeWorkState } from '../workspace/worktree-state.js';
 import { compareWithTree, notHeld, viewWorkTree, type WorkView } from './worktree-view.js';
 import { guardSnapshot } from './snapshot-guard.js';
@@ -33,10 +33,12 @@ export interface SyncOptions {
   /** only these repo-relative paths (restore -- <path>) */
   only?: (p: string) => boolean;
   /**
-   * Called with the objects the changes need that the local store lacks, before anything is
-   * written (a store remote fetches them). Objects still missing afterwards are reported.
+   * Called with the objects the changes need that the local store lacks (a store remote fetches
+   * them), while the rest is written. `onChecked`, when the fetcher can call it, takes objects as
+   * they arrive, checked against their names: their files are written from those bytes then.
+   * Objects still missing afterwards are reported.
    */
-  fetchMissing?: (refs: { sha256: string; size: number }[]) => Promise<void>;
+  fetchMissing?: (refs: { sha256: string; size: number }[], onChecked?: (items: readonly CheckedObject[]) => Promise<void>) => Promise<void>;
   /**
    * The objects the store remote holds, as its pack indexes claim (format v2): into an empty work
    * tree (a clone), the pointers to them are known by their blob ids, not read from git.
@@ -99,18 +101,22 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, also: await acceptedRules(repo) });
       trace('guarded');
     }
+    let incoming: MaterializeOptions['incoming'];
     if (o.fetchMissing) {
       const need = new Map<string, number>();
       const lacking = await repo.store.missing(changes.flatMap((c) => (c.entry ? [c.entry.sha256] : [])));
       for (const c of changes) if (c.entry && lacking.has(c.entry.sha256)) need.set(c.entry.sha256, c.entry.size);
-      if (need.size) await o.fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })));
+      const fetchMissing = o.fetchMissing;
+      // the fetch runs while materialize writes: each object's files as it arrives
+      if (need.size) incoming = { pending: new Set(need.keys()), fetch: (consume) => fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })), consume) };
     }
     trace('planned');
     // a file unchanged since the stamp holds what the snapshot says: stored already, not read again
     const before = new Map(changes.filter((c) => c.before && !unknown.has(c.path)).map((c) => [c.path, c.before!]));
     const stampMs = state.stampMs;
     const known = (rel: string, st: { ctimeMs: number }): string | undefined => (stampMs !== undefined && st.ctimeMs < stampMs ? before.get(rel)?.sha256 : undefined);
-    const res = await materialize(changes, { root: repo.root, store: repo.store, known, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir) });
+    const rule = trackRule(repo.matcher);
+    const res = await materialize(changes, { root: repo.root, store: repo.store, known, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir), tempBeside: (d) => rule.dir(d), incoming });
     trace('materialized');
     // still unsettled: what this restore could not write, and earlier ones it did not reach
     // (a path the target has no data for is settled once gone)

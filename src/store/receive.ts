@@ -11,11 +11,12 @@
  */
 import * as crypto from 'node:crypto';
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { link, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { syncDir, syncDirSync, tempDone, tempPath } from '../fs/atomic.js';
 import { errnoOf, isLinkRefused, isMissing } from '../fs/errno.js';
+import { chmodNeeded } from '../fs/write-thread.js';
 import type { ObjectRef } from './types.js';
 
 /**
@@ -355,7 +356,7 @@ export function stageBytesSync(bytes: Buffer, ref: ObjectRef, tmpDir: string, mo
   const tmp = tempPath(tmpDir, 'obj');
   // exactMode: `mode` whatever the umask (a work-tree file restored as recorded); one fchmod
   // per file only where the umask would take bits away (100,000 of them on W2)
-  const chmod = exactMode && (mode & ~(processUmask() ?? 0o777)) !== mode;
+  const chmod = exactMode && chmodNeeded(mode);
   const fd = openSync(tmp, 'wx', chmod ? 0o600 : mode);
   try {
     for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off);
@@ -367,20 +368,6 @@ export function stageBytesSync(bytes: Buffer, ref: ObjectRef, tmpDir: string, mo
   }
   closeSync(fd);
   return { tmp, sha256, size: bytes.length };
-}
-
-let umask: number | undefined | null = null;
-/** This process's umask, read from /proc (process.umask() would set it to read it); undefined where unknown. */
-function processUmask(): number | undefined {
-  if (umask === null) {
-    try {
-      const m = /^Umask:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-      umask = m ? parseInt(m[1]!, 8) : undefined;
-    } catch {
-      umask = undefined;
-    }
-  }
-  return umask;
 }
 
 /** Puts a staged temp file under its final name (and, with `durable`, makes the rename durable). */

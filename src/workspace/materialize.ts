@@ -1,9 +1,11 @@
 /**
  * Applying snapshot changes to the work tree. Only the changed paths are touched. Before a file
  * is replaced or deleted, its content is stored if the store lacks it (never lose unsaved work),
- * and each such rescue is journaled. Every write is atomic (temp in the same dir, rename) and
- * re-hashed from the store as it is copied. Paths are re-validated and never written through a
- * symlinked directory.
+ * and each such rescue is journaled. Every write is atomic (a temp file, then a rename). A file
+ * copied from the store is re-hashed as it is read; a file of an object a fetch running alongside
+ * hands over is written from the bytes that fetch checked (`incoming`), in batches on a second
+ * thread (fs/write-thread.ts). Paths are re-validated and never written through a symlinked
+ * directory.
  */
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rmdir, unlink } from 'node:fs/promises';
@@ -13,6 +15,10 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
+import { tempDone, tempPath } from '../fs/atomic.js';
+import { chmodNeeded, FileWriter, type FileWrite } from '../fs/write-thread.js';
+import { trace } from '../trace.js';
+import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
 import { DirPresence, statPaths, type FileStat } from './walk.js';
@@ -41,6 +47,26 @@ export interface MaterializeOptions {
   /** shared state dir (rescue journal) */
   sharedDir: string;
   reason: string;
+  /**
+   * Directories git ignores whole (a directory track pattern covers them): a temp file goes
+   * beside its file there and is renamed within its directory. On ext4 here a rename within a
+   * directory costs half of one from the git dir's tmp/ (100,000 files: 2.7 against 5.4 s, see
+   * docs/benchmarks.md); elsewhere a killed restore's temp file could show in `git status`.
+   */
+  tempBeside?: (relDir: string) => boolean;
+  /**
+   * A fetch running alongside: the writes of objects in `pending` wait for them. `fetch` is
+   * called once with a consumer of the objects as they arrive, each already checked against its
+   * name (LocalStore.receiveBatch): the consumer writes the files that need them from those
+   * bytes. What the fetch never hands over is then copied from the store, or reported missing.
+   */
+  incoming?: { pending: ReadonlySet<string>; fetch(consume: (items: readonly CheckedObject[]) => Promise<void>): Promise<void> };
+}
+
+/** An object's bytes, already hashed to its name in this process (never read back from disk). */
+export interface CheckedObject {
+  ref: ObjectRef;
+  bytes: Buffer;
 }
 
 /** Refuses a path whose parent chain holds a symlink or a non-directory (writing would leave the tree). */
@@ -105,7 +131,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     if (v === undefined) devs.set(d, (v = statSync(d).dev));
     return v;
   };
-  const tmpFor = (dir: string): string => (o.tmpDir && devOf(o.tmpDir) === devOf(dir) ? o.tmpDir : dir);
+  const tmpFor = (dir: string, rel: string): string => (!o.tmpDir || o.tempBeside?.(path.posix.dirname(rel)) || devOf(o.tmpDir) !== devOf(dir) ? dir : o.tmpDir);
 
   const safe = (c: SnapChange): boolean => {
     const why = unsafePathReason(c.path);
@@ -131,7 +157,12 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
   checked = new Map();
   const writes = changes.filter((c) => c.entry && safe(c));
   const made = new Set<string>(); // one mkdir per directory, not per file (100,000 files of W2)
-  await mapLimit(writes, 8, async (c) => {
+  /**
+   * Everything before a change's file is written (its parent made, what is there secured):
+   * where to write, or undefined when no write is needed or possible (recorded in `res`).
+   * `arrived`: the object's bytes are at hand (not looked up in the store).
+   */
+  const prepare = async (c: SnapChange, arrived: boolean): Promise<{ abs: string; mode: number; tmpDir: string } | undefined> => {
     const entry = c.entry!;
     try {
       const abs = path.join(o.root, c.path);
@@ -141,22 +172,86 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       const st = stats.get(c.path);
       if (cur === entry.sha256 && st && st.exec === entry.exec) {
         res.unchanged.push(c.path);
-        return;
+        return undefined;
       }
-      if (!(await o.store.has(entry.sha256))) {
+      if (!arrived && !(await o.store.has(entry.sha256))) {
         res.missing.push({ path: c.path, sha256: entry.sha256 });
-        return;
+        return undefined;
       }
-      if (!made.has(path.dirname(abs))) {
-        await mkdir(path.dirname(abs), { recursive: true });
-        made.add(path.dirname(abs));
+      const dir = path.dirname(abs);
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
       }
-      await o.store.copyOut(entry, abs, entry.exec ? 0o755 : 0o644, tmpFor(path.dirname(abs)));
+      return { abs, mode: entry.exec ? 0o755 : 0o644, tmpDir: tmpFor(dir, c.path) };
+    } catch (e) {
+      fail(c.path, e);
+      return undefined;
+    }
+  };
+  /** Writes one change's file, copied from the store (re-hashed as it is read). */
+  const write = async (c: SnapChange): Promise<void> => {
+    const to = await prepare(c, false);
+    if (!to) return;
+    try {
+      await o.store.copyOut(c.entry!, to.abs, to.mode, to.tmpDir);
       res.written.push(c.path);
     } catch (e) {
       fail(c.path, e);
     }
-  });
+  };
+  const pending = o.incoming?.pending;
+  if (!pending) await mapLimit(writes, 8, write);
+  else {
+    // what the store holds is written while the rest arrives
+    const waiting = new Map<string, SnapChange[]>();
+    for (const c of writes) {
+      const sha = c.entry!.sha256;
+      if (!pending.has(sha)) continue;
+      const cs = waiting.get(sha);
+      if (cs) cs.push(c);
+      else waiting.set(sha, [c]);
+    }
+    const writer = new FileWriter();
+    /** The files of objects that arrived, written from their bytes (checked on arrival, not read back). */
+    const consume = async (items: readonly CheckedObject[]): Promise<void> => {
+      const batches = new Map<ArrayBufferLike, { c: SnapChange; w: FileWrite }[]>();
+      for (const { ref, bytes } of items) {
+        const cs = waiting.get(ref.sha256);
+        if (!cs || bytes.length !== ref.size) continue;
+        waiting.delete(ref.sha256);
+        for (const c of cs) {
+          // a pointer whose size is not the object's: copyOut names the fault
+          if (c.entry!.size !== ref.size) {
+            await write(c);
+            continue;
+          }
+          const to = await prepare(c, true);
+          if (!to) continue;
+          const b = batches.get(bytes.buffer) ?? [];
+          if (b.length === 0) batches.set(bytes.buffer, b);
+          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode) } });
+        }
+      }
+      for (const [buf, b] of batches) {
+        const errors = await writer.write(new Uint8Array(buf), b.map((x) => x.w));
+        b.forEach(({ c, w }, i) => {
+          tempDone(w.tmp);
+          const e = errors[i];
+          if (!e) res.written.push(c.path);
+          else fail(c.path, Object.assign(new Error(e.message), { code: e.code }));
+        });
+      }
+    };
+    try {
+      await Promise.all([mapLimit(writes.filter((c) => !pending.has(c.entry!.sha256)), 8, write), o.incoming!.fetch(consume)]);
+    } finally {
+      await writer.close();
+    }
+    trace(`work tree: files of fetched objects written in ${writer.counts.thread} batch(es) on a second thread, ${writer.counts.here} on the main thread`);
+    // objects the fetch stored another way (a big file's chunks, a second copy) or not at all
+    await mapLimit([...waiting.values()].flat(), 8, write);
+  }
   return res;
 
   /**
