@@ -262,5 +262,45 @@ describe('storage v2 on a directory remote', () => {
     }
     expect(held.has(victim)).toBe(false);
     expect(held.size).toBe(199);
+    // the work tree was written from the checked ranges as they arrived, on the writing thread
+    expect(res.stderr).toMatch(/work tree: files of fetched objects written in [1-9]\d* batch\(es\) on a second thread/);
+    expect(tempFiles(c.dir)).toEqual([]);
+  });
+
+  it('a pull writes fetched objects as they arrive, on a second thread: a file the user changed is stored first; bytes, exec bits and untracked files are right; no temp file is left', () => {
+    const { r, bare } = project();
+    const v1 = Array.from({ length: 150 }, (_, i) => bytes(5000 + i, `a${i}`));
+    v1.forEach((b, i) => r.write(`data/d${i % 3}/f${i}.bin`, b));
+    r.write('data/run.sh', '#!/bin/sh\necho 1\n', 0o755);
+    r.commit('v1');
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+    c.write('data/d1/f4.bin', 'unsaved edit\n');
+    c.write('data/d2/mine.txt', 'mine\n');
+    const v2 = Array.from({ length: 150 }, (_, i) => bytes(6000 + i, `b${i}`));
+    v2.forEach((b, i) => r.write(`data/d${i % 3}/f${i}.bin`, b));
+    r.write('data/run.sh', '#!/bin/sh\necho 2\n', 0o755);
+    r.write('data/new/only-v2.txt', 'new\n');
+    r.commit('v2');
+    r.git(['push', '-q', 'origin', 'main']);
+    const res = c.git(['pull', '-q'], { env: { GITREPRO_TRACE: '1' } });
+    expect(res.stderr).toMatch(/fetching 152 missing object\(s\)/);
+    expect(res.stderr).toMatch(/work tree: files of fetched objects written in 1 batch\(es\) on a second thread, 0 on the main thread/);
+    expect(res.stderr).toMatch(/saved your unsaved data\/d1\/f4\.bin before replacing it/);
+    v2.forEach((b, i) => expect(c.read(`data/d${i % 3}/f${i}.bin`).equals(b)).toBe(true));
+    expect(c.read('data/d2/mine.txt').toString()).toBe('mine\n');
+    const { ['data/d2/mine.txt']: mine, ...rest } = c.manifest();
+    expect(mine).toBeDefined();
+    expect(rest).toEqual(r.manifest());
+    expect(rest['data/run.sh']).toMatch(/ x$/);
+    expect(tempFiles(c.dir)).toEqual([]);
+    c.gr(['recover', '--', 'data/d1/f4.bin']);
+    expect(c.read('data/d1/f4.bin').toString()).toBe('unsaved edit\n');
   });
 });
+
+/** gitrepro temp files anywhere under `dir` (the work tree and its git dir). */
+function tempFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String).filter((f) => path.basename(f).startsWith('.gitrepro-tmp-'));
+}
