@@ -64,6 +64,36 @@ export function runGit(cwd: string, args: string[], opts: GitOptions = {}): Prom
   });
 }
 
+/**
+ * A git process fed while it runs (fast-import taking pointer blobs as files are hashed): `write`
+ * queues input (a git that exited early swallows the rest: its exit code tells), `end` closes its
+ * input and resolves with its output and exit code (a code outside `ok` rejects, as runGit).
+ */
+export function startGit(cwd: string, args: string[], opts: Omit<GitOptions, 'input'> = {}): { write(s: string): void; end(last?: string): Promise<GitResult> } {
+  const child = spawn('git', args, { cwd, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  child.stdin.on('error', () => {});
+  const done = new Promise<GitResult>((resolve, reject) => {
+    child.on('error', (e) => reject(new GitreproError('GITREPRO_GIT_FAILED', `cannot run git: ${e.message}`, { hint: 'install git and put it on PATH', cause: e })));
+    child.on('close', (code) => {
+      const res = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
+      if ((opts.ok ?? [0]).includes(res.code)) resolve(res);
+      else reject(gitFailure(args, res));
+    });
+  });
+  done.catch(() => {}); // observed by `end`; a process never ended must not fail the process
+  return {
+    write: (s) => void child.stdin.write(s),
+    end: (last = '') => {
+      child.stdin.end(last);
+      return done;
+    },
+  };
+}
+
 export function gitFailure(args: string[], res: { code: number; stderr: string }): GitreproError {
   const first = redactText(res.stderr.trim().split('\n').find((l) => l.trim()) ?? `exit ${res.code}`);
   return new GitreproError('GITREPRO_GIT_FAILED', `git ${args[0]} failed: ${first}`, {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError } from '../errors.js';
-import { readSnapshot, writeSnapshot, type SnapChange, type SnapEntry } from '../git/snapshot.js';
+import { PointerBlobs, readSnapshot, writeSnapshot, type SnapChange, type SnapEntry } from '../git/snapshot.js';
 import { blobId, stageFile } from '../git/revs.js';
 import { formatLock, LOCK_FILE, type Lock } from '../record/lock.js';
 import { writeFastState } from '../workspace/faststate.js';
@@ -52,9 +52,19 @@ export async function addData(opts: AddOptions): Promise<AddResult> {
 
 export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult> {
   const only = pathFilter(repo, opts.cwd, opts.paths);
+  // a big read sends its pointer blobs to git while it reads (git/snapshot.ts PointerBlobs)
+  const pointers = new PointerBlobs(repo.root);
+  try {
+    return await addLocked(repo, opts, only, pointers);
+  } finally {
+    await pointers.abort(); // nothing left when the snapshot took the blobs
+  }
+}
+
+async function addLocked(repo: Repo, opts: AddOptions, only: ((p: string) => boolean) | undefined, pointers: PointerBlobs): Promise<AddResult> {
   return withRepoLock(repo.sharedDir, async () => {
     await refuseUnacceptedPatterns(repo, opts.indexFile);
-    const view = await viewWorkTree(repo, { ingest: true, only, movesStamp: !only });
+    const view = await viewWorkTree(repo, { ingest: true, only, movesStamp: !only, pointers });
     trace(view.kind === 'changes' ? `scanned by the stamp: ${view.scan.changes.length} change(s), ${view.scan.hashed} hashed` : `scanned everything: ${view.files.size} files`);
     if (opts.paths?.length && view.kind === 'full' && view.files.size === 0) {
       throw new GitreproError('GITREPRO_USAGE', `no tracked data under ${opts.paths.join(', ')}`, { hint: 'track it first: `gitrepro track <pattern>`' });
@@ -78,7 +88,8 @@ export async function addInRepo(repo: Repo, opts: AddOptions): Promise<AddResult
     // paths a restore could not write that are still absent: kept, never recorded as deleted
     const notRestored = view.state.missing.filter((p) => (!only || only(p)) && !existsSync(path.join(repo.root, p)));
     let tree = baseLock?.tree;
-    if (changes.length > 0 || !tree) tree = (await writeSnapshot(repo.root, tree, changes)).tree;
+    if (pointers.sent) trace(`pointer blobs sent to git while reading: ${pointers.sent}`);
+    if (changes.length > 0 || !tree) tree = (await writeSnapshot(repo.root, tree, changes, pointers)).tree;
     trace('snapshot written');
     const lock: Lock = { tree, files, bytes };
     const text = formatLock(lock);

@@ -12,6 +12,7 @@ import { scanWorkTree } from '../workspace/scan.js';
 import { readWorkState, writeWorkState, type ScanClock, type WorkState } from '../workspace/worktree-state.js';
 import { withRepoLock } from '../workspace/repo-lock.js';
 import { clearFastState } from '../workspace/faststate.js';
+import type { HashedSink } from '../store/local.js';
 import { scanKey, type Repo } from './context.js';
 
 /**
@@ -24,19 +25,21 @@ export type WorkView =
   | { kind: 'full'; state: WorkState; scanStart: number; stampAt?: number; clock?: ScanClock; files: Map<string, SnapEntry>; skipped: { path: string; why: string }[]; hashed: number; hashedBytes: number; added: number };
 
 /**
- * Reads the work tree's data (see the module comment); `ingest` stores new content as it is read.
+ * Reads the work tree's data (see the module comment); `ingest` stores new content as it is read,
+ * and a read by the stamp hands what it hashes to `pointers`.
  * `movesStamp`: the caller saves a read by `find` with its stamp (a whole `gitrepro add`), so a
  * stamp left old by Watchman's scans is refreshed by this read.
  */
-export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; movesStamp?: boolean }): Promise<WorkView> {
+export async function viewWorkTree(repo: Repo, o: { ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; movesStamp?: boolean; pointers?: HashedSink }): Promise<WorkView> {
   const scanStart = Date.now();
   const state = await readWorkState(repo.stateDir);
   if (stateUsable(state, scanKey(repo))) {
-    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor, movesStamp: o.movesStamp });
+    const scan = await scanChanges(repo.root, repo.matcher, state, repo.stateDir, { store: repo.store, ingest: o.ingest, only: o.only, keepAbsent: o.keepAbsent ?? notHeld(repo), fsmonitor: repo.fsmonitor, movesStamp: o.movesStamp, pointers: o.pointers });
     return { kind: 'changes', state, scanStart, stampAt: scan.probe === 'find' ? scanStart : undefined, clock: scan.clock, scan, skipped: scan.skipped };
   }
   // Watchman's clock before the first read: what changes during the scan shows in the next probe
   const clock = repo.fsmonitor ? await clockBeforeScan(repo.root, repo.matcher.roots, repo.stateDir) : undefined;
+  // (no pointers sent early: a full scan reads every file, changed or not)
   const full = await scanWorkTree(repo.root, repo.matcher, { store: repo.store, ingest: o.ingest, only: o.only });
   const files = new Map<string, SnapEntry>([...full.files].map(([p, f]) => [p, { sha256: f.sha256, size: f.size, exec: f.exec }]));
   return { kind: 'full', state, scanStart, stampAt: scanStart, clock, files, skipped: full.skipped, hashed: full.hashed, hashedBytes: full.hashedBytes, added: full.added };

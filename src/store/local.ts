@@ -45,6 +45,16 @@ const receiveHasher = new PackHasher();
 
 export type StagedObject = Staged;
 
+/**
+ * Takes each object a big ingest hashes, as it is hashed (git/snapshot.ts PointerBlobs: its
+ * pointer blob is written while the rest is read); `want` says whether a read of n files is big
+ * enough.
+ */
+export interface HashedSink {
+  want(n: number): boolean;
+  add(ref: ObjectRef): void;
+}
+
 export class LocalStore {
   readonly root: string;
   readonly tmpDir: string;
@@ -364,7 +374,8 @@ export class LocalStore {
    * caller in `fallback`), hashed, and packed unless the store holds it intact already (then it
    * is marked as used, as an ingest marks an existing object).
    */
-  async ingestPacked(files: { path: string; size: number }[]): Promise<{ hashed: Map<string, HashResult>; added: number; fallback: string[] }> {
+  async ingestPacked(files: { path: string; size: number }[], pointers?: HashedSink): Promise<{ hashed: Map<string, HashResult>; added: number; fallback: string[] }> {
+    const sink = pointers?.want(files.length) ? pointers : undefined;
     const hashed = new Map<string, HashResult>();
     const fallback: string[] = [];
     const seen = new Set<string>();
@@ -411,6 +422,7 @@ export class LocalStore {
       }
       const ref = { sha256: sha256Hex(slot), size: slot.length };
       hashed.set(f.path, ref);
+      sink?.add(ref);
       if (seen.has(ref.sha256)) continue;
       seen.add(ref.sha256);
       if (this.packs.find(ref.sha256) || (top.has(ref.sha256.slice(0, 2)) && this.hasLoose(ref.sha256))) {

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { TEMP_PREFIX } from '../fs/atomic.js';
 import { readSnapshotSlice, type SnapEntry } from '../git/snapshot.js';
 import { hashFile } from '../store/hash.js';
-import type { LocalStore, StagedObject } from '../store/local.js';
+import type { HashedSink, LocalStore, StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { trace } from '../trace.js';
 import { trackRule, type FileStat, type Matcher } from './walk.js';
@@ -271,7 +271,7 @@ export async function scanChanges(
   matcher: Matcher,
   state: WorkState & { tree: string; stampMs: number },
   stateDir: string,
-  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; fsmonitor?: boolean; movesStamp?: boolean },
+  opts: { store: LocalStore; ingest: boolean; only?: (p: string) => boolean; keepAbsent?: (p: string) => boolean; fsmonitor?: boolean; movesStamp?: boolean; pointers?: HashedSink },
 ): Promise<ChangeScan> {
   const rule = trackRule(matcher);
   const tracked = (p: string): boolean => rule.file(p);
@@ -374,7 +374,7 @@ export async function scanChanges(
   const staged: StagedObject[] = [];
   let hashedBytes = 0;
   // many new small files (a first recording after an empty commit): stored as local packs
-  const packed = opts.ingest ? await ingestSmallPacked(root, todo, opts.store) : { hashed: new Map(), added: 0, rest: todo };
+  const packed = opts.ingest ? await ingestSmallPacked(root, todo, opts.store, opts.pointers) : { hashed: new Map(), added: 0, rest: todo };
   for (const [p, h] of packed.hashed) {
     hashed.set(p, h);
     hashedBytes += h.size;

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { SnapEntry } from '../git/snapshot.js';
 import { hashFile, type HashResult } from '../store/hash.js';
-import { LOCAL_PACK_MIN, type LocalStore, type StagedObject } from '../store/local.js';
+import { LOCAL_PACK_MIN, type HashedSink, type LocalStore, type StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { walkTracked, type FileStat, type Matcher } from './walk.js';
 import { trace } from '../trace.js';
@@ -35,14 +35,14 @@ const JOBS = 16;
  * smaller (a first recording). Returns their hashes, how many objects were new, and the files
  * left to the caller's one-by-one path (the big ones, and any that changed while read).
  */
-export async function ingestSmallPacked(root: string, todo: [string, FileStat][], store: LocalStore): Promise<{ hashed: Map<string, HashResult>; added: number; rest: [string, FileStat][] }> {
+export async function ingestSmallPacked(root: string, todo: [string, FileStat][], store: LocalStore, pointers?: HashedSink): Promise<{ hashed: Map<string, HashResult>; added: number; rest: [string, FileStat][] }> {
   const small = todo.filter(([, st]) => st.size <= PACKED_INGEST_MAX);
   if (small.length < LOCAL_PACK_MIN) return { hashed: new Map(), added: 0, rest: todo };
   // packed in path order, the snapshot's order: a push or a restore then reads each pack front
   // to back (in the walk's readdir order, W2's push read every pack window 7 times)
   small.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const rel = new Map(small.map(([p]) => [path.join(root, p), p]));
-  const r = await store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })));
+  const r = await store.ingestPacked(small.map(([p, st]) => ({ path: path.join(root, p), size: st.size })), pointers);
   const hashed = new Map<string, HashResult>();
   for (const [abs, h] of r.hashed) hashed.set(rel.get(abs)!, h);
   const again = new Set(r.fallback.map((abs) => rel.get(abs)!));

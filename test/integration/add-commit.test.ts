@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TestRepo } from '../helpers/repo.js';
 
@@ -107,5 +107,67 @@ describe('--no-verify', () => {
     const rec = r.record();
     expect(rec.dataNotCommitted).toBe(true);
     expect(rec.data.tree).toBe(r.record('HEAD~1').data.tree);
+  });
+});
+
+describe('a big add', () => {
+  /** The same data in two repos: `big` adds it at once (pointer blobs sent early), `small` in parts below the threshold. */
+  function scene(r: TestRepo, parts: number[][]): void {
+    r.write('data/keep.txt', 'keep\n');
+    r.write('data/gone.txt', 'gone\n');
+    r.write('data/run.sh', '#!/bin/sh\necho 1\n', 0o755);
+    r.commit('base');
+    for (const part of parts) {
+      for (const i of part) r.write(`data/many/d${i % 7}/f${i}`, `v${i % 1500}\n`);
+      if (part === parts[parts.length - 1]) {
+        rmSync(r.path('data/gone.txt'));
+        r.write('data/run.sh', '#!/bin/sh\necho 2\n', 0o755);
+      }
+      r.gr(['add']);
+    }
+    r.git(['commit', '-q', '-m', 'many']);
+  }
+
+  it('sends its pointer blobs to git while it reads: the snapshot is the one written without them', () => {
+    const all = Array.from({ length: 2100 }, (_, i) => i);
+    const big = TestRepo.init({ track: ['data/'] });
+    big.write('data/keep.txt', 'keep\n');
+    big.write('data/gone.txt', 'gone\n');
+    big.write('data/run.sh', '#!/bin/sh\necho 1\n', 0o755);
+    big.commit('base');
+    for (const i of all) big.write(`data/many/d${i % 7}/f${i}`, `v${i % 1500}\n`);
+    rmSync(big.path('data/gone.txt'));
+    big.write('data/run.sh', '#!/bin/sh\necho 2\n', 0o755);
+    const res = big.gr(['add'], { env: { GITREPRO_TRACE: '1' } });
+    // 1,500 distinct contents among the 2,100 new files, and the new run.sh: each pointer once
+    expect(res.stderr).toMatch(/pointer blobs sent to git while reading: 1501\n/);
+    big.git(['commit', '-q', '-m', 'many']);
+    const small = TestRepo.init({ track: ['data/'] });
+    scene(small, [all.slice(0, 1000), all.slice(1000)]);
+    expect(big.record().data.tree).toBe(small.record().data.tree);
+    expect(big.git(['ls-tree', '-r', big.record().data.tree, 'data/run.sh']).stdout).toMatch(/^100755 blob /);
+    expect(big.git(['fsck', '--no-dangling']).code).toBe(0);
+    expect(readdirSync(big.gitDir()).filter((n) => n.startsWith('fast_import_crash'))).toEqual([]);
+  });
+
+  it('that finds nothing changed writes no snapshot, and the blobs it sent leave the repository sound', () => {
+    const r = TestRepo.init({ track: ['data/'] });
+    scene(r, [Array.from({ length: 2100 }, (_, i) => i)]);
+    const before = r.git(['rev-parse', 'refs/gitrepro/snapshots']).stdout.trim();
+    const tree = r.record().data.tree;
+    // every file's times change, none of its bytes: the stamp scan reads and hashes them all
+    const later = new Date(Date.now() + 5000);
+    for (let i = 0; i < 2100; i++) utimesSync(r.path(`data/many/d${i % 7}/f${i}`), later, later);
+    const res = r.gr(['add'], { env: { GITREPRO_TRACE: '1' } });
+    expect(res.stderr).toMatch(/pointer blobs sent to git while reading: 1500\n/);
+    expect(res.stderr).toMatch(/compared with the staged snapshot: 0 difference\(s\)/);
+    expect(r.git(['rev-parse', 'refs/gitrepro/snapshots']).stdout.trim()).toBe(before);
+    expect(r.git(['status', '--porcelain']).stdout).toBe('');
+    r.write('data/keep.txt', 'changed\n');
+    r.gr(['add']);
+    r.git(['commit', '-q', '-m', 'one more']);
+    expect(r.record().data.tree).not.toBe(tree);
+    expect(r.git(['fsck', '--no-dangling']).code).toBe(0);
+    expect(readdirSync(r.gitDir()).filter((n) => n.startsWith('fast_import_crash'))).toEqual([]);
   });
 });
