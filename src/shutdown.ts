@@ -12,6 +12,7 @@
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 const files = new Set<string>();
+const stoppers = new Set<() => void>();
 const children = new Set<{ pid?: number; kill(signal: NodeJS.Signals): unknown }>();
 
 /** Registers a file to remove if the process is stopped by a signal (a temp file, a held lock). */
@@ -24,6 +25,16 @@ export function keepOnSignal(file: string): void {
   files.delete(file);
 }
 
+/**
+ * Registers work on another thread that creates registered files (fs/write-thread.ts): `stop` is
+ * called first on a signal, and must return only once that thread creates none any more, so
+ * that removing the registered files leaves none behind.
+ */
+export function stopOnSignal(stop: () => void): () => void {
+  stoppers.add(stop);
+  return () => void stoppers.delete(stop);
+}
+
 /** Registers a child process to pass a stopping signal on to, while it runs. */
 export function stopWithUs(child: { pid?: number; kill(signal: NodeJS.Signals): unknown; once(event: 'exit', cb: () => void): unknown }): void {
   children.add(child);
@@ -32,6 +43,13 @@ export function stopWithUs(child: { pid?: number; kill(signal: NodeJS.Signals): 
 
 /** Removes what is registered and stops the children (synchronous: it runs in a signal handler). */
 export function cleanUpNow(signal: NodeJS.Signals): void {
+  for (const stop of stoppers) {
+    try {
+      stop();
+    } catch {
+      /* a thread already gone */
+    }
+  }
   for (const c of children) {
     // `sh -c cmd` forks cmd: the signal goes to every descendant, not only to the shell
     for (const pid of c.pid ? descendants(c.pid) : []) {

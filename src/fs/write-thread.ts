@@ -14,7 +14,8 @@
  * removed and the error is answered for that file alone. A buffer that is not shared, a small
  * batch, or a thread that failed: the calling thread writes, the same way.
  */
-import { closeSync, fchmodSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { stopOnSignal } from '../shutdown.js';
 import type { Worker } from 'node:worker_threads';
 
 /** One file: `length` bytes at `offset` of the batch's buffer, into `dest` through `tmp`. */
@@ -26,6 +27,11 @@ export interface FileWrite {
   mode: number;
   /** fchmod after writing (the umask would take bits of `mode` away) */
   chmod: boolean;
+  /**
+   * Nothing was at `dest` when the caller looked: if something is there at the rename (a file
+   * the user made meanwhile), the file fails with EEXIST and what is there stays.
+   */
+  absent?: boolean;
 }
 
 /** A failed file's error: the errno code and message of the call that failed. */
@@ -47,11 +53,16 @@ export function writeOne(bytes: Uint8Array, f: FileWrite): void {
   }
   closeSync(fd);
   try {
+    if (f.absent && lstatSync(f.dest, { throwIfNoEntry: false })) throw appeared();
     renameSync(f.tmp, f.dest);
   } catch (e) {
     rmSync(f.tmp, { force: true });
     throw e;
   }
+}
+
+function appeared(): Error {
+  return Object.assign(new Error('a file appeared there while the restore ran; it was left as it is (`gitrepro restore` stores it, then writes the snapshot\'s version)'), { code: 'EEXIST' });
 }
 
 let umask: number | undefined | null = null;
@@ -82,13 +93,21 @@ function asWriteError(e: unknown): WriteError {
 
 /** The worker's source (CommonJS, evaluated): writeOne for each file of a batch. */
 const SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
+// control[0]: 1 once the process is stopping (no file is started after it); control[1]: 1 while
+// a batch is being written (the stopping thread waits for 0)
+const control = new Int32Array(workerData.control);
 parentPort.on('message', (m) => {
   const bytes = new Uint8Array(m.sab);
   const errors = [];
+  Atomics.store(control, 1, 1);
   for (let i = 0; i < m.files.length; i++) {
     const f = m.files[i];
+    if (Atomics.load(control, 0) === 1) {
+      errors.push({ code: 'EINTR', message: 'stopped by a signal' });
+      continue;
+    }
     try {
       const fd = fs.openSync(f.tmp, 'wx', f.chmod ? 0o600 : f.mode);
       try {
@@ -101,6 +120,7 @@ parentPort.on('message', (m) => {
       }
       fs.closeSync(fd);
       try {
+        if (f.absent && fs.lstatSync(f.dest, { throwIfNoEntry: false })) throw Object.assign(new Error(m.appeared), { code: 'EEXIST' });
         fs.renameSync(f.tmp, f.dest);
       } catch (e) {
         fs.rmSync(f.tmp, { force: true });
@@ -111,6 +131,8 @@ parentPort.on('message', (m) => {
       errors.push({ code: e && e.code, message: String((e && e.message) || e) });
     }
   }
+  Atomics.store(control, 1, 0);
+  Atomics.notify(control, 1);
   parentPort.postMessage({ seq: m.seq, errors });
 });
 `;
@@ -125,8 +147,9 @@ export const THREAD_MIN_FILES = 64;
 export class FileWriter {
   private worker?: Promise<Worker>;
   private broken = false;
+  private unstop?: () => void;
   private seq = 0;
-  private waiting = new Map<number, { resolve: (e: (WriteError | null)[]) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { count: number; resolve: (e: (WriteError | null)[]) => void; reject: (e: Error) => void }>();
   /** batches written on the worker / on the calling thread (trace, tests) */
   readonly counts = { thread: 0, here: 0 };
 
@@ -168,14 +191,21 @@ export class FileWriter {
     const seq = ++this.seq;
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) w.ref(); // an answer awaited keeps the process alive
-      this.waiting.set(seq, { resolve, reject });
-      w.postMessage({ seq, sab, files });
+      this.waiting.set(seq, { count: files.length, resolve, reject });
+      w.postMessage({ seq, sab, files, appeared: appeared().message });
     });
   }
 
   private async start(): Promise<Worker> {
     const { Worker } = await import('node:worker_threads');
-    const w = new Worker(SOURCE, { eval: true });
+    const control = new Int32Array(new SharedArrayBuffer(8));
+    const w = new Worker(SOURCE, { eval: true, workerData: { control: control.buffer } });
+    // on Ctrl-C: no new file after this, and the one being written is finished (its temp file
+    // renamed or left registered) before the registered temp files are removed
+    this.unstop = stopOnSignal(() => {
+      Atomics.store(control, 0, 1);
+      if (Atomics.load(control, 1) === 1) Atomics.wait(control, 1, 1, 2000);
+    });
     const failAll = (e: Error): void => {
       this.broken = true;
       for (const p of this.waiting.values()) p.reject(e);
@@ -186,7 +216,7 @@ export class FileWriter {
       if (!p) return;
       this.waiting.delete(m.seq);
       if (this.waiting.size === 0) w.unref();
-      if (!Array.isArray(m.errors)) p.reject(new Error('no answer'));
+      if (!Array.isArray(m.errors) || m.errors.length !== p.count) p.reject(new Error('no answer'));
       else p.resolve(m.errors);
     });
     w.on('error', failAll);
@@ -199,6 +229,8 @@ export class FileWriter {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    this.unstop?.();
+    this.unstop = undefined;
     if (w) await w.then((x) => x.terminate()).catch(() => {});
   }
 }

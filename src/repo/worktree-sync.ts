@@ -115,7 +115,8 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     const before = new Map(changes.filter((c) => c.before && !unknown.has(c.path)).map((c) => [c.path, c.before!]));
     const stampMs = state.stampMs;
     const known = (rel: string, st: { ctimeMs: number }): string | undefined => (stampMs !== undefined && st.ctimeMs < stampMs ? before.get(rel)?.sha256 : undefined);
-    const rule = trackRule(repo.matcher);
+    // temp files beside their files only where this clone's own (accepted) patterns cover the directory
+    const rule = trackRule((writes.length ? await acceptedTrack(repo) : undefined) ?? repo.matcher);
     const res = await materialize(changes, { root: repo.root, store: repo.store, known, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir), tempBeside: (d) => rule.dir(d), incoming });
     trace('materialized');
     // still unsettled: what this restore could not write, and earlier ones it did not reach

@@ -15,13 +15,13 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { tempDone, tempPath } from '../fs/atomic.js';
-import { chmodNeeded, FileWriter, type FileWrite } from '../fs/write-thread.js';
+import { TEMP_PREFIX, tempDone, tempPath } from '../fs/atomic.js';
+import { chmodNeeded, FileWriter, type FileWrite, type WriteError } from '../fs/write-thread.js';
 import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
-import { DirPresence, statPaths, type FileStat } from './walk.js';
+import { DirPresence, statFile, statPaths, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
   written: string[];
@@ -131,7 +131,11 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     if (v === undefined) devs.set(d, (v = statSync(d).dev));
     return v;
   };
-  const tmpFor = (dir: string, rel: string): string => (!o.tmpDir || o.tempBeside?.(path.posix.dirname(rel)) || devOf(o.tmpDir) !== devOf(dir) ? dir : o.tmpDir);
+  const besideOk = (rel: string): boolean => {
+    const d = path.posix.dirname(rel);
+    return d !== '.' && (o.tempBeside?.(d) ?? false); // a file at the root: never beside it
+  };
+  const tmpFor = (dir: string, rel: string): string => (!o.tmpDir || besideOk(rel) || devOf(o.tmpDir) !== devOf(dir) ? dir : o.tmpDir);
 
   const safe = (c: SnapChange): boolean => {
     const why = unsafePathReason(c.path);
@@ -162,10 +166,23 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
    * where to write, or undefined when no write is needed or possible (recorded in `res`).
    * `arrived`: the object's bytes are at hand (not looked up in the store).
    */
-  const prepare = async (c: SnapChange, arrived: boolean): Promise<{ abs: string; mode: number; tmpDir: string } | undefined> => {
+  const prepare = async (c: SnapChange, arrived: boolean): Promise<{ abs: string; mode: number; tmpDir: string; absent: boolean } | undefined> => {
     const entry = c.entry!;
     try {
       const abs = path.join(o.root, c.path);
+      // with a fetch running alongside (minutes, on a slow network), what is at the path now
+      // counts, not what was there when the restore began: the user may have edited it
+      // meanwhile. Under a directory this restore made, the writer checks at the rename.
+      let absent = false;
+      if (o.incoming) {
+        const was = stats.get(c.path);
+        if (was || before.exists(path.posix.dirname(c.path))) {
+          const now = statFile(o.root, c.path);
+          if (now && (!was || now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs || now.ino !== was.ino)) stats.set(c.path, now);
+          else if (!now) stats.delete(c.path);
+          absent = !now && lstatSync(abs, { throwIfNoEntry: false }) === undefined;
+        } else absent = true;
+      }
       // a directory where the file goes (a directory that became a file): store what it holds first
       if (!stats.get(c.path) && before.exists(path.posix.dirname(c.path)) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
       const cur = await secure(c.path);
@@ -183,7 +200,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         await mkdir(dir, { recursive: true });
         made.add(dir);
       }
-      return { abs, mode: entry.exec ? 0o755 : 0o644, tmpDir: tmpFor(dir, c.path) };
+      return { abs, mode: entry.exec ? 0o755 : 0o644, tmpDir: tmpFor(dir, c.path), absent };
     } catch (e) {
       fail(c.path, e);
       return undefined;
@@ -230,11 +247,16 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           if (!to) continue;
           const b = batches.get(bytes.buffer) ?? [];
           if (b.length === 0) batches.set(bytes.buffer, b);
-          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode) } });
+          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode), absent: to.absent } });
         }
       }
       for (const [buf, b] of batches) {
-        const errors = await writer.write(new Uint8Array(buf), b.map((x) => x.w));
+        let errors: (WriteError | null)[];
+        try {
+          errors = await writer.write(new Uint8Array(buf), b.map((x) => x.w));
+        } catch (e) {
+          errors = b.map(() => ({ message: (e as Error)?.message ?? String(e), code: (e as NodeJS.ErrnoException)?.code }));
+        }
         b.forEach(({ c, w }, i) => {
           tempDone(w.tmp);
           const e = errors[i];
@@ -243,11 +265,15 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         });
       }
     };
+    // both run to their end before anything is decided: a failed fetch must not leave the local
+    // writes going on after the restore (and its lock) ended
+    let outcome: PromiseSettledResult<unknown>[];
     try {
-      await Promise.all([mapLimit(writes.filter((c) => !pending.has(c.entry!.sha256)), 8, write), o.incoming!.fetch(consume)]);
+      outcome = await Promise.allSettled([mapLimit(writes.filter((c) => !pending.has(c.entry!.sha256)), 8, write), o.incoming!.fetch(consume)]);
     } finally {
       await writer.close();
     }
+    for (const r of outcome) if (r.status === 'rejected') throw r.reason;
     trace(`work tree: files of fetched objects written in ${writer.counts.thread} batch(es) on a second thread, ${writer.counts.here} on the main thread`);
     // objects the fetch stored another way (a big file's chunks, a second copy) or not at all
     await mapLimit([...waiting.values()].flat(), 8, write);
@@ -264,7 +290,8 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     if (files.other.length) throw new GitreproError('GITREPRO_IO_FAILED', `cannot replace the directory ${rel} with a data file: it holds ${files.other[0]} (not a regular file)`, { hint: `move ${rel} aside, then run \`gitrepro restore\`` });
     for (const [sub, st] of files.regular) {
       const p = `${rel}/${sub}`;
-      await secureFile(p, st);
+      // a killed restore's temp file is gitrepro's, not the user's: removed, not rescued
+      if (!path.posix.basename(sub).startsWith(TEMP_PREFIX)) await secureFile(p, st);
       await unlink(path.join(o.root, p));
     }
     for (const d of files.dirs.reverse()) await rmdir(path.join(o.root, rel, d));

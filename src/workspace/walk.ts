@@ -173,6 +173,12 @@ export function trackRule(m: Matcher): { file(rel: string): boolean; dir(rel: st
   };
 }
 
+/** The stat of the regular file at `rel` now (undefined: none there, or not a regular file). */
+export function statFile(root: string, rel: string): FileStat | undefined {
+  const st = lstatSync(path.join(root, rel), { throwIfNoEntry: false });
+  return st?.isFile() ? toStat(st) : undefined;
+}
+
 /** Stats a list of paths (restore, status of a subset). */
 export function statPaths(root: string, rels: string[], dirs = new DirPresence(root)): Map<string, FileStat | undefined> {
   const out = new Map<string, FileStat | undefined>();

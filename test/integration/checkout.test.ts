@@ -25,6 +25,26 @@ function twoVersions() {
 }
 
 describe('checkout restores data exactly', () => {
+  it('a data file at the root of the work tree is restored by a checkout and by `gitrepro restore`, beside data in a tracked directory', () => {
+    const r = TestRepo.init({ track: ['model.bin', 'data/'] });
+    r.write('model.bin', 'model v1\n');
+    r.write('data/a.bin', 'a v1\n');
+    r.commit('v1');
+    r.write('model.bin', 'model v2\n');
+    r.write('data/a.bin', 'a v2\n');
+    r.commit('v2');
+    const res = r.git(['checkout', '-q', 'HEAD~1']);
+    expect(res.stderr).not.toMatch(/cannot update/);
+    expect(r.read('model.bin').toString()).toBe('model v1\n');
+    expect(r.read('data/a.bin').toString()).toBe('a v1\n');
+    rmSync(r.path('model.bin'));
+    r.gr(['restore']);
+    expect(r.read('model.bin').toString()).toBe('model v1\n');
+    r.git(['checkout', '-q', 'main']);
+    expect(r.read('model.bin').toString()).toBe('model v2\n');
+    expect(r.read('data/a.bin').toString()).toBe('a v2\n');
+  });
+
   it('restores the older commit byte-identical (exec bits, empty files, nesting, odd names), removes files it lacks, and back', () => {
     const { r, v1, v2 } = twoVersions();
     expect(v1).not.toEqual(v2);

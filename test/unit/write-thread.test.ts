@@ -5,7 +5,7 @@
  * cannot take it (memory that is not shared, a small batch, a thread that is gone). An awaited
  * batch keeps the process alive; an idle thread does not.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -90,6 +90,29 @@ describe('FileWriter', () => {
     }
   });
 
+  it('a file expected absent that appeared meanwhile is left as it is (EEXIST), on either thread', async () => {
+    for (const thread of [true, false]) {
+      const root = scratch();
+      const { buf, files, want } = batch(root, 70);
+      for (const f of files) f.absent = true;
+      writeFileSync(files[11]!.dest, 'made by the user meanwhile');
+      files[12]!.absent = false;
+      writeFileSync(files[12]!.dest, 'an older version, to be replaced');
+      const w = new FileWriter({ thread });
+      try {
+        const errors = await w.write(buf, files);
+        expect(errors[11]).toMatchObject({ code: 'EEXIST', message: expect.stringMatching(/appeared there while the restore ran; it was left as it is/) });
+        expect(errors.filter((e) => e !== null)).toHaveLength(1);
+        expect(w.counts).toEqual(thread ? { thread: 1, here: 0 } : { thread: 0, here: 1 });
+      } finally {
+        await w.close();
+      }
+      expect(readFileSync(files[11]!.dest, 'utf8')).toBe('made by the user meanwhile');
+      const ok = files.map((_, i) => i).filter((i) => i !== 11);
+      expectWritten(root, ok.map((i) => files[i]!), ok.map((i) => want[i]!));
+    }
+  });
+
   it('writes on the calling thread what it cannot share, a small batch, and when told to', async () => {
     const cases = [
       { shared: false, n: 80, o: { thread: true } },
@@ -148,5 +171,45 @@ console.log(errors.filter((e) => e === null).length, w.counts.thread, readdirSyn
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     expect(res.stdout.trim()).toBe('200 1 200');
+  });
+});
+
+describe('the writing thread and a signal', () => {
+  it('Ctrl-C while it writes a batch leaves no temp file: it starts no file after the signal and finishes the one it is in', async () => {
+    const dir = scratch();
+    const out = path.join(dir, 'entry.mjs');
+    // what materialize does: temp paths registered for removal on a signal, the CLI's handlers
+    const entry = path.join(dir, 'entry.ts');
+    writeFileSync(entry, `import { FileWriter } from ${JSON.stringify(path.join(PROJECT, 'src/fs/write-thread.ts'))};
+import { tempDone, tempPath } from ${JSON.stringify(path.join(PROJECT, 'src/fs/atomic.ts'))};
+import { endOnSignals } from ${JSON.stringify(path.join(PROJECT, 'src/shutdown.ts'))};
+endOnSignals();
+const into = process.argv[2];
+const sab = new SharedArrayBuffer(4096);
+new Uint8Array(sab).fill(65);
+const files = Array.from({ length: 20000 }, (_, i) => ({ tmp: tempPath(into, 'obj'), dest: into + '/f' + i, offset: 0, length: 4096, mode: 0o644, chmod: false }));
+const w = new FileWriter();
+process.stdout.write('go\\n');
+await w.write(new Uint8Array(sab), files);
+for (const f of files) tempDone(f.tmp);
+await w.close();
+process.stdout.write('done\\n');
+`);
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
+    for (let k = 0; k < 8; k++) {
+      const into = path.join(dir, `run${k}`);
+      mkdirSync(into);
+      const p = spawn(process.execPath, [out, into], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await new Promise((res) => p.stdout.once('data', res));
+      await new Promise((res) => setTimeout(res, 20 + k * 15)); // at different points of the batch
+      p.kill('SIGINT');
+      const [code, signal] = await new Promise<[number | null, string | null]>((res) => p.on('exit', (c, s) => res([c, s])));
+      const names = readdirSync(into);
+      expect(names.filter((n) => n.startsWith('.gitrepro-tmp-'))).toEqual([]);
+      // stopped by the signal, unless the batch was done before it came
+      if (signal === null) expect(code).toBe(0);
+      else expect(signal).toBe('SIGINT');
+      for (const n of names.slice(0, 50)) expect(statSync(path.join(into, n)).size).toBe(4096);
+    }
   });
 });

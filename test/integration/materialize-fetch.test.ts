@@ -1,0 +1,123 @@
+/**
+ * A restore that writes while it fetches (workspace/materialize.ts `incoming`), driven directly
+ * with a fetch the test controls: what the user does to the work tree while the fetch runs is
+ * seen when each file is written, not when the restore began, and a fetch that fails ends the
+ * restore only once its other writes have ended.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { SnapChange } from '../../src/git/snapshot.js';
+import { openRepo } from '../../src/repo/context.js';
+import { materialize, type CheckedObject } from '../../src/workspace/materialize.js';
+import { readWorkState } from '../../src/workspace/worktree-state.js';
+import { sharedBuffer } from '../../src/store/hash-thread.js';
+import { TestRepo } from '../helpers/repo.js';
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Objects' bytes as a fetch hands them over: side by side in one range's shared memory, checked. */
+function arrivedTogether(texts: string[]): CheckedObject[] {
+  const bufs = texts.map((t) => Buffer.from(t));
+  const range = sharedBuffer(bufs.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  return bufs.map((b) => {
+    b.copy(range, at);
+    at += b.length;
+    return { ref: { sha256: sha(b), size: b.length }, bytes: range.subarray(at - b.length, at) };
+  });
+}
+const arrived = (text: string): CheckedObject => arrivedTogether([text])[0]!;
+
+async function setUp(): Promise<{ r: TestRepo; repo: Awaited<ReturnType<typeof openRepo>>; stampMs: number }> {
+  const r = TestRepo.init({ track: ['data/'] });
+  r.write('data/a.bin', 'a as recorded\n');
+  r.commit('v1');
+  const repo = await openRepo(r.dir);
+  const stampMs = (await readWorkState(repo.stateDir)).stampMs!;
+  return { r, repo, stampMs };
+}
+
+describe('a restore writing while it fetches', () => {
+  it('stores a file the user edited while the fetch ran before replacing it (the stat taken when the restore began is not trusted)', async () => {
+    const { r, repo, stampMs } = await setUp();
+    const recorded = { sha256: sha(Buffer.from('a as recorded\n')), size: 14, exec: false };
+    const next = arrived('a as fetched\n');
+    // as syncTo does: a file unchanged since the stamp is known to hold what the snapshot says
+    const known = (rel: string, st: { ctimeMs: number }): string | undefined => (st.ctimeMs < stampMs && rel === 'data/a.bin' ? recorded.sha256 : undefined);
+    await new Promise((res) => setTimeout(res, 20));
+    const res = await materialize([{ path: 'data/a.bin', entry: { ...next.ref, exec: false }, before: recorded }], {
+      root: r.dir,
+      store: repo.store,
+      known,
+      sharedDir: repo.sharedDir,
+      reason: 'test',
+      incoming: {
+        pending: new Set([next.ref.sha256]),
+        fetch: async (consume) => {
+          r.write('data/a.bin', 'an edit made while the fetch ran\n');
+          await consume([next]);
+        },
+      },
+    });
+    expect(res.written).toEqual(['data/a.bin']);
+    expect(r.read('data/a.bin').toString()).toBe('a as fetched\n');
+    expect(res.rescued.map((e) => e.path)).toEqual(['data/a.bin']);
+    expect(res.rescued[0]!.sha256).toBe(sha(Buffer.from('an edit made while the fetch ran\n')));
+    r.gr(['recover', '--', 'data/a.bin']);
+    expect(r.read('data/a.bin').toString()).toBe('an edit made while the fetch ran\n');
+  });
+
+  it('leaves a file that appeared while the fetch ran, in a directory the restore made, and says so', async () => {
+    const { r, repo } = await setUp();
+    const objs = arrivedTogether(Array.from({ length: 80 }, (_, i) => `new ${i}\n`)); // one batch, for the writing thread
+    const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
+    const res = await materialize(changes, {
+      root: r.dir,
+      store: repo.store,
+      sharedDir: repo.sharedDir,
+      reason: 'test',
+      incoming: {
+        pending: new Set(objs.map((o) => o.ref.sha256)),
+        fetch: async (consume) => {
+          mkdirSync(r.path('data/new'), { recursive: true });
+          writeFileSync(r.path('data/new/f7'), 'the user was faster\n');
+          await consume(objs);
+        },
+      },
+    });
+    expect(r.read('data/new/f7').toString()).toBe('the user was faster\n');
+    expect(res.failed.map((f) => f.path)).toEqual(['data/new/f7']);
+    expect(res.failed[0]!.error.message).toMatch(/data\/new\/f7: a file appeared there while the restore ran; it was left as it is/);
+    expect(res.written).toHaveLength(79);
+    for (let i = 0; i < 80; i++) if (i !== 7) expect(r.read(`data/new/f${i}`).toString()).toBe(`new ${i}\n`);
+    expect(readdirSync(r.path('data/new')).filter((n) => n.startsWith('.gitrepro-tmp-'))).toEqual([]);
+  });
+
+  it('a fetch that fails ends the restore only after the writes of what the store held have ended', async () => {
+    const { r, repo } = await setUp();
+    const held = await repo.store.ingestFile(r.path('data/a.bin'));
+    const changes: SnapChange[] = Array.from({ length: 3000 }, (_, i) => ({ path: `data/x/f${i}`, entry: { sha256: held.sha256, size: held.size, exec: false } }));
+    const lost = 'f'.repeat(64);
+    changes.push({ path: 'data/y.bin', entry: { sha256: lost, size: 5, exec: false } });
+    const count = (): number => readdirSync(r.path('data/x')).length;
+    let err: unknown;
+    await materialize(changes, {
+      root: r.dir,
+      store: repo.store,
+      sharedDir: repo.sharedDir,
+      reason: 'test',
+      incoming: {
+        pending: new Set([lost]),
+        fetch: async () => {
+          throw Object.assign(new Error('EISDIR: the known-objects cache is a directory'), { code: 'EISDIR' });
+        },
+      },
+    }).catch((e: unknown) => (err = e));
+    expect((err as Error).message).toMatch(/EISDIR/);
+    const then = count();
+    expect(then).toBe(3000);
+    await new Promise((res) => setTimeout(res, 300));
+    expect(count()).toBe(then);
+  });
+});
