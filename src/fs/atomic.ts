@@ -20,6 +20,9 @@ export const TEMP_PREFIX = '.gitrepro-tmp-';
 const RUN = randomBytes(6).toString('hex');
 let serial = 0;
 
+/** The names tempPath makes (a killed process's leftovers are recognised by this whole shape). */
+export const TEMP_NAME = /^\.gitrepro-tmp-.*-\d+-[0-9a-f]{12}-\d+$/;
+
 /** A fresh temp path in `dir`: `.gitrepro-tmp-<tag>-<pid>-<random>-<n>` (callers create it with O_EXCL). */
 export function tempPath(dir: string, tag = 'file'): string {
   const p = path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${RUN}-${++serial}`);

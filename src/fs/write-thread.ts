@@ -14,7 +14,7 @@
  * removed and the error is answered for that file alone. A buffer that is not shared, a small
  * batch, or a thread that failed: the calling thread writes, the same way.
  */
-import { closeSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { stopOnSignal } from '../shutdown.js';
 import type { Worker } from 'node:worker_threads';
 
@@ -32,6 +32,46 @@ export interface FileWrite {
    * the user made meanwhile), the file fails with EEXIST and what is there stays.
    */
   absent?: boolean;
+  /**
+   * The file at `dest` when the caller looked (and stored it first): if it has changed by the
+   * rename (an edit saved meanwhile), the file fails with EEXIST and what is there stays.
+   */
+  expect?: DestStat;
+}
+
+/** What identifies a file's version without reading it: inode, size, times. */
+export interface DestStat {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/**
+ * Puts the finished temp file `tmp` at `dest`, unless `dest` is not what the caller saw: with
+ * `absent`, by a hard link, which fails if anything is there (atomic; where links are refused, a
+ * look then a rename); with `expect`, by a rename after a look. The temp file is gone after.
+ */
+export function placeChecked(tmp: string, dest: string, c: { absent?: boolean; expect?: DestStat }): void {
+  try {
+    if (c.absent) {
+      try {
+        linkSync(tmp, dest);
+        rmSync(tmp, { force: true });
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw appeared();
+        if (lstatSync(dest, { throwIfNoEntry: false })) throw appeared(); // no hard links here
+      }
+    } else if (c.expect) {
+      const st = lstatSync(dest, { throwIfNoEntry: false });
+      if (st && (st.ino !== c.expect.ino || st.size !== c.expect.size || st.mtimeMs !== c.expect.mtimeMs || st.ctimeMs !== c.expect.ctimeMs)) throw changed();
+    }
+    renameSync(tmp, dest);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** A failed file's error: the errno code and message of the call that failed. */
@@ -52,17 +92,15 @@ export function writeOne(bytes: Uint8Array, f: FileWrite): void {
     throw e;
   }
   closeSync(fd);
-  try {
-    if (f.absent && lstatSync(f.dest, { throwIfNoEntry: false })) throw appeared();
-    renameSync(f.tmp, f.dest);
-  } catch (e) {
-    rmSync(f.tmp, { force: true });
-    throw e;
-  }
+  placeChecked(f.tmp, f.dest, f);
 }
 
 function appeared(): Error {
   return Object.assign(new Error('a file appeared there while the restore ran; it was left as it is (`gitrepro restore` stores it, then writes the snapshot\'s version)'), { code: 'EEXIST' });
+}
+
+function changed(): Error {
+  return Object.assign(new Error('the file there changed while the restore ran; it was left as it is (`gitrepro restore` stores it, then writes the snapshot\'s version)'), { code: 'EEXIST' });
 }
 
 let umask: number | undefined | null = null;
@@ -121,6 +159,11 @@ parentPort.on('message', (m) => {
       fs.closeSync(fd);
       try {
         if (f.absent && fs.lstatSync(f.dest, { throwIfNoEntry: false })) throw Object.assign(new Error(m.appeared), { code: 'EEXIST' });
+        if (f.expect) {
+          const st = fs.lstatSync(f.dest, { throwIfNoEntry: false });
+          const x = f.expect;
+          if (st && (st.ino !== x.ino || st.size !== x.size || st.mtimeMs !== x.mtimeMs || st.ctimeMs !== x.ctimeMs)) throw Object.assign(new Error(m.changed), { code: 'EEXIST' });
+        }
         fs.renameSync(f.tmp, f.dest);
       } catch (e) {
         fs.rmSync(f.tmp, { force: true });
@@ -192,7 +235,7 @@ export class FileWriter {
     return new Promise((resolve, reject) => {
       if (this.waiting.size === 0) w.ref(); // an answer awaited keeps the process alive
       this.waiting.set(seq, { count: files.length, resolve, reject });
-      w.postMessage({ seq, sab, files, appeared: appeared().message });
+      w.postMessage({ seq, sab, files, appeared: appeared().message, changed: changed().message });
     });
   }
 

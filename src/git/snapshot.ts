@@ -346,7 +346,13 @@ export async function writeSnapshot(cwd: string, base: string | undefined, chang
   if (sent) {
     // the blobs are in this process: the parent is looked up first (a failed `from` would end
     // it, blobs and all)
-    const parent = (await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`])) !== undefined;
+    let parent: boolean;
+    try {
+      parent = (await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`])) !== undefined;
+    } catch (e) {
+      await sent.proc.end().catch(() => {}); // the process holding the blobs must not wait forever
+      throw e;
+    }
     r = await sent.proc.end(commit(parent));
   } else {
     const run = (parent: boolean) => runGit(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: commit(parent), ok: [0, 1, 128] });

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { mapLimit } from '../concurrency.js';
 import { syncFs, tempDone, tempPath } from '../fs/atomic.js';
 import { errnoOf, isMissing } from '../fs/errno.js';
+import { placeChecked, type DestStat } from '../fs/write-thread.js';
 import { GitreproError } from '../errors.js';
 import { trace } from '../trace.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
@@ -495,14 +496,22 @@ export class LocalStore {
    * with an intact object is the snapshot's fault, not the object's: GITREPRO_SNAPSHOT_INVALID,
    * and the good object stays.
    */
-  async copyOut(ref: ObjectRef, dest: string, mode: number, tmpDir = path.dirname(dest)): Promise<void> {
+  async copyOut(ref: ObjectRef, dest: string, mode: number, tmpDir = path.dirname(dest), check?: { absent?: boolean; expect?: DestStat }): Promise<void> {
     const file = this.objectPath(ref.sha256);
+    // with `check`, what is at dest must still be what the caller saw (fs/write-thread.ts)
+    const place = (s: { tmp: string }): void => {
+      try {
+        placeChecked(s.tmp, dest, check!);
+      } finally {
+        tempDone(s.tmp);
+      }
+    };
     // a packed copy first (no failed open of a loose path per object); a loose copy is the fallback
     const loc = this.packs.find(ref.sha256);
     if (loc) {
       const bytes = this.packs.read(loc);
       const s = stageBytesSync(bytes, ref, tmpDir, mode, true);
-      if (s.tmp) return commitStagedSync(s, dest, false);
+      if (s.tmp) return check ? place(s) : commitStagedSync(s, dest, false);
       if (!this.hasLoose(ref.sha256)) {
         if (loc.length !== ref.size && bytes.length === loc.length && s.sha256 === ref.sha256) throw wrongPointer(ref, loc.length);
         throw await this.corruptObject(ref, s);
@@ -524,7 +533,8 @@ export class LocalStore {
       await rm(staged.tmp, { force: true });
       throw await this.corruptObject(ref, staged);
     }
-    if (src.kind === 'bytes') commitStagedSync(staged, dest, false);
+    if (check) place(staged);
+    else if (src.kind === 'bytes') commitStagedSync(staged, dest, false);
     else await commitStaged(staged, dest, false);
   }
 

@@ -15,8 +15,8 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { TEMP_PREFIX, tempDone, tempPath } from '../fs/atomic.js';
-import { chmodNeeded, FileWriter, type FileWrite, type WriteError } from '../fs/write-thread.js';
+import { TEMP_NAME, tempDone, tempPath } from '../fs/atomic.js';
+import { chmodNeeded, FileWriter, type DestStat, type FileWrite, type WriteError } from '../fs/write-thread.js';
 import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
@@ -166,7 +166,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
    * where to write, or undefined when no write is needed or possible (recorded in `res`).
    * `arrived`: the object's bytes are at hand (not looked up in the store).
    */
-  const prepare = async (c: SnapChange, arrived: boolean): Promise<{ abs: string; mode: number; tmpDir: string; absent: boolean } | undefined> => {
+  const prepare = async (c: SnapChange, arrived: boolean): Promise<{ abs: string; mode: number; tmpDir: string; absent: boolean; expect?: DestStat } | undefined> => {
     const entry = c.entry!;
     try {
       const abs = path.join(o.root, c.path);
@@ -200,7 +200,9 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         await mkdir(dir, { recursive: true });
         made.add(dir);
       }
-      return { abs, mode: entry.exec ? 0o755 : 0o644, tmpDir: tmpFor(dir, c.path), absent };
+      // with a fetch alongside, the writer checks at the rename that what was secured is still there
+      const expect = o.incoming && !absent ? stats.get(c.path) : undefined;
+      return { abs, mode: entry.exec ? 0o755 : 0o644, tmpDir: tmpFor(dir, c.path), absent, expect };
     } catch (e) {
       fail(c.path, e);
       return undefined;
@@ -211,7 +213,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     const to = await prepare(c, false);
     if (!to) return;
     try {
-      await o.store.copyOut(c.entry!, to.abs, to.mode, to.tmpDir);
+      await o.store.copyOut(c.entry!, to.abs, to.mode, to.tmpDir, o.incoming ? { absent: to.absent, expect: to.expect } : undefined);
       res.written.push(c.path);
     } catch (e) {
       fail(c.path, e);
@@ -247,7 +249,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           if (!to) continue;
           const b = batches.get(bytes.buffer) ?? [];
           if (b.length === 0) batches.set(bytes.buffer, b);
-          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode), absent: to.absent } });
+          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode), absent: to.absent, expect: to.expect } });
         }
       }
       for (const [buf, b] of batches) {
@@ -291,7 +293,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     for (const [sub, st] of files.regular) {
       const p = `${rel}/${sub}`;
       // a killed restore's temp file is gitrepro's, not the user's: removed, not rescued
-      if (!path.posix.basename(sub).startsWith(TEMP_PREFIX)) await secureFile(p, st);
+      if (!TEMP_NAME.test(path.posix.basename(sub))) await secureFile(p, st);
       await unlink(path.join(o.root, p));
     }
     for (const d of files.dirs.reverse()) await rmdir(path.join(o.root, rel, d));

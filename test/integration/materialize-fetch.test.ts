@@ -94,6 +94,65 @@ describe('a restore writing while it fetches', () => {
     expect(readdirSync(r.path('data/new')).filter((n) => n.startsWith('.gitrepro-tmp-'))).toEqual([]);
   });
 
+  it('a file that appeared while the fetch ran is left also when its object is copied from the store (not handed over)', async () => {
+    const { r, repo } = await setUp();
+    const big = Buffer.from('a big file, fetched in chunks: stored, never handed over\n');
+    const ref = { sha256: sha(big), size: big.length };
+    const res = await materialize([{ path: 'data/new/big.bin', entry: { ...ref, exec: false } }], {
+      root: r.dir,
+      store: repo.store,
+      sharedDir: repo.sharedDir,
+      reason: 'test',
+      incoming: {
+        pending: new Set([ref.sha256]),
+        fetch: async () => {
+          mkdirSync(r.path('data/new'), { recursive: true });
+          writeFileSync(r.path('data/new/big.bin'), 'the user was faster\n');
+          writeFileSync(r.path('fetched.tmp'), big);
+          await repo.store.ingestFile(r.path('fetched.tmp'));
+        },
+      },
+    });
+    expect(r.read('data/new/big.bin').toString()).toBe('the user was faster\n');
+    expect(res.written).toEqual([]);
+    expect(res.failed.map((f) => f.path)).toEqual(['data/new/big.bin']);
+    expect(res.failed[0]!.error.message).toMatch(/a file appeared there while the restore ran; it was left as it is/);
+  });
+
+  it('a file edited after it was stored but before its rename is left as it is (the writer checks it is still the file it stored)', async () => {
+    const { r, repo } = await setUp();
+    const objs = arrivedTogether(['a as fetched\n', ...Array.from({ length: 70 }, (_, i) => `n ${i}\n`)]);
+    const changes = objs.map((o, i) => ({ path: i === 0 ? 'data/a.bin' : `data/n/f${i}`, entry: { ...o.ref, exec: false } }));
+    // the user saves an edit of a.bin just after the restore looked at it and made sure it was stored
+    let edited = false;
+    const store = new Proxy(repo.store, {
+      get(t, k) {
+        const v = Reflect.get(t, k, t);
+        if (k !== 'intact') return typeof v === 'function' ? v.bind(t) : v;
+        return async (ref: { sha256: string; size: number }) => {
+          const ok = await t.intact(ref);
+          if (!edited) {
+            edited = true;
+            writeFileSync(r.path('data/a.bin'), 'an edit saved at the last moment, longer\n');
+          }
+          return ok;
+        };
+      },
+    });
+    const res = await materialize(changes, {
+      root: r.dir,
+      store,
+      sharedDir: repo.sharedDir,
+      reason: 'test',
+      incoming: { pending: new Set(objs.map((o) => o.ref.sha256)), fetch: (consume) => consume(objs) },
+    });
+    expect(edited).toBe(true);
+    expect(r.read('data/a.bin').toString()).toBe('an edit saved at the last moment, longer\n');
+    expect(res.failed.map((f) => f.path)).toEqual(['data/a.bin']);
+    expect(res.failed[0]!.error.message).toMatch(/the file there changed while the restore ran; it was left as it is/);
+    expect(res.written).toHaveLength(70);
+  });
+
   it('a fetch that fails ends the restore only after the writes of what the store held have ended', async () => {
     const { r, repo } = await setUp();
     const held = await repo.store.ingestFile(r.path('data/a.bin'));
