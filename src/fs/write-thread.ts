@@ -9,10 +9,12 @@
  *
  * The worker only writes what it is told: the bytes (spans of a shared buffer, checked by the
  * caller), the temp path (named and registered for removal on a signal by the caller: fs/atomic.ts)
- * and the destination. Each file is written as writeCheckedSync does it: the temp file created
- * with O_EXCL, written, closed, renamed over the destination; on a failure the temp file is
- * removed and the error is answered for that file alone. A buffer that is not shared, a small
- * batch, or a thread that failed: the calling thread writes, the same way.
+ * and the destination. Each file is written as writeOne does it (the worker's source mirrors it:
+ * a worker evaluated from a string cannot import the bundle; the unit tests hold both to the same
+ * results): the temp file created with O_EXCL, written, closed, put in place after the checks of
+ * placeChecked; on a failure the temp file is removed and the error is answered for that file
+ * alone. A buffer that is not shared, a small batch, or a thread that failed: the calling thread
+ * writes, the same way.
  */
 import { closeSync, fchmodSync, linkSync, lstatSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { stopOnSignal } from '../shutdown.js';

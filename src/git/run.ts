@@ -45,23 +45,7 @@ function childEnv(extra?: Record<string, string | undefined>): NodeJS.ProcessEnv
 }
 
 export function runGit(cwd: string, args: string[], opts: GitOptions = {}): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) =>
-      reject(new GitreproError('GITREPRO_GIT_FAILED', `cannot run git: ${e.message}`, { hint: 'install git and put it on PATH', cause: e })),
-    );
-    child.on('close', (code) => {
-      const res = { stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 128 };
-      if ((opts.ok ?? [0]).includes(res.code)) resolve(res);
-      else reject(gitFailure(args, res));
-    });
-    child.stdin.on('error', () => {}); // git may exit before reading all input
-    child.stdin.end(opts.input ?? '');
-  });
+  return startGit(cwd, args, opts).end(opts.input);
 }
 
 /**
@@ -69,13 +53,13 @@ export function runGit(cwd: string, args: string[], opts: GitOptions = {}): Prom
  * queues input (a git that exited early swallows the rest: its exit code tells), `end` closes its
  * input and resolves with its output and exit code (a code outside `ok` rejects, as runGit).
  */
-export function startGit(cwd: string, args: string[], opts: Omit<GitOptions, 'input'> = {}): { write(s: string): void; end(last?: string): Promise<GitResult> } {
+export function startGit(cwd: string, args: string[], opts: Omit<GitOptions, 'input'> = {}): { write(s: string): void; end(last?: string | Buffer): Promise<GitResult> } {
   const child = spawn('git', args, { cwd, env: childEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => out.push(b));
   child.stderr.on('data', (b: Buffer) => err.push(b));
-  child.stdin.on('error', () => {});
+  child.stdin.on('error', () => {}); // git may exit before reading all input
   const done = new Promise<GitResult>((resolve, reject) => {
     child.on('error', (e) => reject(new GitreproError('GITREPRO_GIT_FAILED', `cannot run git: ${e.message}`, { hint: 'install git and put it on PATH', cause: e })));
     child.on('close', (code) => {

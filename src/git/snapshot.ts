@@ -247,6 +247,13 @@ function fiPath(p: string): string {
   return `"${p.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+const FAST_IMPORT = ['fast-import', '--quiet', '--date-format=now'];
+
+/** True once the snapshot chain has its first commit. */
+async function chainExists(cwd: string): Promise<boolean> {
+  return (await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`])) !== undefined;
+}
+
 /** Reads of fewer files than this send no pointer blob early (a process start would cost more). */
 export const EARLY_BLOBS_MIN = 2_000;
 
@@ -279,7 +286,7 @@ export class PointerBlobs {
   add(p: { sha256: string; size: number }): void {
     const key = `${p.sha256} ${p.size}`;
     if (this.marks.has(key)) return;
-    this.proc ??= startGit(this.cwd, ['fast-import', '--quiet', '--date-format=now'], { ok: [0, 1, 128] });
+    this.proc ??= startGit(this.cwd, FAST_IMPORT, { ok: [0, 1, 128] });
     const text = formatPointer(p);
     const mark = this.next++;
     this.marks.set(key, mark);
@@ -348,18 +355,18 @@ export async function writeSnapshot(cwd: string, base: string | undefined, chang
     // it, blobs and all)
     let parent: boolean;
     try {
-      parent = (await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`])) !== undefined;
+      parent = await chainExists(cwd);
     } catch (e) {
       await sent.proc.end().catch(() => {}); // the process holding the blobs must not wait forever
       throw e;
     }
     r = await sent.proc.end(commit(parent));
   } else {
-    const run = (parent: boolean) => runGit(cwd, ['fast-import', '--quiet', '--date-format=now'], { input: commit(parent), ok: [0, 1, 128] });
+    const run = (parent: boolean) => runGit(cwd, FAST_IMPORT, { input: commit(parent), ok: [0, 1, 128] });
     r = await run(true);
     // the first snapshot of a repository: there is no chain to extend yet (fast-import left a
     // crash report for the missing parent: not a crash of ours, removed)
-    if (r.code !== 0 && !(await gitMaybe(cwd, ['rev-parse', '-q', '--verify', `${SNAPSHOTS_REF}^{commit}`]))) {
+    if (r.code !== 0 && !(await chainExists(cwd))) {
       const report = /dumping crash report to (\S*fast_import_crash_\d+)\s*$/m.exec(r.stderr)?.[1];
       if (report) await rm(path.resolve(cwd, report), { force: true }).catch(() => {});
       r = await run(false);

@@ -20,6 +20,7 @@ import type { BatchOptions, BatchResult, ObjectRef, ObjectSink, Remote } from '.
 import { trace } from '../trace.js';
 import type { Repo, Reporter } from './context.js';
 import type { NeededObject } from './object-plan.js';
+import type { CheckedObject } from '../workspace/materialize.js';
 import { knownFile, openStoreRemote, resolveStoreRemote, type RemoteInfo } from './remote-config.js';
 
 export interface MoveOptions {
@@ -99,7 +100,7 @@ export async function downloadObjects(repo: Repo, remote: Remote, objs: NeededOb
 }
 
 /** Takes objects as they arrive, each checked against its name (SyncOptions.fetchMissing). */
-export type OnChecked = (items: readonly { ref: ObjectRef; bytes: Buffer }[]) => Promise<void>;
+export type OnChecked = (items: readonly CheckedObject[]) => Promise<void>;
 
 /**
  * The local store as a fetch's sink that also hands each batch's objects, once the store has

@@ -16,7 +16,7 @@ import { readWorkState, writeWorkState } from '../workspace/worktree-state.js';
 import { compareWithTree, notHeld, viewWorkTree, type WorkView } from './worktree-view.js';
 import { guardSnapshot } from './snapshot-guard.js';
 import { acceptedTrack } from './trust.js';
-import { trackRule } from '../workspace/walk.js';
+import { trackRule, type Matcher } from '../workspace/walk.js';
 import type { PathRule } from '../git/treewalk.js';
 import { scanKey, type Repo } from './context.js';
 import { trace } from '../trace.js';
@@ -97,8 +97,10 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     // there already (restored on demand) or named explicitly (restore -- <path>)
     changes = changes.filter((c) => !held(c.path) || o.only?.(c.path) || lstatSync(path.join(repo.root, c.path), { throwIfNoEntry: false }) !== undefined);
     const writes = changes.filter((c) => c.entry).map((c) => c.path);
+    // the track patterns this clone accepted, while others' are pending (undefined: none pending)
+    const accepted = writes.length ? await acceptedTrack(repo) : undefined;
     if (writes.length && target) {
-      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, also: await acceptedRules(repo) });
+      await guardSnapshot(repo, { tree: target.tree, commit: o.commit, paths: writes, also: acceptedRules(accepted) });
       trace('guarded');
     }
     let incoming: MaterializeOptions['incoming'];
@@ -116,7 +118,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     const stampMs = state.stampMs;
     const known = (rel: string, st: { ctimeMs: number }): string | undefined => (stampMs !== undefined && st.ctimeMs < stampMs ? before.get(rel)?.sha256 : undefined);
     // temp files beside their files only where this clone's own (accepted) patterns cover the directory
-    const rule = trackRule((writes.length ? await acceptedTrack(repo) : undefined) ?? repo.matcher);
+    const rule = trackRule(accepted ?? repo.matcher);
     const res = await materialize(changes, { root: repo.root, store: repo.store, known, sharedDir: repo.sharedDir, reason: o.reason, tree: target?.tree, tmpDir: await restoreTmpDir(repo.stateDir), tempBeside: (d) => rule.dir(d), incoming });
     trace('materialized');
     // still unsettled: what this restore could not write, and earlier ones it did not reach
@@ -152,8 +154,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
  * must be tracked by the patterns this clone accepted (a hostile commit could add a pattern and
  * a snapshot entry for, say, `.envrc` in one go).
  */
-async function acceptedRules(repo: Repo): Promise<{ rule: PathRule; why: string }[]> {
-  const accepted = await acceptedTrack(repo);
+function acceptedRules(accepted: Matcher | undefined): { rule: PathRule; why: string }[] {
   if (!accepted) return [];
   return [{ rule: trackRule(accepted), why: 'which only a track pattern this clone has not accepted matches (see `gitrepro trust --show`)' }];
 }

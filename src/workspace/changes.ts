@@ -27,7 +27,7 @@ import { hashFile } from '../store/hash.js';
 import type { HashedSink, LocalStore, StagedObject } from '../store/local.js';
 import { mapLimit } from '../concurrency.js';
 import { trace } from '../trace.js';
-import { trackRule, type FileStat, type Matcher } from './walk.js';
+import { toStat, trackRule, type FileStat, type Matcher } from './walk.js';
 import { ingestSmallPacked } from './scan.js';
 import { clockFile, readClock, stampFile, type ScanClock, type WorkState } from './worktree-state.js';
 import { changedSinceClock, takeClock, watchmanTimedOut } from './fsmonitor.js';
@@ -56,10 +56,6 @@ export interface ChangeScan {
   clock?: ScanClock;
   /** how the changes were found: by Watchman, the stamp must not move (fsmonitor.ts) */
   probe: 'find' | 'watchman';
-}
-
-function toStat(st: Stats): FileStat {
-  return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, exec: (st.mode & 0o100) !== 0 };
 }
 
 /** True when the state can stand for the work tree: a stamp, a snapshot, the same track patterns. */

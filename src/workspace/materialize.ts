@@ -21,7 +21,7 @@ import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
-import { DirPresence, statFile, statPaths, type FileStat } from './walk.js';
+import { DirPresence, statPaths, toStat, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
   written: string[];
@@ -175,12 +175,11 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       // meanwhile. Under a directory this restore made, the writer checks at the rename.
       let absent = false;
       if (o.incoming) {
-        const was = stats.get(c.path);
-        if (was || before.exists(path.posix.dirname(c.path))) {
-          const now = statFile(o.root, c.path);
-          if (now && (!was || now.size !== was.size || now.mtimeMs !== was.mtimeMs || now.ctimeMs !== was.ctimeMs || now.ino !== was.ino)) stats.set(c.path, now);
-          else if (!now) stats.delete(c.path);
-          absent = !now && lstatSync(abs, { throwIfNoEntry: false }) === undefined;
+        if (stats.get(c.path) || before.exists(path.posix.dirname(c.path))) {
+          const now = lstatSync(abs, { throwIfNoEntry: false });
+          if (now?.isFile()) stats.set(c.path, toStat(now));
+          else stats.delete(c.path);
+          absent = now === undefined;
         } else absent = true;
       }
       // a directory where the file goes (a directory that became a file): store what it holds first

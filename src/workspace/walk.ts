@@ -74,7 +74,8 @@ export interface WalkResult {
   skipped: { path: string; why: string }[];
 }
 
-function toStat(st: Stats): FileStat {
+/** The parts of an lstat a scan compares. */
+export function toStat(st: Stats): FileStat {
   return { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, exec: (st.mode & 0o100) !== 0 };
 }
 
@@ -171,12 +172,6 @@ export function trackRule(m: Matcher): { file(rel: string): boolean; dir(rel: st
       return covered(slash < 0 ? '' : rel.slice(0, slash)) || m.matches(rel);
     },
   };
-}
-
-/** The stat of the regular file at `rel` now (undefined: none there, or not a regular file). */
-export function statFile(root: string, rel: string): FileStat | undefined {
-  const st = lstatSync(path.join(root, rel), { throwIfNoEntry: false });
-  return st?.isFile() ? toStat(st) : undefined;
 }
 
 /** Stats a list of paths (restore, status of a subset). */

@@ -51,18 +51,24 @@ function expectWritten(root: string, files: FileWrite[], want: Buffer[]): void {
   for (let d = 0; d < 4; d++) expect(readdirSync(path.join(root, `d${d}`)).filter((x) => x.startsWith('.gitrepro-tmp-'))).toEqual([]);
 }
 
+/** One batch through a new FileWriter, closed after: its answer, and where it was written. */
+async function writeWith(o: { thread: boolean }, buf: Buffer, files: FileWrite[]): Promise<{ errors: Awaited<ReturnType<FileWriter['write']>>; counts: FileWriter['counts'] }> {
+  const w = new FileWriter(o);
+  try {
+    return { errors: await w.write(buf, files), counts: { ...w.counts } };
+  } finally {
+    await w.close();
+  }
+}
+
 describe('FileWriter', () => {
   it('writes a batch on its thread as the calling thread would: bytes, modes, a file replaced whole', async () => {
     const root = scratch();
     const { buf, files, want } = batch(root, 80);
     writeFileSync(files[5]!.dest, 'an older version, longer than the new one '.repeat(50));
-    const w = new FileWriter({ thread: true });
-    try {
-      expect(await w.write(buf, files)).toEqual(files.map(() => null));
-      expect(w.counts).toEqual({ thread: 1, here: 0 });
-    } finally {
-      await w.close();
-    }
+    const { errors, counts } = await writeWith({ thread: true }, buf, files);
+    expect(errors).toEqual(files.map(() => null));
+    expect(counts).toEqual({ thread: 1, here: 0 });
     expectWritten(root, files, want);
   });
 
@@ -73,16 +79,11 @@ describe('FileWriter', () => {
       files[9] = { ...files[9]!, tmp: path.join(root, 'gone', '.gitrepro-tmp-x'), dest: path.join(root, 'gone', 'f9') }; // no such directory
       mkdirSync(files[20]!.dest); // a non-empty directory where the file goes: the rename fails
       writeFileSync(path.join(files[20]!.dest, 'keep'), 'kept');
-      const w = new FileWriter({ thread });
-      try {
-        const errors = await w.write(buf, files);
-        expect(errors[9]).toMatchObject({ code: 'ENOENT' });
-        expect(errors[20]).toMatchObject({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) });
-        expect(errors.filter((e) => e !== null)).toHaveLength(2);
-        expect(w.counts).toEqual(thread ? { thread: 1, here: 0 } : { thread: 0, here: 1 });
-      } finally {
-        await w.close();
-      }
+      const { errors, counts } = await writeWith({ thread }, buf, files);
+      expect(errors[9]).toMatchObject({ code: 'ENOENT' });
+      expect(errors[20]).toMatchObject({ code: expect.stringMatching(/^(EISDIR|ENOTEMPTY|EEXIST)$/) });
+      expect(errors.filter((e) => e !== null)).toHaveLength(2);
+      expect(counts).toEqual(thread ? { thread: 1, here: 0 } : { thread: 0, here: 1 });
       expect(existsSync(files[20]!.tmp)).toBe(false);
       expect(readFileSync(path.join(files[20]!.dest, 'keep'), 'utf8')).toBe('kept');
       const ok = files.map((_, i) => i).filter((i) => i !== 9 && i !== 20);
@@ -98,15 +99,10 @@ describe('FileWriter', () => {
       writeFileSync(files[11]!.dest, 'made by the user meanwhile');
       files[12]!.absent = false;
       writeFileSync(files[12]!.dest, 'an older version, to be replaced');
-      const w = new FileWriter({ thread });
-      try {
-        const errors = await w.write(buf, files);
-        expect(errors[11]).toMatchObject({ code: 'EEXIST', message: expect.stringMatching(/appeared there while the restore ran; it was left as it is/) });
-        expect(errors.filter((e) => e !== null)).toHaveLength(1);
-        expect(w.counts).toEqual(thread ? { thread: 1, here: 0 } : { thread: 0, here: 1 });
-      } finally {
-        await w.close();
-      }
+      const { errors, counts } = await writeWith({ thread }, buf, files);
+      expect(errors[11]).toMatchObject({ code: 'EEXIST', message: expect.stringMatching(/appeared there while the restore ran; it was left as it is/) });
+      expect(errors.filter((e) => e !== null)).toHaveLength(1);
+      expect(counts).toEqual(thread ? { thread: 1, here: 0 } : { thread: 0, here: 1 });
       expect(readFileSync(files[11]!.dest, 'utf8')).toBe('made by the user meanwhile');
       const ok = files.map((_, i) => i).filter((i) => i !== 11);
       expectWritten(root, ok.map((i) => files[i]!), ok.map((i) => want[i]!));
@@ -122,13 +118,9 @@ describe('FileWriter', () => {
     for (const c of cases) {
       const root = scratch();
       const { buf, files, want } = batch(root, c.n, c.shared);
-      const w = new FileWriter(c.o);
-      try {
-        expect(await w.write(buf, files)).toEqual(files.map(() => null));
-        expect(w.counts).toEqual({ thread: 0, here: 1 });
-      } finally {
-        await w.close();
-      }
+      const { errors, counts } = await writeWith(c.o, buf, files);
+      expect(errors).toEqual(files.map(() => null));
+      expect(counts).toEqual({ thread: 0, here: 1 });
       expectWritten(root, files, want);
     }
   });
