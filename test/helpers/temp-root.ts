@@ -1,0 +1,26 @@
+/**
+ * Every test file's temp dirs under one root of its own, removed when the file's tests end: the
+ * sandboxes (helpers/repo.ts) and the tests' own `mkdtempSync(tmpdir())` dirs, and what the
+ * gitrepro and git processes they start put in TMPDIR. Left in place for a look afterwards
+ * with GITREPRO_TEST_KEEP=1 (each run of the suite left ~1 GiB in /tmp before).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll } from 'vitest';
+
+const before = process.env.TMPDIR;
+const root = mkdtempSync(path.join(tmpdir(), 'gr-run-'));
+process.env.TMPDIR = root; // os.tmpdir() reads it on each call; child processes inherit it
+
+afterAll(() => {
+  if (before === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = before;
+  if (process.env.GITREPRO_TEST_KEEP === '1') return;
+  // a hook's detached record flusher may still be writing in a sandbox: a few retries, then leave it
+  try {
+    rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  } catch {
+    /* left for the next tmp clean-up */
+  }
+});
