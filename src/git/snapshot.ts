@@ -79,6 +79,14 @@ export async function readPointers(cwd: string, oids: string[], tree?: string, d
 /** Below this many pointers, `git cat-file` reads them all (a few ms): nothing to compute. */
 const POINTERS_COMPUTED_MIN = 2_000;
 
+/** The empty tree of each object format: a snapshot without entries (nothing to ask git). */
+export function emptyTreeId(objectFormat: string): string {
+  return objectFormat === 'sha256'
+    ? '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321'
+    : '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+}
+const EMPTY_TREES = new Set([emptyTreeId('sha1'), emptyTreeId('sha256')]);
+
 /** A source of objects a snapshot may point to (knownPointers). */
 export type PointerCandidates = () => Promise<{ sha256: string; size: number }[]> | { sha256: string; size: number }[];
 
@@ -228,6 +236,8 @@ export async function readSnapshotSlice(cwd: string, tree: string, q: { paths?: 
   };
   const dirs = [...new Set(q.dirs ?? [])];
   for (const d of dirs) out.children.set(d, new Map());
+  // the snapshot before a first recording: 100,000 paths asked of it took 100 git processes
+  if (EMPTY_TREES.has(tree)) return out;
   const plain = [...new Set(q.paths ?? [])].filter((p) => p !== '');
   if (plain.length) await lsTree([], plain);
   const rootAsked = dirs.includes('');

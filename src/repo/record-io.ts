@@ -16,6 +16,7 @@ import { absolutePath } from '../env/probe.js';
 import { isGitreproError } from '../errors.js';
 import { listNotes, readNote, readNotes, writeNote } from '../git/notes.js';
 import { readFileAt, tryResolveCommit } from '../git/revs.js';
+import { emptyTreeId } from '../git/snapshot.js';
 import { gitMaybe, runGit } from '../git/run.js';
 import {
   CONFIG_FILE, formatNote, GIT_OID_RE, LOCK_FILE, parseLock, parseNote, RECORD_SCHEMA,
@@ -35,11 +36,6 @@ import { hookEnvOf, journalPending, type PendingExtra } from './record-journal.j
 import { setting } from '../settings.js';
 import { effectiveEnvSettings } from './trust.js';
 
-export function emptyTreeId(objectFormat: string): string {
-  return objectFormat === 'sha256'
-    ? '6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321'
-    : '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-}
 
 
 /** Reads files of commits: their bytes, and their mode (120000 is a symbolic link). */
