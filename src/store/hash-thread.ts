@@ -9,8 +9,9 @@
  *
  * The worker only computes: the caller decides. It gets a pack's buffer, its size and the spans to
  * check with the ids they must hash to, and answers the pack's sha256 and the indexes of the spans
- * that did not match. The same function runs on the main thread when a buffer is not shared, a
- * pack is small (a thread start costs ~30 ms), or the thread failed: the answer is the same.
+ * that did not match; or, for a pack an ingest laid out from work-tree files (`name`), the sha256
+ * of each span. The same functions run on the main thread when a buffer is not shared, a pack is
+ * small (a thread start costs ~30 ms), or the thread failed: the answer is the same.
  */
 import { createHash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
@@ -54,7 +55,20 @@ export function hashPack(buf: Uint8Array, size: number, spans: readonly Span[], 
   return { packId: h.digest('hex'), bad, thread: false };
 }
 
-/** The worker's source (CommonJS, evaluated): the same check as hashPack, on its own thread. */
+/** What namePack answers: the pack's sha256 and each span's. */
+export interface PackNames {
+  packId: string;
+  ids: string[];
+  thread: boolean;
+}
+
+/** The sha256 of the buffer's first `size` bytes and of each span, on whichever thread runs it. */
+export function namePack(buf: Uint8Array, size: number, spans: readonly { offset: number; length: number }[]): PackNames {
+  const bytes = buf.subarray(0, size);
+  return { packId: sha256Hex(bytes), ids: spans.map((s) => sha256Hex(bytes.subarray(s.offset, s.offset + s.length))), thread: false };
+}
+
+/** The worker's source (CommonJS, evaluated): hashPack's check and namePack's names, on its own thread. */
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const crypto = require('node:crypto');
@@ -64,6 +78,12 @@ const hex = typeof crypto.hash === 'function'
 parentPort.on('message', (m) => {
   try {
     const bytes = new Uint8Array(m.sab, 0, m.size);
+    if (m.name) {
+      const ids = [];
+      for (let i = 0; 2 * i < m.spans.length; i++) ids.push(hex(bytes.subarray(m.spans[2 * i], m.spans[2 * i] + m.spans[2 * i + 1])));
+      parentPort.postMessage({ seq: m.seq, packId: hex(bytes), ids });
+      return;
+    }
     const bad = [];
     for (let i = 0; i < m.ids.length; i++) {
       const off = m.spans[2 * i], len = m.spans[2 * i + 1];
@@ -94,43 +114,58 @@ export class PackHasher {
   private worker?: Promise<Worker>;
   private broken = false;
   private seq = 0;
-  private waiting = new Map<number, { resolve: (h: PackHash) => void; reject: (e: Error) => void }>();
+  private waiting = new Map<number, { resolve: (m: Answer) => void; reject: (e: Error) => void }>();
   /** packs hashed on the worker / on the calling thread (trace, tests) */
   readonly counts = { thread: 0, here: 0 };
 
   constructor(private readonly o: { thread: boolean; minBytes?: number } = { thread: true }) {}
 
   async hash(buf: Buffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
-    const sab = buf.buffer;
-    const shared = typeof SharedArrayBuffer !== 'undefined' && sab instanceof SharedArrayBuffer && buf.byteOffset === 0;
-    if (this.o.thread && !this.broken && shared && size >= (this.o.minBytes ?? THREAD_MIN_BYTES)) {
-      try {
-        const h = await this.onThread(sab, size, spans, layout);
-        this.counts.thread++;
-        return h;
-      } catch {
-        this.broken = true; // the calling thread takes over: same answer, only slower
-      }
+    const m = await this.threaded(buf, size, (sab) => {
+      const concat = layout ? Float64Array.from(layout.concat.flatMap((c) => [c.offset, c.length])) : undefined;
+      const prefix = layout ? Uint8Array.from(layout.prefix) : undefined;
+      return { msg: { sab, size, spans: flatSpans(spans), ids: spans.map((s) => s.id), concat, prefix }, moved: concat ? [concat.buffer, prefix!.buffer] : [] };
+    });
+    if (m && m.bad) {
+      this.counts.thread++;
+      return { packId: m.packId, bad: m.bad, thread: true };
     }
+    if (m) this.broken = true;
     this.counts.here++;
     return hashPack(buf, size, spans, layout);
   }
 
-  private async onThread(sab: SharedArrayBuffer, size: number, spans: readonly Span[], layout?: PackLayout): Promise<PackHash> {
-    const w = await (this.worker ??= this.start());
-    const seq = ++this.seq;
-    const flat = new Float64Array(spans.length * 2);
-    spans.forEach((s, i) => {
-      flat[2 * i] = s.offset;
-      flat[2 * i + 1] = s.length;
-    });
-    return new Promise<PackHash>((resolve, reject) => {
-      if (this.waiting.size === 0) w.ref(); // an answer awaited keeps the process alive
-      this.waiting.set(seq, { resolve, reject });
-      const concat = layout ? Float64Array.from(layout.concat.flatMap((c) => [c.offset, c.length])) : undefined;
-      const prefix = layout ? Uint8Array.from(layout.prefix) : undefined;
-      w.postMessage({ seq, sab, size, spans: flat, ids: spans.map((s) => s.id), concat, prefix }, [flat.buffer, ...(concat ? [concat.buffer, prefix!.buffer] : [])]);
-    });
+  /** namePack on the thread (same rules as `hash`: small or unshared buffers are named here). */
+  async name(buf: Buffer, size: number, spans: readonly { offset: number; length: number }[]): Promise<PackNames> {
+    const m = await this.threaded(buf, size, (sab) => ({ msg: { sab, size, spans: flatSpans(spans), name: true }, moved: [] }));
+    if (m && m.ids?.length === spans.length) {
+      this.counts.thread++;
+      return { packId: m.packId, ids: m.ids, thread: true };
+    }
+    if (m) this.broken = true;
+    this.counts.here++;
+    return namePack(buf, size, spans);
+  }
+
+  /** The thread's answer to a message, or undefined when this buffer is for the calling thread. */
+  private async threaded(buf: Buffer, size: number, make: (sab: SharedArrayBuffer) => { msg: Record<string, unknown>; moved: ArrayBuffer[] }): Promise<Answer | undefined> {
+    const sab = buf.buffer;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && sab instanceof SharedArrayBuffer && buf.byteOffset === 0;
+    if (!this.o.thread || this.broken || !shared || size < (this.o.minBytes ?? THREAD_MIN_BYTES)) return undefined;
+    try {
+      const w = await (this.worker ??= this.start());
+      const seq = ++this.seq;
+      const { msg, moved } = make(sab);
+      const m = await new Promise<Answer>((resolve, reject) => {
+        if (this.waiting.size === 0) w.ref(); // an answer awaited keeps the process alive
+        this.waiting.set(seq, { resolve, reject });
+        w.postMessage({ seq, ...msg }, [(msg.spans as Float64Array<ArrayBuffer>).buffer, ...moved]);
+      });
+      return m;
+    } catch {
+      this.broken = true; // the calling thread takes over: same answer, only slower
+      return undefined;
+    }
   }
 
   private async start(): Promise<Worker> {
@@ -141,13 +176,13 @@ export class PackHasher {
       for (const p of this.waiting.values()) p.reject(e);
       this.waiting.clear();
     };
-    w.on('message', (m: { seq: number; packId?: string; bad?: number[]; error?: string }) => {
+    w.on('message', (m: { seq: number; packId?: string; bad?: number[]; ids?: string[]; error?: string }) => {
       const p = this.waiting.get(m.seq);
       if (!p) return;
       this.waiting.delete(m.seq);
       if (this.waiting.size === 0) w.unref();
-      if (m.error !== undefined || m.packId === undefined || !m.bad) p.reject(new Error(m.error ?? 'no answer'));
-      else p.resolve({ packId: m.packId, bad: m.bad, thread: true });
+      if (m.error !== undefined || m.packId === undefined || (!m.bad && !m.ids)) p.reject(new Error(m.error ?? 'no answer'));
+      else p.resolve({ packId: m.packId, bad: m.bad, ids: m.ids });
     });
     w.on('error', failAll);
     w.on('exit', () => failAll(new Error('the hashing thread stopped')));
@@ -163,6 +198,22 @@ export class PackHasher {
     this.worker = undefined;
     if (w) await w.then((x) => x.terminate()).catch(() => {});
   }
+}
+
+/** A thread's answer: `bad` to a check, `ids` to a naming. */
+interface Answer {
+  packId: string;
+  bad?: number[];
+  ids?: string[];
+}
+
+function flatSpans(spans: readonly { offset: number; length: number }[]): Float64Array<ArrayBuffer> {
+  const flat = new Float64Array(spans.length * 2);
+  spans.forEach((s, i) => {
+    flat[2 * i] = s.offset;
+    flat[2 * i + 1] = s.length;
+  });
+  return flat;
 }
 
 /** A buffer a PackHasher's thread can read without a copy. */

@@ -197,11 +197,12 @@ export class LocalPacks {
   /**
    * Writes a pack laid out by the caller in one buffer (`pack`: PACK_MAGIC, then the objects
    * `blobs` place, each checked against its name, distinct) and its index. The buffer may be
-   * reused once this returns.
+   * reused once this returns. `packId`: the pack's sha256, when the caller computed it over the
+   * same bytes (store/hash-thread.ts).
    */
-  async writeLaidOut(pack: Buffer, blobs: BlobEntry[]): Promise<void> {
+  async writeLaidOut(pack: Buffer, blobs: BlobEntry[], packId?: string): Promise<void> {
     if (blobs.length === 0) return;
-    await this.publish([pack], sha256Hex(pack), pack.length, blobs);
+    await this.publish([pack], packId ?? sha256Hex(pack), pack.length, blobs);
   }
 
   private async publish(parts: Buffer[], id: string, size: number, blobs: BlobEntry[]): Promise<void> {

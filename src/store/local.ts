@@ -23,7 +23,7 @@ import { GitreproError } from '../errors.js';
 import { trace } from '../trace.js';
 import { isLocalFs, makeDirs } from './fsfast.js';
 import { type HashResult } from './hash.js';
-import { PackHasher } from './hash-thread.js';
+import { PackHasher, sharedBuffer } from './hash-thread.js';
 import { LocalPacks, type PackedLoc } from './local-packs.js';
 import { PACK_TARGET } from './pack.js';
 import { PACK_MAGIC, type BlobEntry } from './pack-format.js';
@@ -39,10 +39,11 @@ const SHA_RE = /^[0-9a-f]{64}$/;
 export const LOCAL_PACK_MIN = 64;
 
 /**
- * Hashes received batches on a second thread (store/hash-thread.ts), one for the process: started
- * on the first big batch, idle (and not keeping the process alive) between batches.
+ * Hashes received batches and names ingested packs on a second thread (store/hash-thread.ts), one
+ * for the process: started on the first big batch, idle (and not keeping the process alive)
+ * between batches.
  */
-const receiveHasher = new PackHasher();
+const storeHasher = new PackHasher();
 
 export type StagedObject = Staged;
 
@@ -381,35 +382,58 @@ export class LocalStore {
     const fallback: string[] = [];
     const seen = new Set<string>();
     const top = new Set(readdirSyncSafe(this.root));
-    // files are read straight into the pack's buffer: no buffer per file (W2's 100,000
-    // allocations and the collections after them cost 2 s). Two buffers: one pack is written
-    // (on the thread pool) while the next one is read.
+    // files are read straight into a pack's buffer: no buffer per file (W2's 100,000
+    // allocations and the collections after them cost 2 s). A full buffer is named (each file's
+    // sha256 and the pack's) on the hashing thread and then written (on the thread pool) while
+    // the next one is read: two buffers, in shared memory.
     const most = files.reduce((m, f) => Math.max(m, f.size), 0);
     const size = Math.min(PACK_TARGET, files.reduce((n, f) => n + f.size, 0)) + most + PACK_MAGIC.length;
-    const bufs = [Buffer.allocUnsafe(size)];
+    const bufs = [sharedBuffer(size)];
     let buf = bufs[0]!;
     let at = PACK_MAGIC.copy(buf, 0);
-    let blobs: BlobEntry[] = [];
+    let spans: { path: string; offset: number; length: number }[] = [];
     let added = 0;
-    let writing: Promise<void> | undefined;
+    let settling: Promise<void> | undefined;
     let failed: { e: unknown } | undefined;
-    const flush = async (): Promise<void> => {
-      const n = blobs.length;
-      const w = this.packs.writeLaidOut(buf.subarray(0, at), blobs).then(
-        () => void (added += n),
-        (e: unknown) => void (failed ??= { e }),
-      );
-      await writing; // the other buffer is free once its pack is written
-      writing = w;
+    // a pack's objects in read order: named, each stored unless held already (its bytes then
+    // dropped from the buffer), then the pack written (its name from the thread when no byte moved)
+    const settle = async (b: Buffer, end: number, sp: typeof spans): Promise<void> => {
+      const names = await storeHasher.name(b, end, sp);
+      const blobs: BlobEntry[] = [];
+      let to = PACK_MAGIC.length;
+      for (let i = 0; i < sp.length; i++) {
+        const s = sp[i]!;
+        const ref = { sha256: names.ids[i]!, size: s.length };
+        hashed.set(s.path, ref);
+        sink?.add(ref);
+        if (seen.has(ref.sha256)) continue;
+        seen.add(ref.sha256);
+        if (this.packs.find(ref.sha256) || (top.has(ref.sha256.slice(0, 2)) && this.hasLoose(ref.sha256))) {
+          if (await this.intact(ref)) {
+            await this.freshen(ref.sha256);
+            continue;
+          }
+          if (this.hasLoose(ref.sha256)) await this.quarantine(ref.sha256);
+        }
+        if (s.offset !== to) b.copyWithin(to, s.offset, s.offset + s.length);
+        blobs.push({ id: ref.sha256, offset: to, length: s.length });
+        to += s.length;
+      }
+      await this.packs.writeLaidOut(b.subarray(0, to), blobs, to === end ? names.packId : undefined);
+      added += blobs.length;
+    };
+    const handOver = async (): Promise<void> => {
+      await settling; // the other buffer is free once its pack is written
       if (failed) throw failed.e;
-      buf = bufs.find((b) => b !== buf) ?? bufs[bufs.push(Buffer.allocUnsafe(size)) - 1]!;
-      blobs = [];
+      settling = settle(buf, at, spans).catch((e: unknown) => void (failed ??= { e }));
+      buf = bufs.find((b) => b !== buf) ?? bufs[bufs.push(sharedBuffer(size)) - 1]!;
+      spans = [];
       at = PACK_MAGIC.copy(buf, 0);
     };
     let sinceYield = 0;
     for (const f of files) {
-      // reads are synchronous: let the pack being written move on now and then
-      if (writing && (sinceYield += f.size + 4096) >= 4 << 20) {
+      // reads are synchronous: let the pack being named and written move on now and then
+      if (settling && (sinceYield += f.size + 4096) >= 4 << 20) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -421,24 +445,12 @@ export class LocalStore {
         fallback.push(f.path);
         continue;
       }
-      const ref = { sha256: sha256Hex(slot), size: slot.length };
-      hashed.set(f.path, ref);
-      sink?.add(ref);
-      if (seen.has(ref.sha256)) continue;
-      seen.add(ref.sha256);
-      if (this.packs.find(ref.sha256) || (top.has(ref.sha256.slice(0, 2)) && this.hasLoose(ref.sha256))) {
-        if (await this.intact(ref)) {
-          await this.freshen(ref.sha256);
-          continue;
-        }
-        if (this.hasLoose(ref.sha256)) await this.quarantine(ref.sha256);
-      }
-      blobs.push({ id: ref.sha256, offset: at, length: slot.length });
-      at += slot.length;
-      if (at >= PACK_TARGET) await flush();
+      spans.push({ path: f.path, offset: at, length: f.size });
+      at += f.size;
+      if (at >= PACK_TARGET) await handOver();
     }
-    await flush();
-    await writing;
+    if (spans.length) await handOver();
+    await settling;
     if (failed) throw failed.e;
     return { hashed, added, fallback };
   }
@@ -457,7 +469,7 @@ export class LocalStore {
     if (sab instanceof SharedArrayBuffer && items.every((it) => it.bytes.buffer === sab)) {
       const seen = new Set<string>();
       const wanted = items.filter((it) => it.bytes.length === it.ref.size && !this.packs.find(it.ref.sha256) && !seen.has(it.ref.sha256) && seen.add(it.ref.sha256));
-      const h = await receiveHasher.hash(
+      const h = await storeHasher.hash(
         Buffer.from(sab),
         sab.byteLength,
         items.map((it) => ({ offset: it.bytes.byteOffset, length: it.bytes.length, id: it.ref.sha256 })),

@@ -308,6 +308,42 @@ describe('local packs', () => {
     expect(c.manifest()).toEqual(m1);
   });
 
+  it('a first recording whose files repeat each other and objects the store holds packs each new object once, in a pack named by its bytes; clones restore every file', () => {
+    const { r, bare } = project();
+    const held = files('data/held', 5, 'held', 60_000); // stored loose by a small first commit
+    writeAll(r, held);
+    r.commit('five held');
+    const fresh = files('data/a', 160, 'fresh', 60_000); // 9.6 MB: named on the hashing thread
+    const heldBytes = Object.values(held);
+    const freshBytes = Object.values(fresh);
+    // every fifth file repeats an earlier file of the read, every seventh one a held object
+    Object.keys(fresh).forEach((p, i) => {
+      if (i % 5 === 4) fresh[p] = freshBytes[i - 1]!;
+      else if (i % 7 === 6) fresh[p] = heldBytes[i % 5]!;
+    });
+    writeAll(r, fresh);
+    r.gr(['add'], { env: { GITREPRO_TRACE: '1' } });
+    r.commit('many repeated');
+    const wantNew = new Set(Object.values(fresh).map(sha256));
+    for (const b of heldBytes) wantNew.delete(sha256(b));
+    expect(wantNew.size).toBeLessThan(160);
+    const packs = localPacks(r);
+    expect(packedIds(r)).toEqual(wantNew);
+    expect([...packs.values()].reduce((n, s) => n + s.size, 0)).toBe(wantNew.size); // each once
+    const dir = path.join(r.gitDir(), 'gitrepro', 'packs');
+    for (const id of packs.keys()) {
+      const pack = readFileSync(path.join(dir, `${id}.pack`));
+      expect(sha256(pack)).toBe(id);
+      for (const b of decodeIndex(readFileSync(path.join(dir, `${id}.idx`))).blobs) expect(sha256(pack.subarray(b.offset, b.offset + b.length))).toBe(b.id);
+    }
+    expect(r.grJson(['fsck'])).toMatchObject({ ok: true, objects: wantNew.size + 5 });
+    const m = r.manifest();
+    for (const [p, b] of Object.entries(fresh)) expect(sha256(r.read(p))).toBe(sha256(b));
+    r.git(['push', '-q', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(m);
+  });
+
   it('a big push takes the pointers of packed objects from the local packs, reads the others from git, and the remote gets every object; a clone takes them from the remote\'s pack indexes', () => {
     const { r, bare, store } = project();
     writeAll(r, files('data/many', 2100, 'm', 64));

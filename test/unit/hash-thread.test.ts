@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { hashPack, PackHasher, sharedBuffer, type Span } from '../../src/store/hash-thread.js';
+import { hashPack, namePack, PackHasher, sharedBuffer, type Span } from '../../src/store/hash-thread.js';
 import { PackBuilder } from '../../src/store/pack.js';
 import { decodeIndex, PACK_MAGIC } from '../../src/store/pack-format.js';
 import { PROJECT } from '../helpers/repo.js';
@@ -74,6 +74,28 @@ describe('PackHasher', () => {
       expect([a.counts, b.counts, c.counts]).toEqual([{ thread: 0, here: 1 }, { thread: 0, here: 1 }, { thread: 0, here: 1 }]);
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
+    }
+  });
+
+  it("names an ingest's pack on its thread as the calling thread does: each span's sha256 and the pack's", async () => {
+    const laid = [
+      { offset: 16, length: 4096 },
+      { offset: 4112, length: 70_000 },
+      { offset: 74_112, length: 0 },
+      { offset: 74_112, length: size - 74_112 },
+    ];
+    const here = namePack(buf, size, laid);
+    expect(here).toEqual({ packId: sha(buf.subarray(0, size)), ids: laid.map((s) => sha(buf.subarray(s.offset, s.offset + s.length))), thread: false });
+    const h = new PackHasher({ thread: true, minBytes: 0 });
+    const plain = new PackHasher({ thread: true, minBytes: 0 });
+    try {
+      expect(await h.name(buf, size, laid)).toEqual({ ...here, thread: true });
+      expect(await plain.name(Buffer.from(buf), size, laid)).toEqual(here); // not shared memory
+      await (await (h as unknown as { worker: Promise<Worker> }).worker).terminate(); // as if it had crashed
+      expect(await h.name(buf, size, laid)).toEqual(here);
+      expect([h.counts, plain.counts]).toEqual([{ thread: 1, here: 1 }, { thread: 0, here: 1 }]);
+    } finally {
+      await Promise.all([h.close(), plain.close()]);
     }
   });
 
