@@ -16,10 +16,17 @@ export const RECORD_SCHEMA = 'gitrepro.record/v1';
 export const NOTES_REF = 'refs/notes/gitrepro';
 export const SNAPSHOTS_REF = 'refs/gitrepro/snapshots';
 
+/**
+ * Paths none of unsafePathReason's rules can refuse: components that are not empty and do not
+ * start with '.', no control character, no drive letter.
+ */
+const PLAIN_PATH = /^(?![a-zA-Z]:[\\/])[^/.\0\n\r][^/\0\n\r]*(?:\/[^/.\0\n\r][^/\0\n\r]*)*$/;
+
 /** Returns why `p` is unsafe, or undefined when it is a safe relative data path. */
 export function unsafePathReason(p: string): string | undefined {
   if (p.length === 0) return 'empty path';
   if (p.length > 4096) return 'path too long';
+  if (PLAIN_PATH.test(p)) return undefined; // the common case, in one test (a snapshot has 100,000)
   if (/[\0\n\r]/.test(p)) return 'control character in path';
   if (p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p)) return 'absolute path';
   for (const part of p.split('/')) {

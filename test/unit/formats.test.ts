@@ -57,6 +57,18 @@ describe('paths', () => {
     ['.git/hooks/pre-commit', '.git component'],
     ['sub/.GiT/config', '.git component'],
     ['a\nb', 'control character in path'],
+    ['data/a\rb/c', 'control character in path'],
+    ['data/x\0', 'control character in path'],
+    ['C:\\x', 'absolute path'],
+    ['a/b/', 'empty path component'],
+    ['data/..', "'..' component"],
+    ['data/.', "'.' component"],
+    ['data/.GIT', '.git component'],
+    ['x/.gitignore', undefined],
+    ['.hidden/x.csv', undefined],
+    ['data/a..b/c.d', undefined],
+    ['C:x', undefined],
+    ['data/.git-foo', undefined],
   ])('%j → %s', (p, why) => expect(unsafePathReason(p)).toBe(why));
 });
 
