@@ -281,6 +281,7 @@ export class PointerBlobs {
   private proc?: ReturnType<typeof startGit>;
   private marks = new Map<string, number>();
   private next = 2; // :1 is the snapshot commit
+  private aborted = false;
 
   constructor(
     private readonly cwd: string,
@@ -292,8 +293,9 @@ export class PointerBlobs {
     return this.proc !== undefined || n >= this.minFiles;
   }
 
-  /** Sends the pointer of an object just hashed (once per object). */
+  /** Sends the pointer of an object just hashed (once per object; nothing once aborted). */
   add(p: { sha256: string; size: number }): void {
+    if (this.aborted) return;
     const key = `${p.sha256} ${p.size}`;
     if (this.marks.has(key)) return;
     this.proc ??= startGit(this.cwd, FAST_IMPORT, { ok: [0, 1, 128] });
@@ -310,6 +312,7 @@ export class PointerBlobs {
 
   /** Ends the process without a snapshot (an add that failed, or one that sent nothing). */
   async abort(): Promise<void> {
+    this.aborted = true;
     const p = this.proc;
     this.proc = undefined;
     this.marks.clear();

@@ -431,26 +431,31 @@ export class LocalStore {
       at = PACK_MAGIC.copy(buf, 0);
     };
     let sinceYield = 0;
-    for (const f of files) {
-      // reads are synchronous: let the pack being named and written move on now and then
-      if (settling && (sinceYield += f.size + 4096) >= 4 << 20) {
-        sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    try {
+      for (const f of files) {
+        // reads are synchronous: let the pack being named and written move on now and then
+        if (settling && (sinceYield += f.size + 4096) >= 4 << 20) {
+          sinceYield = 0;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const slot = buf.subarray(at, at + f.size);
+        try {
+          readFileInto(f.path, slot);
+        } catch (e) {
+          if (!(e instanceof SourceRefused)) throw e;
+          fallback.push(f.path);
+          continue;
+        }
+        spans.push({ path: f.path, offset: at, length: f.size });
+        at += f.size;
+        if (at >= PACK_TARGET) await handOver();
       }
-      const slot = buf.subarray(at, at + f.size);
-      try {
-        readFileInto(f.path, slot);
-      } catch (e) {
-        if (!(e instanceof SourceRefused)) throw e;
-        fallback.push(f.path);
-        continue;
-      }
-      spans.push({ path: f.path, offset: at, length: f.size });
-      at += f.size;
-      if (at >= PACK_TARGET) await handOver();
+      if (spans.length) await handOver();
+    } finally {
+      // a read that failed ends the ingest only once the pack in hand is settled (nothing of it
+      // runs after the caller has gone on)
+      await settling;
     }
-    if (spans.length) await handOver();
-    await settling;
     if (failed) throw failed.e;
     return { hashed, added, fallback };
   }

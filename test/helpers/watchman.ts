@@ -20,7 +20,7 @@ export function hasWatchman(): boolean {
   return known;
 }
 
-/** Ends Watchman's watch of each repository (the daemon keeps running for the next file). */
+/** Ends Watchman's watch of each repository (the file's daemon is shut down after it: helpers/temp-root.ts). */
 export function unwatch(repos: TestRepo[]): void {
   for (const r of repos) {
     try {
