@@ -18,7 +18,7 @@
 #   BENCH_ROOT=/tmp/rv2 BENCH_RUNS=1 W2_DIRS=20 W1_SMALL_N=200 W1_BIG_MIB=4 EDIT_MIB=64 bash bench/remote-v2.sh
 # The test gateway keeps objects in 4 GiB of memory: each part empties its bucket and forces RGW's
 # garbage collection when done (a full OSD blocks every client of the shared server).
-# Finished trees are moved to $BENCH_ROOT/trash and deleted at the end: on this ext4 (no journal),
+# Finished trees are moved to $BENCH_ROOT/trash-<run> and deleted at the end: on this ext4 (no journal),
 # creating many files right after deleting a big tree is 4-15x slower for minutes.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +32,8 @@ W1_PY=${W1_PY:-$SHARED/w1.py} W2_PY=${W2_PY:-$SHARED/w2.py}
 for t in git hyperfine python3 node curl; do command -v "$t" >/dev/null || { echo "bench: $t is required" >&2; exit 2; }; done
 bash "$MAIN/test/s3/rgw.sh" status || { echo "bench: no radosgw (bash test/s3/rgw.sh start)" >&2; exit 2; }
 stamp=$(date -u +%Y%m%dT%H%M%S)
-export RES=$ROOT/results-$stamp TRASH=$ROOT/trash
+# each run its own trash: a run that starts while the last one deletes its trees keeps its own
+export RES=$ROOT/results-$stamp TRASH=$ROOT/trash-$stamp
 mkdir -p "$ROOT" "$RES" "$TRASH"
 exec > >(tee "$RES/log.txt") 2>&1
 
