@@ -306,9 +306,15 @@ export async function writePending(repo: Repo, o: { leaveToFlushers?: boolean; r
     const exists = await commitsThatExist(repo, [...todo.keys()]);
     const again: { commit: string; extra: PendingExtra }[] = [];
     let deferred = 0;
-    for (const [commit, extra] of todo) {
+    for (const [commit, taken] of todo) {
       // git notes would annotate any object id, even one that names no commit: never record those
       if (!exists.has(commit)) continue;
+      let extra = taken;
+      if (!extra.hookEnv && extra.flusher !== undefined && extra.flusher !== process.pid && !alive(extra.flusher)) {
+        // its flusher journaled the commit's variables after this journal was taken, and left
+        // (journaling is the first thing a flusher does): they are in the live journal now
+        extra = { ...extra, hookEnv: (await readJournal(repo)).get(commit)?.hookEnv };
+      }
       if (!extra.rewrittenFrom?.length && !extra.dataNotCommitted && noted.has(commit)) continue;
       if (o.leaveToFlushers && (deferred > 0 || awaitsItsFlusher(extra))) {
         // its flusher has started but not journaled its hook's variables yet; the commits after
