@@ -36,8 +36,6 @@ import { hookEnvOf, journalPending, type PendingExtra } from './record-journal.j
 import { setting } from '../settings.js';
 import { effectiveEnvSettings } from './trust.js';
 
-
-
 /** Reads files of commits: their bytes, and their mode (120000 is a symbolic link). */
 export interface CommitFileReader {
   read(commit: string, path: string): Promise<Buffer | undefined>;
