@@ -15,7 +15,7 @@ const files = new Set<string>();
 const stoppers = new Set<() => void>();
 const children = new Set<{ pid?: number; kill(signal: NodeJS.Signals): unknown }>();
 
-/** Registers a file to remove if the process is stopped by a signal (a temp file, a held lock). */
+/** Registers a file to remove if the process is stopped by a signal (a temp file or directory, a held lock). */
 export function removeOnSignal(file: string): void {
   files.add(file);
 }
@@ -65,7 +65,8 @@ export function cleanUpNow(signal: NodeJS.Signals): void {
       /* gone */
     }
   }
-  for (const f of files) rmSync(f, { force: true });
+  // recursive: a restore's fresh directory is written whole under a temp name (materialize.ts)
+  for (const f of files) rmSync(f, { force: true, recursive: true });
   files.clear();
 }
 

@@ -23,6 +23,16 @@ let serial = 0;
 /** The names tempPath makes (a killed process's leftovers are recognised by this whole shape). */
 export const TEMP_NAME = /^\.gitrepro-tmp-.*-\d+-[0-9a-f]{12}-\d+$/;
 
+/** True for a temp path or a path inside a temp directory (a restore's fresh directory, written whole). */
+export function inTemp(rel: string): boolean {
+  return rel.startsWith(TEMP_PREFIX) || rel.includes(`/${TEMP_PREFIX}`);
+}
+
+/** True when some part of `rel` has tempPath's whole shape: a killed process's leftover, never the user's. */
+export function isTempLeftover(rel: string): boolean {
+  return inTemp(rel) && rel.split('/').some((part) => TEMP_NAME.test(part));
+}
+
 /** A fresh temp path in `dir`: `.gitrepro-tmp-<tag>-<pid>-<random>-<n>` (callers create it with O_EXCL). */
 export function tempPath(dir: string, tag = 'file'): string {
   const p = path.join(dir, `${TEMP_PREFIX}${tag}-${process.pid}-${RUN}-${++serial}`);

@@ -39,6 +39,12 @@ export interface FileWrite {
    * rename (an edit saved meanwhile), the file fails with EEXIST and what is there stays.
    */
   expect?: DestStat;
+  /**
+   * `tmp` is the file's final name inside a directory this restore made under a temp name
+   * (materialize.ts, "a fresh directory is written whole"): the file is written there and left;
+   * the caller renames the whole directory into place once all its files are written.
+   */
+  direct?: boolean;
 }
 
 /** What identifies a file's version without reading it: inode, size, times. */
@@ -94,7 +100,7 @@ export function writeOne(bytes: Uint8Array, f: FileWrite): void {
     throw e;
   }
   closeSync(fd);
-  placeChecked(f.tmp, f.dest, f);
+  if (!f.direct) placeChecked(f.tmp, f.dest, f);
 }
 
 function appeared(): Error {
@@ -159,17 +165,20 @@ parentPort.on('message', (m) => {
         throw e;
       }
       fs.closeSync(fd);
-      try {
-        if (f.absent && fs.lstatSync(f.dest, { throwIfNoEntry: false })) throw Object.assign(new Error(m.appeared), { code: 'EEXIST' });
-        if (f.expect) {
-          const st = fs.lstatSync(f.dest, { throwIfNoEntry: false });
-          const x = f.expect;
-          if (st && (st.ino !== x.ino || st.size !== x.size || st.mtimeMs !== x.mtimeMs || st.ctimeMs !== x.ctimeMs)) throw Object.assign(new Error(m.changed), { code: 'EEXIST' });
+      // a file of a fresh directory written whole is at its final name already (direct)
+      if (!f.direct) {
+        try {
+          if (f.absent && fs.lstatSync(f.dest, { throwIfNoEntry: false })) throw Object.assign(new Error(m.appeared), { code: 'EEXIST' });
+          if (f.expect) {
+            const st = fs.lstatSync(f.dest, { throwIfNoEntry: false });
+            const x = f.expect;
+            if (st && (st.ino !== x.ino || st.size !== x.size || st.mtimeMs !== x.mtimeMs || st.ctimeMs !== x.ctimeMs)) throw Object.assign(new Error(m.changed), { code: 'EEXIST' });
+          }
+          fs.renameSync(f.tmp, f.dest);
+        } catch (e) {
+          fs.rmSync(f.tmp, { force: true });
+          throw e;
         }
-        fs.renameSync(f.tmp, f.dest);
-      } catch (e) {
-        fs.rmSync(f.tmp, { force: true });
-        throw e;
       }
       errors.push(null);
     } catch (e) {

@@ -21,7 +21,7 @@ import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { TEMP_PREFIX } from '../fs/atomic.js';
+import { inTemp, TEMP_PREFIX } from '../fs/atomic.js';
 import { readSnapshotSlice, type SnapEntry } from '../git/snapshot.js';
 import { hashFile } from '../store/hash.js';
 import type { HashedSink, LocalStore, StagedObject } from '../store/local.js';
@@ -287,7 +287,8 @@ export async function scanChanges(
 
   const real = realDirs(root);
   for (const p of paths) {
-    if (path.basename(p).startsWith(TEMP_PREFIX)) continue;
+    // gitrepro's temp files, and the files of a temp directory (a killed restore's leftovers)
+    if (inTemp(p)) continue;
     // never through a symlinked parent: what it leads to is not the work tree's
     const st = real(parentOf(p)) ? lstatQuiet(path.join(root, p)) : undefined;
     if (!st) {

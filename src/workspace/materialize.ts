@@ -7,7 +7,7 @@
  * thread (fs/write-thread.ts). Paths are re-validated and never written through a symlinked
  * directory.
  */
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rmdir, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { GitreproError, isGitreproError } from '../errors.js';
@@ -15,8 +15,8 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { TEMP_NAME, tempDone, tempPath } from '../fs/atomic.js';
-import { chmodNeeded, FileWriter, type DestStat, type FileWrite, type WriteError } from '../fs/write-thread.js';
+import { isTempLeftover, tempDone, tempPath } from '../fs/atomic.js';
+import { chmodNeeded, FileWriter, placeChecked, type DestStat, type FileWrite, type WriteError } from '../fs/write-thread.js';
 import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
@@ -231,24 +231,68 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       else waiting.set(sha, [c]);
     }
     const writer = new FileWriter();
+    const fresh = freshDirs(writes, pending, { beside: (d) => o.tempBeside?.(d) ?? false, before });
+    /** A fresh directory's temp directory (beside it), made by its first file; undefined: not fresh after all. */
+    const tmpDirOf = (d: string, f: FreshDir): string | undefined => {
+      if (f.tmp || f.skip) return f.tmp;
+      const abs = path.join(o.root, d);
+      const parent = path.dirname(abs);
+      try {
+        if (!made.has(parent)) {
+          mkdirSync(parent, { recursive: true });
+          made.add(parent);
+        }
+        // something is there by now (the user was faster): its files are written one by one, checked
+        if (lstatSync(abs, { throwIfNoEntry: false })) throw new Error('exists');
+        const tmp = tempPath(parent, 'dir');
+        mkdirSync(tmp);
+        f.tmp = tmp;
+      } catch {
+        f.skip = true;
+      }
+      return f.tmp;
+    };
+    /** The last file of a fresh directory was answered: the directory goes into place. */
+    const settle = (d: string, f: FreshDir): void => {
+      if (--f.left > 0 || !f.tmp) return;
+      fresh.delete(d);
+      putInPlace(d, f);
+    };
     /** The files of objects that arrived, written from their bytes (checked on arrival, not read back). */
     const consume = async (items: readonly CheckedObject[]): Promise<void> => {
-      const batches = new Map<ArrayBufferLike, { c: SnapChange; w: FileWrite }[]>();
+      const batches = new Map<ArrayBufferLike, { c: SnapChange; w: FileWrite; f?: FreshDir }[]>();
       for (const { ref, bytes } of items) {
         const cs = waiting.get(ref.sha256);
         if (!cs || bytes.length !== ref.size) continue;
         waiting.delete(ref.sha256);
         for (const c of cs) {
+          const d = path.posix.dirname(c.path);
+          const f = fresh.get(d);
           // a pointer whose size is not the object's: copyOut names the fault
           if (c.entry!.size !== ref.size) {
+            if (f) f.skip = true;
             await write(c);
+            if (f) settle(d, f);
             continue;
           }
-          const to = await prepare(c, true);
-          if (!to) continue;
+          const tmp = f && tmpDirOf(d, f);
+          let w: FileWrite;
+          if (tmp) {
+            const mode = c.entry!.exec ? 0o755 : 0o644;
+            const at = path.join(tmp, path.posix.basename(c.path));
+            w = { tmp: at, dest: at, offset: bytes.byteOffset, length: bytes.length, mode, chmod: chmodNeeded(mode), direct: true };
+          } else {
+            const to = await prepare(c, true);
+            if (!to) {
+              if (f) settle(d, f);
+              continue;
+            }
+            w = { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode), absent: to.absent, expect: to.expect };
+          }
           const b = batches.get(bytes.buffer) ?? [];
           if (b.length === 0) batches.set(bytes.buffer, b);
-          b.push({ c, w: { tmp: tempPath(to.tmpDir, 'obj'), dest: to.abs, offset: bytes.byteOffset, length: bytes.length, mode: to.mode, chmod: chmodNeeded(to.mode), absent: to.absent, expect: to.expect } });
+          b.push({ c, w, f: tmp ? f : undefined });
+          if (f && !tmp) settle(d, f);
         }
       }
       for (const [buf, b] of batches) {
@@ -258,11 +302,18 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         } catch (e) {
           errors = b.map(() => ({ message: (e as Error)?.message ?? String(e), code: (e as NodeJS.ErrnoException)?.code }));
         }
-        b.forEach(({ c, w }, i) => {
-          tempDone(w.tmp);
+        b.forEach(({ c, w, f }, i) => {
           const e = errors[i];
-          if (!e) res.written.push(c.path);
+          if (!f) {
+            tempDone(w.tmp);
+            if (!e) res.written.push(c.path);
+            else fail(c.path, Object.assign(new Error(e.message), { code: e.code }));
+            return;
+          }
+          // a fresh directory's file: written, not yet in place
+          if (!e) f.done.push(c.path);
           else fail(c.path, Object.assign(new Error(e.message), { code: e.code }));
+          settle(path.posix.dirname(c.path), f);
         });
       }
     };
@@ -273,6 +324,9 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       outcome = await Promise.allSettled([mapLimit(writes.filter((c) => !pending.has(c.entry!.sha256)), 8, write), o.incoming!.fetch(consume)]);
     } finally {
       await writer.close();
+      // what a fetch never handed over is not waited for: the files written go into place
+      for (const [d, f] of fresh) if (f.tmp) putInPlace(d, f);
+      fresh.clear();
     }
     for (const r of outcome) if (r.status === 'rejected') throw r.reason;
     trace(`work tree: files of fetched objects written in ${writer.counts.thread} batch(es) on a second thread, ${writer.counts.here} on the main thread`);
@@ -280,6 +334,37 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     await mapLimit([...waiting.values()].flat(), 8, write);
   }
   return res;
+
+  /**
+   * A fresh directory written whole goes into place by one rename. If something is at its path
+   * by now (the user made it meanwhile), its files are put in one by one, each only where nothing
+   * is (placeChecked); a path that is not a real directory gets none of them.
+   */
+  function putInPlace(d: string, f: FreshDir): void {
+    const tmp = f.tmp!;
+    const abs = path.join(o.root, d);
+    try {
+      renameSync(tmp, abs); // over nothing, or over an empty directory only
+      tempDone(tmp);
+      for (const p of f.done) res.written.push(p);
+      return;
+    } catch {
+      // EEXIST, ENOTEMPTY, ENOTDIR: something is there now
+    }
+    for (const p of f.done) {
+      try {
+        mkdirSync(abs, { recursive: true });
+        const st = lstatSync(abs);
+        if (!st.isDirectory()) throw new GitreproError('GITREPRO_IO_FAILED', `cannot write ${p}: ${d} became something other than a directory while the restore ran; it was left as it is`, { hint: `move ${d} aside, then run \`gitrepro restore\`` });
+        placeChecked(path.join(tmp, path.posix.basename(p)), path.join(o.root, p), { absent: true });
+        res.written.push(p);
+      } catch (e) {
+        fail(p, e);
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+    tempDone(tmp);
+  }
 
   /**
    * Empties the directory `rel` so that a file can take its place: every regular file in it is
@@ -292,12 +377,52 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     for (const [sub, st] of files.regular) {
       const p = `${rel}/${sub}`;
       // a killed restore's temp file is gitrepro's, not the user's: removed, not rescued
-      if (!TEMP_NAME.test(path.posix.basename(sub))) await secureFile(p, st);
+      if (!isTempLeftover(sub)) await secureFile(p, st);
       await unlink(path.join(o.root, p));
     }
     for (const d of files.dirs.reverse()) await rmdir(path.join(o.root, rel, d));
     await rmdir(path.join(o.root, rel));
   }
+}
+
+/** A directory the restore makes whole: written under a temp name beside it, then renamed into place. */
+interface FreshDir {
+  /** its files not yet answered */
+  left: number;
+  /** the temp directory, once its first file came */
+  tmp?: string;
+  /** written after all one by one (it exists by now, or a file of it is written another way) */
+  skip?: boolean;
+  /** its files written in the temp directory */
+  done: string[];
+}
+
+/**
+ * The directories a restore writing while it fetches can make whole ("a fresh directory is
+ * written whole", docs/architecture.md): missing when the restore began, in a directory git
+ * ignores whole (as is their parent, where the temp directory goes: a killed restore's leftover
+ * never shows in `git status`), holding only files, every one of them arriving from the fetch.
+ * A file written there costs an open, a write and a close; the rename and the look before it
+ * (two of the five system calls per file) are paid once per directory.
+ */
+function freshDirs(writes: readonly SnapChange[], pending: ReadonlySet<string>, o: { beside: (relDir: string) => boolean; before: DirPresence }): Map<string, FreshDir> {
+  const counts = new Map<string, number>();
+  const not = new Set<string>();
+  for (const c of writes) {
+    const d = path.posix.dirname(c.path);
+    counts.set(d, (counts.get(d) ?? 0) + 1);
+    if (!pending.has(c.entry!.sha256)) not.add(d);
+  }
+  // a directory holding a directory is not a leaf
+  const inner = new Set<string>();
+  for (const d of counts.keys()) for (let p = path.posix.dirname(d); p !== '.' && !inner.has(p); p = path.posix.dirname(p)) inner.add(p);
+  const out = new Map<string, FreshDir>();
+  for (const [d, left] of counts) {
+    const parent = path.posix.dirname(d);
+    if (d === '.' || parent === '.' || not.has(d) || inner.has(d) || !o.beside(d) || !o.beside(parent) || o.before.exists(d)) continue;
+    out.set(d, { left, done: [] });
+  }
+  return out;
 }
 
 /** Every entry under `dir`: regular files with their stat, directories (parents first), and the rest. */

@@ -5,7 +5,9 @@
  * restore only once its other writes have ended.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SnapChange } from '../../src/git/snapshot.js';
 import { openRepo } from '../../src/repo/context.js';
@@ -178,5 +180,124 @@ describe('a restore writing while it fetches', () => {
     expect(then).toBe(3000);
     await new Promise((res) => setTimeout(res, 300));
     expect(count()).toBe(then);
+  });
+
+  describe('a fresh directory, written whole under a temp name and renamed into place once', () => {
+    // as syncTo passes it for `data/` (a directory track pattern: git ignores data/ whole)
+    const beside = (d: string): boolean => d === 'data' || d.startsWith('data/');
+    const objs80 = (): CheckedObject[] => arrivedTogether(Array.from({ length: 80 }, (_, i) => `new ${i}\n`)); // one batch each half, for the writing thread
+    const tempsIn = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.gitrepro-tmp-'));
+
+    it('appears with all its files at once: while its files arrive, a reader sees no part of it', async () => {
+      const { r, repo } = await setUp();
+      const objs = objs80();
+      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: i % 5 === 0 } }));
+      let between: { there: boolean; temps: string[]; inTemp: number } | undefined;
+      const res = await materialize(changes, {
+        root: r.dir,
+        store: repo.store,
+        sharedDir: repo.sharedDir,
+        reason: 'test',
+        tempBeside: beside,
+        incoming: {
+          pending: new Set(objs.map((o) => o.ref.sha256)),
+          fetch: async (consume) => {
+            await consume(objs.slice(0, 70));
+            const temps = tempsIn(r.path('data'));
+            between = { there: existsSync(r.path('data/new')), temps, inTemp: temps.length === 1 ? readdirSync(r.path(`data/${temps[0]}`)).length : -1 };
+            await consume(objs.slice(70));
+          },
+        },
+      });
+      expect(between!.there).toBe(false);
+      expect(between!.temps).toHaveLength(1);
+      expect(between!.inTemp).toBe(70);
+      expect(res.failed).toEqual([]);
+      expect(res.written).toHaveLength(80);
+      for (let i = 0; i < 80; i++) {
+        expect(r.read(`data/new/f${i}`).toString()).toBe(`new ${i}\n`);
+        expect(lstatSync(r.path(`data/new/f${i}`)).mode & 0o777).toBe(i % 5 === 0 ? 0o755 : 0o644);
+      }
+      expect(tempsIn(r.path('data'))).toEqual([]);
+      expect(tempsIn(r.path('data/new'))).toEqual([]);
+    });
+
+    it('a directory the user made meanwhile keeps what they put there: the other files go in one by one, beside it', async () => {
+      const { r, repo } = await setUp();
+      const objs = objs80();
+      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
+      const res = await materialize(changes, {
+        root: r.dir,
+        store: repo.store,
+        sharedDir: repo.sharedDir,
+        reason: 'test',
+        tempBeside: beside,
+        incoming: {
+          pending: new Set(objs.map((o) => o.ref.sha256)),
+          fetch: async (consume) => {
+            await consume(objs.slice(0, 70)); // f7 is written in the temp directory
+            mkdirSync(r.path('data/new'));
+            writeFileSync(r.path('data/new/f7'), 'the user was faster\n');
+            writeFileSync(r.path('data/new/notes.txt'), 'theirs\n');
+            await consume(objs.slice(70));
+          },
+        },
+      });
+      expect(r.read('data/new/f7').toString()).toBe('the user was faster\n');
+      expect(r.read('data/new/notes.txt').toString()).toBe('theirs\n');
+      expect(res.failed.map((f) => f.path)).toEqual(['data/new/f7']);
+      expect(res.failed[0]!.error.message).toMatch(/data\/new\/f7: a file appeared there while the restore ran; it was left as it is/);
+      expect(res.written).toHaveLength(79);
+      for (let i = 0; i < 80; i++) if (i !== 7) expect(r.read(`data/new/f${i}`).toString()).toBe(`new ${i}\n`);
+      expect(tempsIn(r.path('data'))).toEqual([]);
+      expect(tempsIn(r.path('data/new'))).toEqual([]);
+    });
+
+    it('a symlink put at its path meanwhile is not written through: every file of it fails, naming the path', async () => {
+      const { r, repo } = await setUp();
+      const outside = mkdtempSync(path.join(tmpdir(), 'gr-outside-'));
+      const objs = objs80();
+      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
+      const res = await materialize(changes, {
+        root: r.dir,
+        store: repo.store,
+        sharedDir: repo.sharedDir,
+        reason: 'test',
+        tempBeside: beside,
+        incoming: {
+          pending: new Set(objs.map((o) => o.ref.sha256)),
+          fetch: async (consume) => {
+            await consume(objs.slice(0, 70));
+            symlinkSync(outside, r.path('data/new'));
+            await consume(objs.slice(70));
+          },
+        },
+      });
+      expect(readdirSync(outside)).toEqual([]);
+      expect(lstatSync(r.path('data/new')).isSymbolicLink()).toBe(true);
+      expect(res.written).toEqual([]);
+      expect(res.failed).toHaveLength(80);
+      expect(res.failed[0]!.error.message).toMatch(/data\/new became something other than a directory while the restore ran; it was left as it is/);
+      expect(tempsIn(r.path('data'))).toEqual([]);
+    });
+
+    it('a fetch that hands over only some of its objects: those files go into place, the rest are reported missing', async () => {
+      const { r, repo } = await setUp();
+      const objs = objs80();
+      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
+      const res = await materialize(changes, {
+        root: r.dir,
+        store: repo.store,
+        sharedDir: repo.sharedDir,
+        reason: 'test',
+        tempBeside: beside,
+        incoming: { pending: new Set(objs.map((o) => o.ref.sha256)), fetch: (consume) => consume(objs.slice(0, 75)) },
+      });
+      expect(res.written).toHaveLength(75);
+      expect(res.missing.map((m) => m.path).sort()).toEqual([75, 76, 77, 78, 79].map((i) => `data/new/f${i}`));
+      for (let i = 0; i < 75; i++) expect(r.read(`data/new/f${i}`).toString()).toBe(`new ${i}\n`);
+      expect(existsSync(r.path('data/new/f75'))).toBe(false);
+      expect(tempsIn(r.path('data'))).toEqual([]);
+    });
   });
 });

@@ -204,4 +204,44 @@ process.stdout.write('done\\n');
       for (const n of names.slice(0, 50)) expect(statSync(path.join(into, n)).size).toBe(4096);
     }
   });
+
+  it('Ctrl-C while it writes a fresh directory whole leaves no temp directory (its files are removed with it)', async () => {
+    const dir = scratch();
+    const out = path.join(dir, 'entry-dir.mjs');
+    // what materialize does for a fresh directory: one temp directory registered, its files written directly
+    const entry = path.join(dir, 'entry-dir.ts');
+    writeFileSync(entry, `import { mkdirSync } from 'node:fs';
+import { FileWriter } from ${JSON.stringify(path.join(PROJECT, 'src/fs/write-thread.ts'))};
+import { tempDone, tempPath } from ${JSON.stringify(path.join(PROJECT, 'src/fs/atomic.ts'))};
+import { endOnSignals } from ${JSON.stringify(path.join(PROJECT, 'src/shutdown.ts'))};
+endOnSignals();
+const into = process.argv[2];
+const sab = new SharedArrayBuffer(4096);
+new Uint8Array(sab).fill(65);
+const tmp = tempPath(into, 'dir');
+mkdirSync(tmp);
+const files = Array.from({ length: 20000 }, (_, i) => ({ tmp: tmp + '/f' + i, dest: tmp + '/f' + i, offset: 0, length: 4096, mode: 0o644, chmod: false, direct: true }));
+const w = new FileWriter();
+process.stdout.write('go\\n');
+await w.write(new Uint8Array(sab), files);
+await w.close();
+process.stdout.write('done\\n');
+`);
+    await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', outfile: out, logLevel: 'error' });
+    let stopped = 0;
+    for (let k = 0; k < 4; k++) {
+      const into = path.join(dir, `run${k}`);
+      mkdirSync(into);
+      const p = spawn(process.execPath, [out, into], { stdio: ['ignore', 'pipe', 'pipe'] });
+      await new Promise((res) => p.stdout.once('data', res));
+      await new Promise((res) => setTimeout(res, 20 + k * 15));
+      p.kill('SIGINT');
+      const [code, signal] = await new Promise<[number | null, string | null]>((res) => p.on('exit', (c, s) => res([c, s])));
+      if (signal === 'SIGINT') {
+        stopped++;
+        expect(readdirSync(into)).toEqual([]);
+      } else expect(code).toBe(0);
+    }
+    expect(stopped).toBeGreaterThan(0);
+  });
 });
