@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -139,5 +139,33 @@ sleep 3; touch stop; wait
       seen.push(ids.map((c) => recordOf(r, c).env.threads.OMP_NUM_THREADS ?? '-').join(' '));
     }
     expect(seen).toEqual(Array(8).fill('- 3 -'));
+  });
+
+  it('a commit journaled for a flusher that left before journaling its variables gets them from the live journal, not the writer\'s', () => {
+    // the interleaving Node 24 once hit under load, made deterministic without a seam: the
+    // writer takes the journal (the commit named with its flusher, no variables yet); that
+    // flusher journals the variables into the new live journal and exits. Here a `git` on PATH
+    // appends that line when the writer lists the notes (after it took the journal).
+    const r = TestRepo.init();
+    r.commit('setup');
+    r.gr(['log', '-n', '1']);
+    r.write('n.txt', 'x\n');
+    r.commit('c', { env: { GITREPRO_SKIP: '1' } }); // no hook journals it: the test does
+    const c = r.head();
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a flusher that has exited
+    const journal = path.join(r.gitDir(), 'gitrepro', 'pending');
+    writeFileSync(journal, `${c}\t${JSON.stringify({ flusher: gone })}\n`);
+    const bin = path.join(path.dirname(r.dir), 'late-flusher-bin');
+    mkdirSync(bin, { recursive: true });
+    const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    const late = `${c}\t${JSON.stringify({ hookEnv: { OMP_NUM_THREADS: '7' }, flusher: gone })}`;
+    writeFileSync(
+      path.join(bin, 'git'),
+      `#!/bin/sh\ncase "$*" in *"notes --ref=refs/notes/gitrepro list"*) [ -f '${bin}/done' ] || { echo '${late}' >> '${journal}'; touch '${bin}/done'; } ;; esac\nexec '${realGit}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    r.gr(['log', '-n', '1'], { env: { PATH: `${bin}:${process.env.PATH}`, OMP_NUM_THREADS: '1' } });
+    expect(existsSync(path.join(bin, 'done'))).toBe(true); // the late line came after the journal was taken
+    expect(recordOf(r, c).env.threads.OMP_NUM_THREADS).toBe('7');
   });
 });
