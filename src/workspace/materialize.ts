@@ -15,13 +15,14 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { isTempLeftover, tempDone, tempPath } from '../fs/atomic.js';
+import { isTempLeftover, TEMP_NAME, tempDone, tempPath } from '../fs/atomic.js';
+import { alive } from './repo-lock.js';
 import { chmodNeeded, FileWriter, placeChecked, type DestStat, type FileWrite, type WriteError } from '../fs/write-thread.js';
 import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
-import { DirPresence, statPaths, toStat, type FileStat } from './walk.js';
+import { DirPresence, parentDir, statPaths, toStat, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
   written: string[];
@@ -90,6 +91,33 @@ function parentsSafe(root: string, rel: string, checked: Map<string, boolean>): 
   return true;
 }
 
+/** The first directory of `rel`'s parent chain that is a symlink or not a directory now (undefined: none). */
+function firstUnsafeDir(root: string, rel: string): string | undefined {
+  const parts = rel.split('/').slice(0, -1);
+  let cur = '';
+  for (const part of parts) {
+    cur = cur ? `${cur}/${part}` : part;
+    const st = lstatSync(path.join(root, cur), { throwIfNoEntry: false });
+    if (!st) return undefined;
+    if (!st.isDirectory()) return cur;
+  }
+  return undefined;
+}
+
+/** A killed restore's temp entries in `dir` (named by tempPath, their process gone): removed. */
+function sweepLeftovers(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = TEMP_NAME.test(n) ? Number(/-(\d+)-[0-9a-f]{12}-\d+$/.exec(n)?.[1]) : 0;
+    if (pid && pid !== process.pid && !alive(pid)) rmSync(path.join(dir, n), { recursive: true, force: true });
+  }
+}
+
 /** The temp dir of restores in a worktree's git dir (`<git-dir>/gitrepro/tmp`), created when missing. */
 export async function restoreTmpDir(stateDir: string): Promise<string> {
   const dir = path.join(stateDir, 'tmp');
@@ -132,17 +160,21 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     return v;
   };
   const besideOk = (rel: string): boolean => {
-    const d = path.posix.dirname(rel);
+    const d = parentDir(rel);
     return d !== '.' && (o.tempBeside?.(d) ?? false); // a file at the root: never beside it
   };
   const tmpFor = (dir: string, rel: string): string => (!o.tmpDir || besideOk(rel) || devOf(o.tmpDir) !== devOf(dir) ? dir : o.tmpDir);
 
+  const refuse = (p: string, why: string): GitreproError => new GitreproError('GITREPRO_UNSAFE_PATH', `refusing to write ${JSON.stringify(p)}: ${why}`);
   const safe = (c: SnapChange): boolean => {
     const why = unsafePathReason(c.path);
     if (!why && parentsSafe(o.root, c.path, checked)) return true;
-    res.failed.push({ path: c.path, error: new GitreproError('GITREPRO_UNSAFE_PATH', `refusing to write ${JSON.stringify(c.path)}: ${why ?? 'a parent directory is a symlink or a file'}`) });
+    res.failed.push({ path: c.path, error: refuse(c.path, why ?? 'a parent directory is a symlink or a file') });
     return false;
   };
+  // with a fetch alongside (minutes), the parent chains are looked at again as objects arrive: a
+  // directory swapped for a symlink meanwhile is never written through (once per batch of arrivals)
+  let live = new Map<string, boolean>();
 
   // deletions first, so a file that becomes a directory (or back) has room
   for (const c of changes.filter((c) => !c.entry && safe(c))) {
@@ -174,8 +206,9 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       // counts, not what was there when the restore began: the user may have edited it
       // meanwhile. Under a directory this restore made, the writer checks at the rename.
       let absent = false;
+      if (o.incoming && !parentsSafe(o.root, c.path, live)) throw refuse(c.path, 'a parent directory became a symlink or a file while the restore ran');
       if (o.incoming) {
-        if (stats.get(c.path) || before.exists(path.posix.dirname(c.path))) {
+        if (stats.get(c.path) || before.exists(parentDir(c.path))) {
           const now = lstatSync(abs, { throwIfNoEntry: false });
           if (now?.isFile()) stats.set(c.path, toStat(now));
           else stats.delete(c.path);
@@ -183,7 +216,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
         } else absent = true;
       }
       // a directory where the file goes (a directory that became a file): store what it holds first
-      if (!stats.get(c.path) && before.exists(path.posix.dirname(c.path)) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
+      if (!stats.get(c.path) && before.exists(parentDir(c.path)) && lstatSync(abs, { throwIfNoEntry: false })?.isDirectory()) await clearDirectory(c.path);
       const cur = await secure(c.path);
       const st = stats.get(c.path);
       if (cur === entry.sha256 && st && st.exec === entry.exec) {
@@ -238,9 +271,12 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
       const abs = path.join(o.root, d);
       const parent = path.dirname(abs);
       try {
+        // the directory or one above it became a symlink or a file: prepare refuses its files
+        if (!parentsSafe(o.root, `${d}/-`, live)) throw new Error('unsafe');
         if (!made.has(parent)) {
           mkdirSync(parent, { recursive: true });
           made.add(parent);
+          sweepLeftovers(parent);
         }
         // something is there by now (the user was faster): its files are written one by one, checked
         if (lstatSync(abs, { throwIfNoEntry: false })) throw new Error('exists');
@@ -260,13 +296,14 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
     };
     /** The files of objects that arrived, written from their bytes (checked on arrival, not read back). */
     const consume = async (items: readonly CheckedObject[]): Promise<void> => {
+      live = new Map();
       const batches = new Map<ArrayBufferLike, { c: SnapChange; w: FileWrite; f?: FreshDir }[]>();
       for (const { ref, bytes } of items) {
         const cs = waiting.get(ref.sha256);
         if (!cs || bytes.length !== ref.size) continue;
         waiting.delete(ref.sha256);
         for (const c of cs) {
-          const d = path.posix.dirname(c.path);
+          const d = parentDir(c.path);
           const f = fresh.get(d);
           // a pointer whose size is not the object's: copyOut names the fault
           if (c.entry!.size !== ref.size) {
@@ -276,6 +313,12 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
             continue;
           }
           const tmp = f && tmpDirOf(d, f);
+          if (tmp && !parentsSafe(o.root, `${d}/-`, live)) {
+            // a directory above it was swapped meanwhile: the temp directory is not where it was
+            fail(c.path, refuse(c.path, 'a parent directory became a symlink or a file while the restore ran'));
+            settle(d, f!);
+            continue;
+          }
           let w: FileWrite;
           if (tmp) {
             const mode = c.entry!.exec ? 0o755 : 0o644;
@@ -313,7 +356,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           // a fresh directory's file: written, not yet in place
           if (!e) f.done.push(c.path);
           else fail(c.path, Object.assign(new Error(e.message), { code: e.code }));
-          settle(path.posix.dirname(c.path), f);
+          settle(parentDir(c.path), f);
         });
       }
     };
@@ -343,19 +386,33 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
   function putInPlace(d: string, f: FreshDir): void {
     const tmp = f.tmp!;
     const abs = path.join(o.root, d);
-    try {
-      renameSync(tmp, abs); // over nothing, or over an empty directory only
-      tempDone(tmp);
-      for (const p of f.done) res.written.push(p);
-      return;
-    } catch {
-      // EEXIST, ENOTEMPTY, ENOTDIR: something is there now
+    // the directory made here, empty, is what the rename replaces: one the user made meanwhile
+    // keeps its inode and mode (EEXIST), and one they put a file in fails the rename (ENOTEMPTY)
+    let bad = firstUnsafeDir(o.root, `${d}/-`);
+    if (!bad) {
+      let mine = false;
+      try {
+        mkdirSync(abs);
+        mine = true;
+      } catch {
+        // EEXIST: something is there now
+      }
+      if (mine) {
+        try {
+          renameSync(tmp, abs);
+          tempDone(tmp);
+          for (const p of f.done) res.written.push(p);
+          return;
+        } catch {
+          // ENOTEMPTY: a file was put in it meanwhile
+        }
+      }
+      bad = firstUnsafeDir(o.root, `${d}/-`);
     }
+    // one by one, each only where nothing is (placeChecked); none through a symlink
     for (const p of f.done) {
       try {
-        mkdirSync(abs, { recursive: true });
-        const st = lstatSync(abs);
-        if (!st.isDirectory()) throw new GitreproError('GITREPRO_IO_FAILED', `cannot write ${p}: ${d} became something other than a directory while the restore ran; it was left as it is`, { hint: `move ${d} aside, then run \`gitrepro restore\`` });
+        if (bad) throw new GitreproError('GITREPRO_IO_FAILED', `cannot write ${p}: ${bad} became something other than a directory while the restore ran; it was left as it is`, { hint: `move ${bad} aside, then run \`gitrepro restore\`` });
         placeChecked(path.join(tmp, path.posix.basename(p)), path.join(o.root, p), { absent: true });
         res.written.push(p);
       } catch (e) {
@@ -409,16 +466,16 @@ function freshDirs(writes: readonly SnapChange[], pending: ReadonlySet<string>, 
   const counts = new Map<string, number>();
   const not = new Set<string>();
   for (const c of writes) {
-    const d = path.posix.dirname(c.path);
+    const d = parentDir(c.path);
     counts.set(d, (counts.get(d) ?? 0) + 1);
     if (!pending.has(c.entry!.sha256)) not.add(d);
   }
   // a directory holding a directory is not a leaf
   const inner = new Set<string>();
-  for (const d of counts.keys()) for (let p = path.posix.dirname(d); p !== '.' && !inner.has(p); p = path.posix.dirname(p)) inner.add(p);
+  for (const d of counts.keys()) for (let p = parentDir(d); p !== '.' && p !== '/' && !inner.has(p); p = parentDir(p)) inner.add(p);
   const out = new Map<string, FreshDir>();
   for (const [d, left] of counts) {
-    const parent = path.posix.dirname(d);
+    const parent = parentDir(d);
     if (d === '.' || parent === '.' || not.has(d) || inner.has(d) || !o.beside(d) || !o.beside(parent) || o.before.exists(d)) continue;
     out.set(d, { left, done: [] });
   }

@@ -5,7 +5,8 @@
  * restore only once its other writes have ended.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -277,7 +278,9 @@ describe('a restore writing while it fetches', () => {
       expect(lstatSync(r.path('data/new')).isSymbolicLink()).toBe(true);
       expect(res.written).toEqual([]);
       expect(res.failed).toHaveLength(80);
-      expect(res.failed[0]!.error.message).toMatch(/data\/new became something other than a directory while the restore ran; it was left as it is/);
+      // the files in the temp directory by then: refused at the rename; those that came after: refused as they came
+      expect(res.failed.find((f) => f.path === 'data/new/f0')!.error.message).toMatch(/data\/new became something other than a directory while the restore ran; it was left as it is/);
+      expect(res.failed.find((f) => f.path === 'data/new/f70')!.error.message).toMatch(/refusing to write "data\/new\/f70": a parent directory became a symlink or a file while the restore ran/);
       expect(tempsIn(r.path('data'))).toEqual([]);
     });
 
@@ -298,6 +301,90 @@ describe('a restore writing while it fetches', () => {
       for (let i = 0; i < 75; i++) expect(r.read(`data/new/f${i}`).toString()).toBe(`new ${i}\n`);
       expect(existsSync(r.path('data/new/f75'))).toBe(false);
       expect(tempsIn(r.path('data'))).toEqual([]);
+    });
+
+    /** 80 files of `dir`, with `during` run before the first batch or between the two (after 70) */
+    async function restoreWith(dir: string, during: { before?: (r: TestRepo) => void; between?: (r: TestRepo) => void }) {
+      const { r, repo } = await setUp();
+      const objs = objs80();
+      const changes = objs.map((o, i) => ({ path: `${dir}/f${i}`, entry: { ...o.ref, exec: false } }));
+      const res = await materialize(changes, {
+        root: r.dir,
+        store: repo.store,
+        sharedDir: repo.sharedDir,
+        reason: 'test',
+        tempBeside: beside,
+        incoming: {
+          pending: new Set(objs.map((o) => o.ref.sha256)),
+          fetch: async (consume) => {
+            during.before?.(r);
+            await consume(objs.slice(0, 70));
+            during.between?.(r);
+            await consume(objs.slice(70));
+          },
+        },
+      });
+      return { r, res };
+    }
+
+    it('a symlink put at its path, or at its parent\'s, before its first file arrives is not written through: each file is refused', async () => {
+      for (const [dir, link] of [['data/new', 'data/new'], ['data/sub/new', 'data/sub']] as const) {
+        const outside = mkdtempSync(path.join(tmpdir(), 'gr-outside-'));
+        const { res } = await restoreWith(dir, { before: (r) => symlinkSync(outside, r.path(link)) });
+        expect(readdirSync(outside)).toEqual([]);
+        expect(res.written).toEqual([]);
+        expect(res.failed).toHaveLength(80);
+        expect(res.failed[0]!.error.message).toMatch(/refusing to write ".*f\d+": a parent directory became a symlink or a file while the restore ran/);
+      }
+    });
+
+    it('an empty directory the user made meanwhile is kept (its inode and mode): the files go into it one by one', async () => {
+      let made: { ino: number; mode: number } | undefined;
+      const { r, res } = await restoreWith('data/x', {
+        between: (r) => {
+          mkdirSync(r.path('data/x'), { mode: 0o700 });
+          const st = lstatSync(r.path('data/x'));
+          made = { ino: st.ino, mode: st.mode & 0o777 };
+        },
+      });
+      expect(made!.mode).toBe(0o700);
+      const st = lstatSync(r.path('data/x'));
+      expect({ ino: st.ino, mode: st.mode & 0o777 }).toEqual(made);
+      expect(res.failed).toEqual([]);
+      expect(res.written).toHaveLength(80);
+      for (let i = 0; i < 80; i++) expect(r.read(`data/x/f${i}`).toString()).toBe(`new ${i}\n`);
+      expect(tempsIn(r.path('data'))).toEqual([]);
+    });
+
+    it('a parent swapped for a symlink after its first files: nothing is written or made outside, every file fails in one line naming the parent', async () => {
+      const outside = mkdtempSync(path.join(tmpdir(), 'gr-outside-'));
+      const { res } = await restoreWith('data/sub/new', {
+        between: (r) => {
+          renameSync(r.path('data/sub'), r.path('data/sub2'));
+          symlinkSync(outside, r.path('data/sub'));
+        },
+      });
+      expect(readdirSync(outside)).toEqual([]);
+      expect(res.written).toEqual([]);
+      expect(res.failed).toHaveLength(80);
+      for (const f of res.failed) expect(f.error.message).not.toMatch(/\n|gitrepro-tmp/);
+      expect(res.failed.find((f) => f.path === 'data/sub/new/f0')!.error.message).toMatch(/data\/sub became something other than a directory while the restore ran; it was left as it is/);
+      expect(res.failed.find((f) => f.path === 'data/sub/new/f75')!.error.message).toMatch(/a parent directory became a symlink or a file while the restore ran/);
+    });
+
+    it('a killed restore\'s temp directory beside it is removed (its process is gone); a live process\'s is left', async () => {
+      const { r, repo } = await setUp();
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+      r.write(`data/.gitrepro-tmp-dir-${dead}-0123456789ab-3/f1`, 'a killed restore\'s file\n');
+      r.write(`data/.gitrepro-tmp-obj-${dead}-0123456789ab-4`, 'a killed restore\'s temp file\n');
+      r.write(`data/.gitrepro-tmp-dir-${process.ppid}-0123456789ab-5/f1`, 'a running process\'s\n');
+      const objs = objs80();
+      const res = await materialize(
+        objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } })),
+        { root: r.dir, store: repo.store, sharedDir: repo.sharedDir, reason: 'test', tempBeside: beside, incoming: { pending: new Set(objs.map((o) => o.ref.sha256)), fetch: (consume) => consume(objs) } },
+      );
+      expect(res.written).toHaveLength(80);
+      expect(tempsIn(r.path('data'))).toEqual([`.gitrepro-tmp-dir-${process.ppid}-0123456789ab-5`]);
     });
   });
 });
