@@ -21,6 +21,7 @@ import { restoreWithRemotes, type RemoteRestoreResult } from '../repo/worktree-f
 import { ensureFetchRefspecs, recordRefspecs } from '../repo/record-sync.js';
 import { VERSION } from '../version.js';
 import { trustOnFirstUse } from '../repo/trust.js';
+import { trace } from '../trace.js';
 
 export interface InstallOptions {
   cwd: string;
@@ -75,11 +76,14 @@ export async function install(opts: InstallOptions): Promise<InstallResult> {
   await syncGitignore(repo.root, repo.config.track);
   await setConfig(repo.root, opts.bin);
   for (const remote of await gitRemoteNames(repo.root)) await ensureFetchRefspecs(repo, remote);
+  trace('install: project files and git config');
   const hooks = await installHooks(repo.paths.hooksDir, opts.templateDir, opts.bin);
+  trace('install: hooks');
   await mkdir(repo.sharedDir, { recursive: true });
   // trust on first use: this clone accepts the settings it was installed with (repo/trust.ts)
   await trustOnFirstUse(repo);
   await writeFile(path.join(repo.sharedDir, 'installed'), `gitrepro ${VERSION}\n`);
+  trace('install: trusted');
   const restore = await restoreHead(repo);
   return { hooksDir: repo.paths.hooksDir, hooks, createdConfig, restore };
 }

@@ -93,7 +93,7 @@ export async function snapshotObjects(repo: Repo, o: { full: string[]; delta?: s
   const inStore = await knownPointers([...listed.keys()], [() => repo.store.packs.entries()]);
   const ask = [...listed.keys()].filter((oid) => !inStore.has(oid));
   const ptrs = await readPointers(repo.root, ask, undefined, (oid) => `entry ${JSON.stringify(listed.get(oid)!.slice(0, 200))}`);
-  trace(`snapshot objects: ${listed.size} pointer(s), ${inStore.size} known from the local packs, ${ask.length} read from git`);
+  trace(`snapshot objects: ${listed.size} pointer(s), ${listed.size - ask.length} known from the local packs, ${ask.length} read from git`);
   for (const [oid, p] of listed) {
     const ptr = inStore.get(oid) ?? ptrs.get(oid)!;
     if (!out.has(ptr.sha256)) out.set(ptr.sha256, { sha256: ptr.sha256, size: ptr.size, path: p });

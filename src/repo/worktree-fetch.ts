@@ -10,6 +10,7 @@ import type { Reporter, Repo } from './context.js';
 import { syncRecords, type RecordsSync } from './record-sync.js';
 import { remoteFetcher } from './transfers.js';
 import { syncTo, type SyncOptions, type SyncResult } from './worktree-sync.js';
+import { trace } from '../trace.js';
 
 export interface RemoteRestoreResult extends SyncResult {
   records?: RecordsSync;
@@ -31,14 +32,20 @@ export async function restoreWithRemotes(
 ): Promise<RemoteRestoreResult> {
   let records: RecordsSync | undefined;
   const problems: string[] = [];
-  if (o.syncRecords || (target && !(await hasObject(repo.root, target.tree)))) {
-    records = await syncRecords(repo);
-    if (records.error) problems.push(records.error);
-  }
   const fetcher = remoteFetcher(repo, { remote: o.remote, env: o.env, reporter: o.reporter });
   let res;
   try {
-    res = await syncTo(repo, target, { ...o, fetchMissing: (refs, onChecked) => fetcher.fetchMissing(refs, onChecked), remoteObjects: () => fetcher.listObjects() });
+    // a fresh clone (no records yet) restores into an empty work tree, where the store remote's
+    // listing names the snapshot's pointers: it is read while git fetches the records
+    // (another process), not after (W2: 0.3 s of the fetch's wait)
+    const listing = o.syncRecords ? fetcher.listObjects() : undefined;
+    listing?.catch(() => undefined); // awaited below, or never needed: never an unhandled rejection
+    if (o.syncRecords || (target && !(await hasObject(repo.root, target.tree)))) {
+      records = await syncRecords(repo);
+      if (records.error) problems.push(records.error);
+      trace('records fetched from the git remote');
+    }
+    res = await syncTo(repo, target, { ...o, fetchMissing: (refs, onChecked) => fetcher.fetchMissing(refs, onChecked), remoteObjects: () => listing ?? fetcher.listObjects() });
   } finally {
     await fetcher.close();
   }

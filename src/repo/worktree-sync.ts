@@ -6,7 +6,7 @@
  */
 import { existsSync, lstatSync } from 'node:fs';
 import path from 'node:path';
-import { diffSnapshots, readSnapshotSlice, type SnapChange } from '../git/snapshot.js';
+import { diffSnapshots, readSnapshotSlice, type SnapChange, type SnapEntry } from '../git/snapshot.js';
 import { blobId } from '../git/revs.js';
 import { formatLock, type Lock } from '../record/lock.js';
 import { clearFastState, writeFastState } from '../workspace/faststate.js';
@@ -87,8 +87,8 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     }
     // paths an earlier restore could not write: tried again wherever the target holds data
     const unknown = new Set([...state.missing, ...(state.unsettled ?? [])]);
-    const planned = new Set(changes.map((c) => c.path));
-    const retry = state.missing.filter((p) => (!o.only || o.only(p)) && !planned.has(p));
+    const planned = state.missing.length ? new Set(changes.map((c) => c.path)) : undefined;
+    const retry = state.missing.filter((p) => (!o.only || o.only(p)) && !planned!.has(p));
     if (retry.length && target) {
       const slice = await readSnapshotSlice(repo.root, target.tree, { paths: retry });
       for (const [p, entry] of slice.files) changes.push({ path: p, entry });
@@ -114,7 +114,8 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     }
     trace('planned');
     // a file unchanged since the stamp holds what the snapshot says: stored already, not read again
-    const before = new Map(changes.filter((c) => c.before && !unknown.has(c.path)).map((c) => [c.path, c.before!]));
+    const before = new Map<string, SnapEntry>();
+    for (const c of changes) if (c.before && !unknown.has(c.path)) before.set(c.path, c.before);
     const stampMs = state.stampMs;
     const known = (rel: string, st: { ctimeMs: number }): string | undefined => (stampMs !== undefined && st.ctimeMs < stampMs ? before.get(rel)?.sha256 : undefined);
     // temp files beside their files only where this clone's own (accepted) patterns cover the directory
@@ -123,8 +124,10 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
     trace('materialized');
     // still unsettled: what this restore could not write, and earlier ones it did not reach
     // (a path the target has no data for is settled once gone)
-    const done = new Set([...res.written, ...res.unchanged, ...res.removed]);
-    const tried = new Set(changes.map((c) => c.path));
+    // (sets of 100,000 paths on a clone: built only when there is something to look up in them)
+    const earlierLeft = state.missing.length + (state.unsettled?.length ?? 0) > 0;
+    const done = earlierLeft ? new Set([...res.written, ...res.unchanged, ...res.removed]) : new Set<string>();
+    const tried = state.missing.length ? new Set(changes.map((c) => c.path)) : new Set<string>();
     const earlier = state.missing.filter((p) => !done.has(p) && !tried.has(p) && ((o.only && !o.only(p)) || existsSync(path.join(repo.root, p))));
     const missing = [...earlier, ...res.missing.map((m) => m.path), ...res.failed.map((f) => f.path)];
     // paths a status found changed and this restore did not write still hold the user's data
