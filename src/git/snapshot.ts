@@ -124,6 +124,7 @@ export async function knownPointers(oids: string[], sources: PointerCandidates[]
     const ids = pointerIds(objs, oids[0]!.length === 64 ? 'sha256' : 'sha1');
     if (known.size === 0) known = ids;
     else for (const [oid, p] of ids) if (!known.has(oid)) known.set(oid, p);
+    if (source === sources[sources.length - 1]) break; // the count only decides whether to ask the next
     unknown = 0;
     for (const oid of oids) if (!known.has(oid)) unknown++;
   }
@@ -139,7 +140,8 @@ export async function readSnapshot(cwd: string, tree: string, o: { candidates?: 
   if (!GIT_OID_RE.test(tree)) throw invalid('not a tree id', tree);
   const r = await runGit(cwd, ['ls-tree', '-r', '-z', '--full-tree', tree], { ok: [0, 128] });
   if (r.code !== 0) throw invalid('tree is not in the git object database (fetch the record refs: `gitrepro fetch`)', tree);
-  const rows: { mode: string; type: string; oid: string; path: string }[] = [];
+  const rows: { exec: boolean; oid: string; path: string }[] = [];
+  const oids: string[] = [];
   for (const rec of r.stdout.toString('utf8').split('\0')) {
     if (!rec) continue;
     const tab = rec.indexOf('\t');
@@ -147,17 +149,18 @@ export async function readSnapshot(cwd: string, tree: string, o: { candidates?: 
     const path = rec.slice(tab + 1);
     checkPath(path, tree);
     if (type !== 'blob') throw invalid(`entry ${JSON.stringify(path)} is a ${type}`, tree);
-    execOf(mode, path, tree);
-    rows.push({ mode, type, oid, path });
+    rows.push({ exec: execOf(mode, path, tree), oid, path });
+    oids.push(oid);
   }
-  const known = await knownPointers(rows.map((x) => x.oid), o.candidates ?? []);
-  const ask = rows.filter((x) => !known.has(x.oid)).map((x) => x.oid);
-  const ptrs = await readPointers(cwd, ask, tree);
+  const known = await knownPointers(oids, o.candidates ?? []);
+  const ask: string[] = [];
+  for (const oid of oids) if (!known.has(oid)) ask.push(oid);
+  const ptrs = ask.length ? await readPointers(cwd, ask, tree) : known;
   trace(`snapshot ${tree.slice(0, 12)}: ${rows.length} entries, ${rows.length - ask.length} pointer(s) known by their blob ids, ${ask.length} read from git`);
   const snap: Snapshot = new Map();
   for (const row of rows) {
     const p = known.get(row.oid) ?? ptrs.get(row.oid)!;
-    snap.set(row.path, { sha256: p.sha256, size: p.size, exec: execOf(row.mode, row.path, tree) });
+    snap.set(row.path, { sha256: p.sha256, size: p.size, exec: row.exec });
   }
   return snap;
 }

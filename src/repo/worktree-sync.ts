@@ -110,7 +110,7 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       for (const c of changes) if (c.entry && lacking.has(c.entry.sha256)) need.set(c.entry.sha256, c.entry.size);
       const fetchMissing = o.fetchMissing;
       // the fetch runs while materialize writes: each object's files as it arrives
-      if (need.size) incoming = { pending: new Set(need.keys()), fetch: (consume) => fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })), consume) };
+      if (need.size) incoming = { pending: need, fetch: (consume) => fetchMissing([...need].map(([sha256, size]) => ({ sha256, size })), consume) };
     }
     trace('planned');
     // a file unchanged since the stamp holds what the snapshot says: stored already, not read again

@@ -61,7 +61,7 @@ export interface MaterializeOptions {
    * name (LocalStore.receiveBatch): the consumer writes the files that need them from those
    * bytes. What the fetch never hands over is then copied from the store, or reported missing.
    */
-  incoming?: { pending: ReadonlySet<string>; fetch(consume: (items: readonly CheckedObject[]) => Promise<void>): Promise<void> };
+  incoming?: { pending: { has(sha256: string): boolean }; fetch(consume: (items: readonly CheckedObject[]) => Promise<void>): Promise<void> };
 }
 
 /** An object's bytes, already hashed to its name in this process (never read back from disk). */
@@ -462,7 +462,7 @@ interface FreshDir {
  * A file written there costs an open, a write and a close; the rename and the look before it
  * (two of the five system calls per file) are paid once per directory.
  */
-function freshDirs(writes: readonly SnapChange[], pending: ReadonlySet<string>, o: { beside: (relDir: string) => boolean; before: DirPresence }): Map<string, FreshDir> {
+function freshDirs(writes: readonly SnapChange[], pending: { has(sha256: string): boolean }, o: { beside: (relDir: string) => boolean; before: DirPresence }): Map<string, FreshDir> {
   const counts = new Map<string, number>();
   const not = new Set<string>();
   for (const c of writes) {
