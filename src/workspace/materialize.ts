@@ -322,7 +322,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           let w: FileWrite;
           if (tmp) {
             const mode = c.entry!.exec ? 0o755 : 0o644;
-            const at = path.join(tmp, path.posix.basename(c.path));
+            const at = `${tmp}/${c.path.slice(d.length + 1)}`; // tmp is absolute and normalized, the name checked
             w = { tmp: at, dest: at, offset: bytes.byteOffset, length: bytes.length, mode, chmod: chmodNeeded(mode), direct: true };
           } else {
             const to = await prepare(c, true);
