@@ -138,14 +138,15 @@ export async function syncTo(repo: Repo, target: Lock | undefined, o: SyncOption
       // scan reads that (the files written here too). A whole-tree read with nothing kept and
       // nothing missing is a fresh start: the stamp moves to when it began.
       const patterns = byDiff || view?.kind === 'changes' ? state.patterns : key;
-      await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled }, fresh ? view!.stampAt : undefined, fresh ? view!.clock : undefined);
+      await writeWorkState(repo.stateDir, { tree: target?.tree, patterns, missing, unsettled, dirStamps: { ...(fresh ? {} : state.dirStamps), ...res.dirStamps } }, fresh ? view!.stampAt : undefined, fresh ? view!.clock : undefined);
       // the hooks' fast path may skip a step only when the stamp covers every path
       if (missing.length === 0 && unsettled.length === 0) {
         const lockBlob = target ? blobId(formatLock(target), repo.paths.objectFormat) : '';
         await writeFastState(repo.root, repo.stateDir, { lockBlob, maxGitFileSize: repo.config.policy.maxGitFileSize, roots: repo.matcher.roots, patterns: repo.config.track, fsmonitor: repo.fsmonitor });
       } else await clearFastState(repo.stateDir);
     } else if (missing.join() !== state.missing.join() || unsettled.length !== (state.unsettled ?? []).length) {
-      await writeWorkState(repo.stateDir, { tree: state.tree, patterns: state.patterns, missing, unsettled });
+      // (what a restore of some paths wrote may be another snapshot's than the state's: no new dirStamps)
+      await writeWorkState(repo.stateDir, { tree: state.tree, patterns: state.patterns, missing, unsettled, dirStamps: state.dirStamps });
     }
     trace('state saved');
     return { ...res, tree: target?.tree };

@@ -285,6 +285,14 @@ export async function scanChanges(
     goneFiles.add(p);
   };
 
+  // a file a restore wrote in a directory it made whole, unchanged since (its ctime is before the
+  // rename that put the directory in place): it holds the snapshot's content (worktree-state.ts)
+  const dirStamps = state.dirStamps ?? {};
+  const unsure = new Set(state.unsettled ?? []);
+  const asRestored = (p: string, st: Stats): boolean => {
+    const t = dirStamps[parentOf(p)];
+    return t !== undefined && st.ctimeMs < t && !missing.has(p) && !unsure.has(p);
+  };
   const real = realDirs(root);
   for (const p of paths) {
     // gitrepro's temp files, and the files of a temp directory (a killed restore's leftovers)
@@ -300,7 +308,7 @@ export async function scanChanges(
     }
     if (st.isDirectory()) dirs.add(p);
     else if (st.isFile()) {
-      if (tracked(p)) candidates.set(p, toStat(st));
+      if (tracked(p) && !asRestored(p, st)) candidates.set(p, toStat(st));
     } else if (st.isSymbolicLink() && tracked(p)) skipped.push({ path: p, why: 'symbolic link (gitrepro stores regular files only)' });
   }
   // paths the last restore could not write hold whatever they held before, and those a status

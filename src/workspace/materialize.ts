@@ -31,6 +31,8 @@ export interface MaterializeResult {
   rescued: RescueEntry[];
   missing: { path: string; sha256: string }[];
   failed: { path: string; error: GitreproError }[];
+  /** fresh directories put in place whole, with their ctime right after (worktree-state.ts `dirStamps`) */
+  dirStamps: Record<string, number>;
 }
 
 export interface MaterializeOptions {
@@ -126,7 +128,7 @@ export async function restoreTmpDir(stateDir: string): Promise<string> {
 }
 
 export async function materialize(changes: SnapChange[], o: MaterializeOptions): Promise<MaterializeResult> {
-  const res: MaterializeResult = { written: [], removed: [], unchanged: [], rescued: [], missing: [], failed: [] };
+  const res: MaterializeResult = { written: [], removed: [], unchanged: [], rescued: [], missing: [], failed: [], dirStamps: {} };
   let checked = new Map<string, boolean>();
   // what existed before this restore: a path under a missing directory needs no lstat of its own
   const before = new DirPresence(o.root);
@@ -402,6 +404,9 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           renameSync(tmp, abs);
           tempDone(tmp);
           for (const p of f.done) res.written.push(p);
+          // its files were written in a directory only this restore knew: a later scan need not read them
+          const st = lstatSync(abs, { throwIfNoEntry: false });
+          if (st?.isDirectory()) res.dirStamps[d] = st.ctimeMs;
           return;
         } catch {
           // ENOTEMPTY: a file was put in it meanwhile

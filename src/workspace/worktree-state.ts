@@ -52,6 +52,15 @@ export interface WorkState {
    * deletions as usual
    */
   unsettled?: string[];
+  /**
+   * Directories a restore made whole (materialize.ts, "a fresh directory is written whole"),
+   * each with its ctime right after the rename put it in place: a file directly in one whose
+   * ctime is before that holds what the restore wrote there, the snapshot's content (it was
+   * written in a temp directory only the restore knew). A scan does not read such a file; its
+   * ctime moves with any change. Kept while the stamp is older (a stamp that moves past them
+   * covers those files itself).
+   */
+  dirStamps?: Record<string, number>;
 }
 
 export function stampFile(stateDir: string): string {
@@ -96,7 +105,11 @@ export async function readWorkState(stateDir: string): Promise<WorkState> {
   const patterns = Array.isArray(raw.patterns) && raw.patterns.every((p) => typeof p === 'string') ? raw.patterns : undefined;
   const missing = Array.isArray(raw.missing) ? raw.missing.filter((p): p is string => typeof p === 'string') : [];
   const unsettled = Array.isArray(raw.unsettled) ? raw.unsettled.filter((p): p is string => typeof p === 'string') : [];
-  return { tree, patterns, stampMs: st?.mtimeMs, missing, unsettled };
+  const dirStamps: Record<string, number> = {};
+  if (raw.dirStamps && typeof raw.dirStamps === 'object' && !Array.isArray(raw.dirStamps)) {
+    for (const [d, t] of Object.entries(raw.dirStamps)) if (typeof t === 'number' && Number.isFinite(t) && d && !d.startsWith('/')) dirStamps[d] = t;
+  }
+  return { tree, patterns, stampMs: st?.mtimeMs, missing, unsettled, ...(Object.keys(dirStamps).length ? { dirStamps } : {}) };
 }
 
 /**
@@ -120,7 +133,10 @@ export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stamp
       await utimes(stamp, t / 1000, t / 1000);
     }
   }
-  const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort() };
+  // directory stamps the stamp has passed say nothing more than it does
+  const stampMs = stampAt !== undefined ? (await stat(stampFile(stateDir))).mtimeMs : (await stat(stampFile(stateDir)).catch(() => undefined))?.mtimeMs;
+  const dirStamps = Object.fromEntries(Object.entries(s.dirStamps ?? {}).filter(([, t]) => stampMs === undefined || t > stampMs));
+  const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort(), ...(Object.keys(dirStamps).length ? { dirStamps } : {}) };
   await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
   if (clock) {
     const q = sinceQuery(clock.watch, clock.roots);

@@ -2,7 +2,7 @@
  * Issue 3, behaviour 2: clone and pull bring data (real git, a bare origin, a directory store
  * remote). Also `gitrepro fetch` and `gitrepro pull`. Stories on one origin each, to stay quick.
  */
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cloneOf, project, refsIn } from '../helpers/remote.js';
 import { sha256 } from '../helpers/repo.js';
@@ -20,6 +20,35 @@ function published() {
 }
 
 describe('clone, install, pull', () => {
+  it('after a clone, status does not read the files the restore wrote into directories it made whole, and still sees every edit made since', () => {
+    const { r, bare } = project();
+    for (let d = 0; d < 3; d++) for (let i = 0; i < 40; i++) r.write(`data/d${d}/f${i}.bin`, `file ${d}/${i}\n`);
+    r.write('data/top.txt', 'at the top of data/\n'); // data/ holds directories: not made whole
+    r.commit('v1');
+    r.git(['push', '-q', '-u', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    expect(c.manifest()).toEqual(r.manifest());
+    const traced = c.gr(['status', '--json'], { env: { GITREPRO_TRACE: '1' } });
+    expect(JSON.parse(traced.stdout).clean).toBe(true);
+    // the probe names every file written since the stamp; only the one outside those directories is read
+    expect(traced.stderr).toMatch(/probe: 1 file\(s\) to read, 0 gone/);
+    // an edit of the same size with its old mtime put back, a deletion, a new file: all seen
+    const old = c.path('data/d1/f7.bin');
+    c.write('data/d1/f7.bin', 'FILE 1/7\n');
+    utimesSync(old, new Date('2020-01-01'), new Date('2020-01-01'));
+    rmSync(c.path('data/d2/f3.bin'));
+    c.write('data/d0/new.bin', 'new\n');
+    const s = c.grJson(['status']);
+    expect({ added: s.added, modified: s.modified, deleted: s.deleted }).toEqual({ added: ['data/d0/new.bin'], modified: ['data/d1/f7.bin'], deleted: ['data/d2/f3.bin'] });
+    c.commit('edits');
+    expect(c.grJson(['status']).clean).toBe(true);
+    expect(c.record().data).toBeDefined();
+    c.git(['checkout', '-q', 'HEAD~1']);
+    expect(c.read('data/d1/f7.bin').toString()).toBe('file 1/7\n');
+    expect(c.grJson(['status']).clean).toBe(true);
+  });
+
+
   it('install restores HEAD byte-identical; git pull (plain, and with an explicit refspec) restores new commits, fetching objects and records', () => {
     const { r, bare } = published();
     const c = cloneOf(r, bare, 'clone');
