@@ -287,11 +287,21 @@ export async function scanChanges(
 
   // a file a restore wrote in a directory it made whole, unchanged since (its ctime is before the
   // rename that put the directory in place): it holds the snapshot's content (worktree-state.ts)
+  // (the directory itself still the one the restore made: another one moved to its name holds
+  // files with their own, older ctimes)
   const dirStamps = state.dirStamps ?? {};
   const unsure = new Set(state.unsettled ?? []);
+  const sameDir = new Map<string, boolean>();
   const asRestored = (p: string, st: Stats): boolean => {
-    const t = dirStamps[parentOf(p)];
-    return t !== undefined && st.ctimeMs < t && !missing.has(p) && !unsure.has(p);
+    const d = parentOf(p);
+    const s = dirStamps[d];
+    if (s === undefined || !(st.ctimeMs < s.t) || missing.has(p) || unsure.has(p)) return false;
+    let same = sameDir.get(d);
+    if (same === undefined) {
+      const ds = lstatQuiet(path.join(root, d));
+      sameDir.set(d, (same = ds !== undefined && ds.isDirectory() && ds.ino === s.ino));
+    }
+    return same;
   };
   const real = realDirs(root);
   for (const p of paths) {

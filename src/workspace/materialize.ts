@@ -22,6 +22,7 @@ import { trace } from '../trace.js';
 import type { ObjectRef } from '../store/types.js';
 import { mapLimit } from '../concurrency.js';
 import { appendRescue, type RescueEntry } from './rescue.js';
+import type { DirStamp } from './worktree-state.js';
 import { DirPresence, parentDir, statPaths, toStat, type FileStat } from './walk.js';
 
 export interface MaterializeResult {
@@ -32,7 +33,7 @@ export interface MaterializeResult {
   missing: { path: string; sha256: string }[];
   failed: { path: string; error: GitreproError }[];
   /** fresh directories put in place whole, with their ctime right after (worktree-state.ts `dirStamps`) */
-  dirStamps: Record<string, number>;
+  dirStamps: Record<string, DirStamp>;
 }
 
 export interface MaterializeOptions {
@@ -406,7 +407,7 @@ export async function materialize(changes: SnapChange[], o: MaterializeOptions):
           for (const p of f.done) res.written.push(p);
           // its files were written in a directory only this restore knew: a later scan need not read them
           const st = lstatSync(abs, { throwIfNoEntry: false });
-          if (st?.isDirectory()) res.dirStamps[d] = st.ctimeMs;
+          if (st?.isDirectory()) res.dirStamps[d] = { t: st.ctimeMs, ino: st.ino };
           return;
         } catch {
           // ENOTEMPTY: a file was put in it meanwhile

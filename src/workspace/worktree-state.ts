@@ -54,13 +54,19 @@ export interface WorkState {
   unsettled?: string[];
   /**
    * Directories a restore made whole (materialize.ts, "a fresh directory is written whole"),
-   * each with its ctime right after the rename put it in place: a file directly in one whose
-   * ctime is before that holds what the restore wrote there, the snapshot's content (it was
-   * written in a temp directory only the restore knew). A scan does not read such a file; its
-   * ctime moves with any change. Kept while the stamp is older (a stamp that moves past them
-   * covers those files itself).
+   * each with its inode and its ctime right after the rename put it in place: a file directly in
+   * that same directory (the inode: not another moved to its name) whose ctime is before that
+   * holds what the restore wrote there, the snapshot's content (it was written in a temp
+   * directory only the restore knew). A scan does not read such a file; its ctime moves with
+   * any change. Kept while the stamp is older (a stamp that moves past them covers those files).
    */
-  dirStamps?: Record<string, number>;
+  dirStamps?: Record<string, DirStamp>;
+}
+
+/** A directory a restore made whole: its ctime (ms) right after it was put in place, and its inode. */
+export interface DirStamp {
+  t: number;
+  ino: number;
 }
 
 export function stampFile(stateDir: string): string {
@@ -105,9 +111,12 @@ export async function readWorkState(stateDir: string): Promise<WorkState> {
   const patterns = Array.isArray(raw.patterns) && raw.patterns.every((p) => typeof p === 'string') ? raw.patterns : undefined;
   const missing = Array.isArray(raw.missing) ? raw.missing.filter((p): p is string => typeof p === 'string') : [];
   const unsettled = Array.isArray(raw.unsettled) ? raw.unsettled.filter((p): p is string => typeof p === 'string') : [];
-  const dirStamps: Record<string, number> = {};
+  const dirStamps: Record<string, DirStamp> = {};
   if (raw.dirStamps && typeof raw.dirStamps === 'object' && !Array.isArray(raw.dirStamps)) {
-    for (const [d, t] of Object.entries(raw.dirStamps)) if (typeof t === 'number' && Number.isFinite(t) && d && !d.startsWith('/')) dirStamps[d] = t;
+    for (const [d, v] of Object.entries(raw.dirStamps as Record<string, unknown>)) {
+      const x = v as Partial<DirStamp> | null;
+      if (d && !d.startsWith('/') && x && typeof x.t === 'number' && Number.isFinite(x.t) && typeof x.ino === 'number' && x.ino > 0) dirStamps[d] = { t: x.t, ino: x.ino };
+    }
   }
   return { tree, patterns, stampMs: st?.mtimeMs, missing, unsettled, ...(Object.keys(dirStamps).length ? { dirStamps } : {}) };
 }
@@ -135,7 +144,7 @@ export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stamp
   }
   // directory stamps the stamp has passed say nothing more than it does
   const stampMs = stampAt !== undefined ? (await stat(stampFile(stateDir))).mtimeMs : (await stat(stampFile(stateDir)).catch(() => undefined))?.mtimeMs;
-  const dirStamps = Object.fromEntries(Object.entries(s.dirStamps ?? {}).filter(([, t]) => stampMs === undefined || t > stampMs));
+  const dirStamps = Object.fromEntries(Object.entries(s.dirStamps ?? {}).filter(([, v]) => stampMs === undefined || v.t > stampMs));
   const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort(), ...(Object.keys(dirStamps).length ? { dirStamps } : {}) };
   await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
   if (clock) {

@@ -2,7 +2,7 @@
  * Issue 3, behaviour 2: clone and pull bring data (real git, a bare origin, a directory store
  * remote). Also `gitrepro fetch` and `gitrepro pull`. Stories on one origin each, to stay quick.
  */
-import { existsSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { cloneOf, project, refsIn } from '../helpers/remote.js';
 import { sha256 } from '../helpers/repo.js';
@@ -46,6 +46,22 @@ describe('clone, install, pull', () => {
     c.git(['checkout', '-q', 'HEAD~1']);
     expect(c.read('data/d1/f7.bin').toString()).toBe('file 1/7\n');
     expect(c.grJson(['status']).clean).toBe(true);
+  });
+
+  it('after a clone, a restored directory moved to another restored directory\'s name is read: its files are not taken for that one\'s', () => {
+    const { r, bare } = project();
+    for (let d = 0; d < 2; d++) for (let i = 0; i < 30; i++) r.write(`data/d${d}/f${i}.bin`, `file ${d}/${i}\n`);
+    r.write('data/top.txt', 'top\n');
+    r.commit('v1');
+    r.git(['push', '-q', '-u', 'origin', 'main']);
+    const c = cloneOf(r, bare, 'clone');
+    // d1 was put in place after d0: its files' ctimes are older than d0's stamp
+    rmSync(c.path('data/d0'), { recursive: true });
+    renameSync(c.path('data/d1'), c.path('data/d0'));
+    const s = c.grJson(['status']);
+    expect(s.modified).toEqual(Array.from({ length: 30 }, (_, i) => `data/d0/f${i}.bin`).sort());
+    expect(s.deleted).toEqual(Array.from({ length: 30 }, (_, i) => `data/d1/f${i}.bin`).sort());
+    expect(s.added).toEqual([]);
   });
 
 
