@@ -23,6 +23,7 @@ git init -q --bare ../origin.git && git remote add origin ../origin.git && git p
 git -C ../origin.git symbolic-ref HEAD refs/heads/main
 cd $W; sync; sleep 2
 echo "(f) clone+install: $(t bash -c "git clone -q origin.git c && cd c && gitrepro install")"
+echo "(f2) first status in the clone: $(t bash -c "cd c && gitrepro status")"
 echo "cp -r B: $(t cp -r $S/data $W/cpB)"
 python3 "${W2_PY:-$HERE/../../shared/bench/w2.py}" verify c $S/manifest.m0
 python3 "$HERE/lib/check-store.py" store/objects $S/manifest.m0 2>&1 | tail -1
