@@ -189,11 +189,11 @@ describe('a restore writing while it fetches', () => {
     const objs80 = (): CheckedObject[] => arrivedTogether(Array.from({ length: 80 }, (_, i) => `new ${i}\n`)); // one batch each half, for the writing thread
     const tempsIn = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.gitrepro-tmp-'));
 
-    it('appears with all its files at once: while its files arrive, a reader sees no part of it', async () => {
+    /** 80 files of `dir`, with `during` run before the first batch or between the two (after 70) */
+    async function restoreWith(dir: string, during: { before?: (r: TestRepo) => void; between?: (r: TestRepo) => void }, exec = (_i: number): boolean => false) {
       const { r, repo } = await setUp();
       const objs = objs80();
-      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: i % 5 === 0 } }));
-      let between: { there: boolean; temps: string[]; inTemp: number } | undefined;
+      const changes = objs.map((o, i) => ({ path: `${dir}/f${i}`, entry: { ...o.ref, exec: exec(i) } }));
       const res = await materialize(changes, {
         root: r.dir,
         store: repo.store,
@@ -203,13 +203,29 @@ describe('a restore writing while it fetches', () => {
         incoming: {
           pending: new Set(objs.map((o) => o.ref.sha256)),
           fetch: async (consume) => {
+            during.before?.(r);
             await consume(objs.slice(0, 70));
-            const temps = tempsIn(r.path('data'));
-            between = { there: existsSync(r.path('data/new')), temps, inTemp: temps.length === 1 ? readdirSync(r.path(`data/${temps[0]}`)).length : -1 };
+            during.between?.(r);
             await consume(objs.slice(70));
           },
         },
       });
+      return { r, res };
+    }
+
+
+    it('appears with all its files at once: while its files arrive, a reader sees no part of it', async () => {
+      let between: { there: boolean; temps: string[]; inTemp: number } | undefined;
+      const { r, res } = await restoreWith(
+        'data/new',
+        {
+          between: (r) => {
+            const temps = tempsIn(r.path('data'));
+            between = { there: existsSync(r.path('data/new')), temps, inTemp: temps.length === 1 ? readdirSync(r.path(`data/${temps[0]}`)).length : -1 };
+          },
+        },
+        (i) => i % 5 === 0,
+      );
       expect(between!.there).toBe(false);
       expect(between!.temps).toHaveLength(1);
       expect(between!.inTemp).toBe(70);
@@ -224,24 +240,12 @@ describe('a restore writing while it fetches', () => {
     });
 
     it('a directory the user made meanwhile keeps what they put there: the other files go in one by one, beside it', async () => {
-      const { r, repo } = await setUp();
-      const objs = objs80();
-      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
-      const res = await materialize(changes, {
-        root: r.dir,
-        store: repo.store,
-        sharedDir: repo.sharedDir,
-        reason: 'test',
-        tempBeside: beside,
-        incoming: {
-          pending: new Set(objs.map((o) => o.ref.sha256)),
-          fetch: async (consume) => {
-            await consume(objs.slice(0, 70)); // f7 is written in the temp directory
-            mkdirSync(r.path('data/new'));
-            writeFileSync(r.path('data/new/f7'), 'the user was faster\n');
-            writeFileSync(r.path('data/new/notes.txt'), 'theirs\n');
-            await consume(objs.slice(70));
-          },
+      // f7 is written in the temp directory by then
+      const { r, res } = await restoreWith('data/new', {
+        between: (r) => {
+          mkdirSync(r.path('data/new'));
+          writeFileSync(r.path('data/new/f7'), 'the user was faster\n');
+          writeFileSync(r.path('data/new/notes.txt'), 'theirs\n');
         },
       });
       expect(r.read('data/new/f7').toString()).toBe('the user was faster\n');
@@ -255,25 +259,8 @@ describe('a restore writing while it fetches', () => {
     });
 
     it('a symlink put at its path meanwhile is not written through: every file of it fails, naming the path', async () => {
-      const { r, repo } = await setUp();
       const outside = mkdtempSync(path.join(tmpdir(), 'gr-outside-'));
-      const objs = objs80();
-      const changes = objs.map((o, i) => ({ path: `data/new/f${i}`, entry: { ...o.ref, exec: false } }));
-      const res = await materialize(changes, {
-        root: r.dir,
-        store: repo.store,
-        sharedDir: repo.sharedDir,
-        reason: 'test',
-        tempBeside: beside,
-        incoming: {
-          pending: new Set(objs.map((o) => o.ref.sha256)),
-          fetch: async (consume) => {
-            await consume(objs.slice(0, 70));
-            symlinkSync(outside, r.path('data/new'));
-            await consume(objs.slice(70));
-          },
-        },
-      });
+      const { r, res } = await restoreWith('data/new', { between: (r) => symlinkSync(outside, r.path('data/new')) });
       expect(readdirSync(outside)).toEqual([]);
       expect(lstatSync(r.path('data/new')).isSymbolicLink()).toBe(true);
       expect(res.written).toEqual([]);
@@ -302,30 +289,6 @@ describe('a restore writing while it fetches', () => {
       expect(existsSync(r.path('data/new/f75'))).toBe(false);
       expect(tempsIn(r.path('data'))).toEqual([]);
     });
-
-    /** 80 files of `dir`, with `during` run before the first batch or between the two (after 70) */
-    async function restoreWith(dir: string, during: { before?: (r: TestRepo) => void; between?: (r: TestRepo) => void }) {
-      const { r, repo } = await setUp();
-      const objs = objs80();
-      const changes = objs.map((o, i) => ({ path: `${dir}/f${i}`, entry: { ...o.ref, exec: false } }));
-      const res = await materialize(changes, {
-        root: r.dir,
-        store: repo.store,
-        sharedDir: repo.sharedDir,
-        reason: 'test',
-        tempBeside: beside,
-        incoming: {
-          pending: new Set(objs.map((o) => o.ref.sha256)),
-          fetch: async (consume) => {
-            during.before?.(r);
-            await consume(objs.slice(0, 70));
-            during.between?.(r);
-            await consume(objs.slice(70));
-          },
-        },
-      });
-      return { r, res };
-    }
 
     it('a symlink put at its path, or at its parent\'s, before its first file arrives is not written through: each file is refused', async () => {
       for (const [dir, link] of [['data/new', 'data/new'], ['data/sub/new', 'data/sub']] as const) {
