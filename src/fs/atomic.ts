@@ -23,6 +23,11 @@ let serial = 0;
 /** The names tempPath makes (a killed process's leftovers are recognised by this whole shape). */
 export const TEMP_NAME = /^\.gitrepro-tmp-.*-\d+-[0-9a-f]{12}-\d+$/;
 
+/** The process id in a temp name tempPath made; 0 for any other name. */
+export function tempOwner(name: string): number {
+  return TEMP_NAME.test(name) ? Number(/-(\d+)-[0-9a-f]{12}-\d+$/.exec(name)?.[1] ?? 0) : 0;
+}
+
 /** True for a temp path or a path inside a temp directory (a restore's fresh directory, written whole). */
 export function inTemp(rel: string): boolean {
   return rel.startsWith(TEMP_PREFIX) || rel.includes(`/${TEMP_PREFIX}`);

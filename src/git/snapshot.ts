@@ -155,7 +155,7 @@ export async function readSnapshot(cwd: string, tree: string, o: { candidates?: 
   const known = await knownPointers(oids, o.candidates ?? []);
   const ask: string[] = [];
   for (const oid of oids) if (!known.has(oid)) ask.push(oid);
-  const ptrs = ask.length ? await readPointers(cwd, ask, tree) : known;
+  const ptrs = await readPointers(cwd, ask, tree);
   trace(`snapshot ${tree.slice(0, 12)}: ${rows.length} entries, ${rows.length - ask.length} pointer(s) known by their blob ids, ${ask.length} read from git`);
   const snap: Snapshot = new Map();
   for (const row of rows) {

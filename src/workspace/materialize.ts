@@ -15,7 +15,7 @@ import type { SnapChange } from '../git/snapshot.js';
 import { unsafePathReason } from '../record/rules.js';
 import { hashFile } from '../store/hash.js';
 import type { LocalStore } from '../store/local.js';
-import { isTempLeftover, TEMP_NAME, tempDone, tempPath } from '../fs/atomic.js';
+import { isTempLeftover, tempDone, tempOwner, tempPath } from '../fs/atomic.js';
 import { alive } from './repo-lock.js';
 import { chmodNeeded, FileWriter, placeChecked, type DestStat, type FileWrite, type WriteError } from '../fs/write-thread.js';
 import { trace } from '../trace.js';
@@ -75,6 +75,15 @@ export interface CheckedObject {
 
 /** Refuses a path whose parent chain holds a symlink or a non-directory (writing would leave the tree). */
 function parentsSafe(root: string, rel: string, checked: Map<string, boolean>): boolean {
+  return firstUnsafeDir(root, rel, checked) === undefined;
+}
+
+/**
+ * The first directory of `rel`'s parent chain that is a symlink or not a directory now
+ * (undefined: none; a part that does not exist yet is fine: mkdir will make a real directory).
+ * `checked` remembers each part's answer for the calls that share it.
+ */
+function firstUnsafeDir(root: string, rel: string, checked = new Map<string, boolean>()): string | undefined {
   const parts = rel.split('/').slice(0, -1);
   let cur = '';
   for (const part of parts) {
@@ -85,24 +94,11 @@ function parentsSafe(root: string, rel: string, checked: Map<string, boolean>): 
         const st = lstatSync(path.join(root, cur));
         ok = st.isDirectory() && !st.isSymbolicLink();
       } catch {
-        ok = true; // does not exist yet: mkdir will create a real directory
+        ok = true;
       }
       checked.set(cur, ok);
     }
-    if (!ok) return false;
-  }
-  return true;
-}
-
-/** The first directory of `rel`'s parent chain that is a symlink or not a directory now (undefined: none). */
-function firstUnsafeDir(root: string, rel: string): string | undefined {
-  const parts = rel.split('/').slice(0, -1);
-  let cur = '';
-  for (const part of parts) {
-    cur = cur ? `${cur}/${part}` : part;
-    const st = lstatSync(path.join(root, cur), { throwIfNoEntry: false });
-    if (!st) return undefined;
-    if (!st.isDirectory()) return cur;
+    if (!ok) return cur;
   }
   return undefined;
 }
@@ -116,7 +112,7 @@ function sweepLeftovers(dir: string): void {
     return;
   }
   for (const n of names) {
-    const pid = TEMP_NAME.test(n) ? Number(/-(\d+)-[0-9a-f]{12}-\d+$/.exec(n)?.[1]) : 0;
+    const pid = tempOwner(n);
     if (pid && pid !== process.pid && !alive(pid)) rmSync(path.join(dir, n), { recursive: true, force: true });
   }
 }

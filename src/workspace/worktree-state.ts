@@ -143,8 +143,9 @@ export async function writeWorkState(stateDir: string, s: Omit<WorkState, 'stamp
     }
   }
   // directory stamps the stamp has passed say nothing more than it does
-  const stampMs = stampAt !== undefined ? (await stat(stampFile(stateDir))).mtimeMs : (await stat(stampFile(stateDir)).catch(() => undefined))?.mtimeMs;
-  const dirStamps = Object.fromEntries(Object.entries(s.dirStamps ?? {}).filter(([, v]) => stampMs === undefined || v.t > stampMs));
+  const given = Object.entries(s.dirStamps ?? {});
+  const stampMs = given.length ? (await stat(stampFile(stateDir)).catch(() => undefined))?.mtimeMs : undefined;
+  const dirStamps = Object.fromEntries(given.filter(([, v]) => stampMs === undefined || v.t > stampMs));
   const body = { tree: s.tree, patterns: s.patterns, missing: [...new Set(s.missing)].sort(), unsettled: [...new Set(s.unsettled ?? [])].sort(), ...(Object.keys(dirStamps).length ? { dirStamps } : {}) };
   await writeFileAtomic(path.join(stateDir, 'state.json'), `${JSON.stringify(body)}\n`, { durable: false });
   if (clock) {
